@@ -1,0 +1,39 @@
+# The verbs of the project. `make demo` runs the platform; `make test` runs every test.
+SHELL := /bin/bash
+STACK := deploy/local/stack.sh
+UV := UV_PYTHON_DOWNLOADS=never uv
+export KAFKA_BOOTSTRAP_SERVERS ?= 127.0.0.1:19092
+
+.PHONY: install up down status demo test unit integration lint schemas bench clean
+
+install: ## install what is missing: Debian packages, Kafka/Zipkin jars, the Python env
+	@$(STACK) install
+
+up: ## start Kafka (KRaft), PostgreSQL, Redis and Zipkin, and create the topics
+	@$(STACK) up
+
+down: ## stop what `make up` started
+	@$(STACK) down
+
+status: ## one line per part of the stack; fails if any is down
+	@$(STACK) status
+
+test: up ## unit tests of every package, then the integration tests against the real stack
+	@$(UV) run --frozen pytest contracts servicekit services tests/integration
+
+unit: ## unit tests only (no stack needed)
+	@$(UV) run --frozen pytest contracts servicekit services
+
+integration: up ## integration tests only
+	@$(UV) run --frozen pytest tests/integration
+
+lint: ## ruff and mypy over the whole repository
+	@$(UV) run --frozen ruff check .
+	@$(UV) run --frozen ruff format --check .
+	@$(UV) run --frozen mypy contracts/src servicekit/src services/*/src deploy/local tests
+
+schemas: ## export the events' JSON Schemas and the AsyncAPI document
+	@$(UV) run --frozen python -m gonghui_contracts.schema_export contracts/schemas
+
+clean: down ## stop the stack and delete its data
+	rm -rf .local

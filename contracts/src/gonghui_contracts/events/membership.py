@@ -1,0 +1,92 @@
+"""Membership: join requests from partners and the app, outcomes, and member lifecycle events."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Literal
+from uuid import UUID
+
+from pydantic import BaseModel, Field
+
+from gonghui_contracts.envelope import STRICT, TOLERANT, EventPayload
+from gonghui_contracts.values import Industry, JoinChannel, MobilePhone, RegionCode, ResidentId
+
+
+
+class JoinRequested(EventPayload):
+    """A worker asks to join, submitted by a partner (one event per worker) or the app.
+
+    Published by partners to `partner.membership.join-requests.v1`, keyed by `request_ref`.
+    """
+
+    model_config = STRICT
+    EVENT_TYPE = "membership.join-requested"
+
+    request_ref: str = Field(
+        min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:-]+$",
+        description="The submitter's own reference for this request, echoed in the outcome",
+    )
+    partner_id: str = Field(
+        min_length=1, max_length=64, pattern=r"^[a-z0-9-]+$",
+        description="Registered id of the submitting partner, e.g. sf-express-guangzhou",
+    )
+    channel: JoinChannel
+    name: str = Field(min_length=1, max_length=50, description="Legal name. Personal data.")
+    resident_id: ResidentId
+    phone: MobilePhone
+    region_code: RegionCode = Field(description="County where the worker works (the QR code's county)")
+    industry: Industry
+    employer: str | None = Field(default=None, max_length=100)
+    platform: str | None = Field(default=None, max_length=60, description="Platform worked for, if any")
+
+
+class RejectionReason(BaseModel):
+    model_config = TOLERANT
+    field: str = Field(description="Dotted path of the offending field in the request")
+    rule: str = Field(description="The rule it breaks")
+
+
+class JoinOutcome(EventPayload):
+    """The answer to one join request, on the submitter's reply topic."""
+
+    EVENT_TYPE = "membership.join-outcome"
+
+    request_ref: str
+    partner_id: str
+    outcome: Literal["joined", "already_member", "rejected"]
+    member_id: UUID | None = None
+    union_id: str | None = None
+    reasons: list[RejectionReason] = Field(default_factory=list)
+
+
+class MemberJoined(EventPayload):
+    EVENT_TYPE = "membership.member-joined"
+
+    member_id: UUID
+    union_id: str
+    region_code: RegionCode
+    city_code: RegionCode
+    industry: Industry
+    new_employment_form: bool
+    channel: JoinChannel
+    joined_on: date
+    partner_id: str | None = None
+
+
+class MemberTransferred(EventPayload):
+    EVENT_TYPE = "membership.member-transferred"
+
+    member_id: UUID
+    from_union_id: str
+    to_union_id: str
+    reason: str = Field(max_length=200)
+    transferred_on: date
+
+
+class MemberLeft(EventPayload):
+    EVENT_TYPE = "membership.member-left"
+
+    member_id: UUID
+    union_id: str
+    reason: str = Field(max_length=200)
+    left_on: date

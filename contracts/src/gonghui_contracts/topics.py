@@ -1,0 +1,97 @@
+"""The topic registry: every Kafka topic of the platform, what it carries and who may write it.
+
+The local stack and the Kubernetes manifests create topics from this list; brokers never
+auto-create them. Each topic has a dead-letter twin, `<name>.dlq`, for what its consumers
+could not process.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Literal
+
+from gonghui_contracts.envelope import EventPayload
+from gonghui_contracts.events import JoinOutcome, JoinRequested, MemberJoined, MemberLeft, MemberTransferred
+from gonghui_contracts.values import PartnerKind, Service
+
+Producer = PartnerKind | Service
+DLQ_SUFFIX = ".dlq"
+DLQ_RETENTION = timedelta(days=30)
+
+
+@dataclass(frozen=True)
+class TopicSpec:
+    name: str
+    description: str
+    carries: tuple[type[EventPayload], ...]
+    key: str
+    partitions: int
+    retention: timedelta
+    producers: frozenset[Producer]
+    cleanup_policy: Literal["delete", "compact"] = "delete"
+
+    @property
+    def dlq(self) -> str:
+        return self.name + DLQ_SUFFIX
+
+    @property
+    def partner_facing(self) -> bool:
+        return any(isinstance(p, PartnerKind) for p in self.producers)
+
+    def kafka_config(self) -> dict[str, str]:
+        return {
+            "cleanup.policy": self.cleanup_policy,
+            "retention.ms": str(int(self.retention.total_seconds() * 1000)),
+        }
+
+    def dlq_config(self) -> dict[str, str]:
+        return {
+            "cleanup.policy": "delete",
+            "retention.ms": str(int(DLQ_RETENTION.total_seconds() * 1000)),
+        }
+
+
+TOPICS: tuple[TopicSpec, ...] = (
+    TopicSpec(
+        name="partner.membership.join-requests.v1",
+        description="Join requests submitted by partner unions and federations, one event per worker.",
+        carries=(JoinRequested,),
+        key="request_ref",
+        partitions=6,
+        retention=timedelta(days=7),
+        producers=frozenset({PartnerKind.PLATFORM_UNION, PartnerKind.INDUSTRY_FEDERATION}),
+    ),
+    TopicSpec(
+        name="partner.membership.join-outcomes.v1",
+        description="The outcome of every join request: joined, already a member, or rejected with reasons.",
+        carries=(JoinOutcome,),
+        key="request_ref",
+        partitions=6,
+        retention=timedelta(days=14),
+        producers=frozenset({Service.MEMBERSHIP}),
+    ),
+    TopicSpec(
+        name="membership.events.v1",
+        description="Member lifecycle: joined, transferred to another union, left.",
+        carries=(MemberJoined, MemberTransferred, MemberLeft),
+        key="member_id",
+        partitions=6,
+        retention=timedelta(days=30),
+        producers=frozenset({Service.MEMBERSHIP}),
+    ),
+)
+
+BY_NAME = {topic.name: topic for topic in TOPICS}
+
+
+def topic(name: str) -> TopicSpec:
+    return BY_NAME[name]
+
+
+def topic_for(payload: type[EventPayload]) -> TopicSpec:
+    """The one topic that carries this payload type."""
+    matches = [spec for spec in TOPICS if payload in spec.carries]
+    if len(matches) != 1:
+        raise LookupError(f"{payload.EVENT_TYPE} is carried by {len(matches)} topics, expected 1")
+    return matches[0]

@@ -1,0 +1,55 @@
+"""Enumerations shared by the events: industries, channels, partner kinds, services."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Industry(StrEnum):
+    EXPRESS_DELIVERY = "express_delivery"  # 快递
+    FOOD_DELIVERY = "food_delivery"  # 外卖
+    RIDE_HAILING = "ride_hailing"  # 网约车
+    FREIGHT = "freight"  # 货运 (Huolala, 满帮)
+    DOMESTIC_SERVICE = "domestic_service"  # 家政
+    MANUFACTURING = "manufacturing"
+    CONSTRUCTION = "construction"
+    RETAIL = "retail"
+    HOSPITALITY = "hospitality"
+    HEALTHCARE = "healthcare"
+    EDUCATION = "education"
+    PUBLIC_SECTOR = "public_sector"
+    OTHER = "other"
+
+
+NEW_EMPLOYMENT_FORM_INDUSTRIES = frozenset(
+    {Industry.EXPRESS_DELIVERY, Industry.FOOD_DELIVERY, Industry.RIDE_HAILING, Industry.FREIGHT}
+)
+"""Platform work whose workers are 新就业形态劳动者 (new-employment-form workers)."""
+
+
+class JoinChannel(StrEnum):
+    APP = "app"  # 粤工惠 and city apps
+    COUNTY_QR = "county_qr"  # 一县一码
+    PARTNER_BATCH = "partner_batch"  # a platform company's or federation's batch
+    WORKER_STATION = "worker_station"  # 驿站
+
+
+class PartnerKind(StrEnum):
+    """Outside organisations that publish to the platform's partner topics."""
+
+    PLATFORM_UNION = "platform_union"  # union of a platform company or its contractors
+    INDUSTRY_FEDERATION = "industry_federation"  # 行业工联会
+    HOSPITAL = "hospital"  # designated work-injury hospital
+    HOTLINE_12351 = "hotline_12351"
+    COURT = "court"
+    ARBITRATION = "arbitration"  # labour dispute arbitration commission
+
+
+class Service(StrEnum):
+    """The platform's own services: the internal producers."""
+
+    MEMBERSHIP = "membership"
+    AID = "aid"
+    LEGAL = "legal"
+    SKILLS = "skills"
+    NOTIFY = "notify"

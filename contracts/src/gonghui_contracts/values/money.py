@@ -1,0 +1,28 @@
+"""Money: yuan as Decimal with two places, never a float."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Annotated
+
+from pydantic import Field, PlainSerializer
+
+CENT = Decimal("0.01")
+
+
+def yuan(amount: str | int | Decimal) -> Decimal:
+    """An amount of yuan rounded to the cent: yuan("12.5") == Decimal("12.50")."""
+    return Decimal(amount).quantize(CENT)
+
+
+Yuan = Annotated[
+    Decimal,
+    Field(
+        ge=0,
+        max_digits=14,
+        decimal_places=2,
+        description="Amount in yuan (CNY) with at most two decimal places, sent as a string",
+        examples=["150.00"],
+    ),
+    PlainSerializer(lambda amount: str(amount.quantize(CENT)), return_type=str, when_used="json"),
+]
