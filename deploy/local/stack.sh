@@ -24,7 +24,7 @@ REDIS_PORT=${GONGHUI_REDIS_PORT:-16379}
 ZIPKIN_PORT=${GONGHUI_ZIPKIN_PORT:-9411}
 KAFKA_HEAP=${GONGHUI_KAFKA_HEAP:-768m}
 ZIPKIN_HEAP=${GONGHUI_ZIPKIN_HEAP:-768m}
-DATABASES=(membership aid legal skills notify kit_test)
+DATABASES=(membership aid legal skills notify)
 
 KAFKA_VERSION=$(sed -n 's:.*<kafka.version>\(.*\)</kafka.version>.*:\1:p' "$HERE/pom.xml")
 export UV_PYTHON_DOWNLOADS=never

@@ -111,3 +111,7 @@ def migrate(
     """alembic upgrade head."""
     migrations.upgrade(directory, database_url)
     console.print(f"migrated {directory} to head")
+
+
+if __name__ == "__main__":
+    app()

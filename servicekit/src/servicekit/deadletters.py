@@ -9,6 +9,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from gonghui_contracts.topics import DLQ_SUFFIX
 from servicekit.consumer import REPLAY_HEADER
 from servicekit.telemetry import decode_headers
+from servicekit.topics_admin import partition_count
 
 
 @dataclass(frozen=True)
@@ -30,15 +31,12 @@ async def read(bootstrap: str, source_topic: str, limit: int | None = None) -> l
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
     await consumer.start()
     try:
-        partitions = [TopicPartition(dlq, p) for p in sorted(consumer.partitions_for_topic(dlq) or ())]
-        if not partitions:
-            await consumer.client.force_metadata_update()
-            partitions = [TopicPartition(dlq, p) for p in sorted(consumer.partitions_for_topic(dlq) or ())]
+        partitions = [TopicPartition(dlq, p) for p in range(await partition_count(bootstrap, dlq))]
         consumer.assign(partitions)
         await consumer.seek_to_beginning(*partitions)
         ends = await consumer.end_offsets(partitions)
         letters: list[DeadLetter] = []
-        while any(await consumer.position(tp) < ends[tp] for tp in partitions):
+        while [tp for tp in partitions if await consumer.position(tp) < ends[tp]]:
             batches = await consumer.getmany(timeout_ms=1000)
             for records in batches.values():
                 letters.extend(

@@ -38,3 +38,13 @@ async def ensure_topics(bootstrap: str, specs: Sequence[TopicSpec], replication:
         return [t.name for t in missing]
     finally:
         await admin.close()
+
+
+async def partition_count(bootstrap: str, topic: str) -> int:
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        described = await admin.describe_topics([topic])
+    finally:
+        await admin.close()
+    return len(described[0]["partitions"]) if described else 0

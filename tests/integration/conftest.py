@@ -1,0 +1,206 @@
+"""Fixtures for tests against the real local stack (`make up`): Kafka, PostgreSQL, Redis, Zipkin."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+
+from servicekit.topics_admin import partition_count
+
+pytestmark = pytest.mark.integration
+
+ROOT = Path(__file__).resolve().parents[2]
+KAFKA = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:19092")
+PG_PORT = os.environ.get("GONGHUI_PG_PORT", "15432")
+REDIS_URL = f"redis://127.0.0.1:{os.environ.get('GONGHUI_REDIS_PORT', '16379')}/0"
+ZIPKIN = f"http://127.0.0.1:{os.environ.get('GONGHUI_ZIPKIN_PORT', '9411')}"
+
+
+def pg_url(database: str) -> str:
+    return f"postgresql+asyncpg://postgres@127.0.0.1:{PG_PORT}/{database}"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def stack_is_up() -> None:
+    result = subprocess.run(
+        [str(ROOT / "deploy/local/stack.sh"), "status"], capture_output=True, text=True, check=False
+    )
+    if result.returncode != 0:
+        pytest.fail(f"the local stack is not up (run `make up`):\n{result.stdout}{result.stderr}")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+async def new_database() -> AsyncIterator[Any]:
+    """Makes throwaway PostgreSQL databases, so every test starts from empty tables."""
+    import asyncpg
+
+    admin = await asyncpg.connect(host="127.0.0.1", port=int(PG_PORT), user="postgres", database="postgres")
+    made: list[str] = []
+
+    async def make(prefix: str) -> str:
+        name = f"it_{prefix}_{uuid.uuid4().hex[:10]}"
+        await admin.execute(f'CREATE DATABASE "{name}"')
+        made.append(name)
+        return pg_url(name)
+
+    yield make
+    for name in made:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    await admin.close()
+
+
+@pytest.fixture
+async def new_topic() -> AsyncIterator[Any]:
+    """Makes throwaway topics (and their .dlq twins); deletes them afterwards."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=KAFKA)
+    await admin.start()
+    made: list[str] = []
+
+    async def make(prefix: str, partitions: int = 3) -> str:
+        name = f"it.{prefix}.{uuid.uuid4().hex[:10]}"
+        await admin.create_topics([NewTopic(name, partitions, 1), NewTopic(name + ".dlq", 1, 1)])
+        made.extend([name, name + ".dlq"])
+        return name
+
+    yield make
+    await admin.delete_topics(made)
+    await admin.close()
+
+
+async def publish(
+    topic: str, value: bytes, *, key: bytes | None = None, headers: dict[str, str] | None = None,
+    partition: int | None = None,
+) -> None:
+    producer = AIOKafkaProducer(bootstrap_servers=KAFKA, enable_idempotence=True)
+    await producer.start()
+    try:
+        await producer.send_and_wait(
+            topic, value, key=key, partition=partition,
+            headers=[(k, v.encode()) for k, v in (headers or {}).items()],
+        )
+    finally:
+        await producer.stop()
+
+
+async def read_topic(topic: str, *, expect: int, timeout: float = 30.0) -> list[ConsumerRecord[bytes, bytes]]:
+    """Everything on `topic` from the start, waiting until at least `expect` records arrived
+    (and a short while longer, so that an unexpected extra record would be seen too)."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=KAFKA, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        partitions = [TopicPartition(topic, p) for p in range(await partition_count(KAFKA, topic))]
+        consumer.assign(partitions)
+        await consumer.seek_to_beginning(*partitions)
+        records: list[ConsumerRecord[bytes, bytes]] = []
+        deadline = time.monotonic() + timeout
+        settle_until: float | None = None
+        while time.monotonic() < deadline:
+            batches = await consumer.getmany(timeout_ms=300)
+            for batch in batches.values():
+                records.extend(batch)
+            if len(records) >= expect:
+                settle_until = settle_until or time.monotonic() + 1.5
+                if time.monotonic() >= settle_until:
+                    break
+        return records
+    finally:
+        await consumer.stop()
+
+
+@dataclass
+class ServiceProcess:
+    """A service run as a real OS process, as in production."""
+
+    script: Path
+    env: dict[str, str]
+    args: list[str] = field(default_factory=lambda: ["serve"])
+    process: subprocess.Popen[str] | None = None
+    log_path: Path | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.env['HTTP_PORT']}"
+
+    def start(self, wait: bool = True) -> None:
+        assert self.log_path is not None
+        log = self.log_path.open("a")
+        self.process = subprocess.Popen(  # noqa: S603
+            [sys.executable, str(self.script), *self.args],
+            env={**os.environ, **self.env}, stdout=log, stderr=subprocess.STDOUT, text=True,
+        )
+        if wait:
+            self.wait_ready()
+
+    def wait_ready(self, timeout: float = 60.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            assert self.process is not None
+            if self.process.poll() is not None:
+                raise AssertionError(f"service exited with {self.process.returncode}; log: {self.log_path}")
+            try:
+                if httpx.get(f"{self.url}/readyz", timeout=2).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.3)
+        raise AssertionError(f"service not ready in {timeout}s; log: {self.log_path}")
+
+    def kill(self) -> None:
+        """SIGKILL: no shutdown hook runs, exactly like a crashed pod."""
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(signal.SIGKILL)
+            self.process.wait(10)
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(30)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+
+@pytest.fixture
+def services(tmp_path: Path) -> Iterator[Any]:
+    started: list[ServiceProcess] = []
+
+    def make(script: Path, env: dict[str, str], args: list[str] | None = None) -> ServiceProcess:
+        name = env.get("SERVICE_NAME", script.stem)
+        proc = ServiceProcess(script, {"HTTP_PORT": str(free_port()), **env}, args or ["serve"])
+        proc.log_path = tmp_path / f"{name}.log"
+        started.append(proc)
+        return proc
+
+    yield make
+    for proc in started:
+        proc.stop()
+
+
+async def eventually(check: Any, timeout: float = 30.0, interval: float = 0.3) -> Any:
+    deadline = time.monotonic() + timeout
+    while True:
+        result = await check() if asyncio.iscoroutinefunction(check) else check()
+        if result or time.monotonic() > deadline:
+            return result
+        await asyncio.sleep(interval)
