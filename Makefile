@@ -19,10 +19,10 @@ status: ## one line per part of the stack; fails if any is down
 	@$(STACK) status
 
 test: up ## unit tests of every package, then the integration tests against the real stack
-	@$(UV) run --frozen pytest contracts servicekit services tests/integration
+	@$(UV) run --frozen pytest contracts kit services tests/integration
 
 unit: ## unit tests only (no stack needed)
-	@$(UV) run --frozen pytest contracts servicekit services
+	@$(UV) run --frozen pytest contracts kit services
 
 integration: up ## integration tests only
 	@$(UV) run --frozen pytest tests/integration
@@ -30,7 +30,7 @@ integration: up ## integration tests only
 lint: ## ruff and mypy over the whole repository
 	@$(UV) run --frozen ruff check .
 	@$(UV) run --frozen ruff format --check .
-	@$(UV) run --frozen mypy contracts/src servicekit/src services/*/src deploy/local tests
+	@$(UV) run --frozen mypy contracts/src kit/src services/*/src deploy/local tests
 
 schemas: ## export the events' JSON Schemas and the AsyncAPI document
 	@$(UV) run --frozen python -m gonghui_contracts.schema_export contracts/schemas

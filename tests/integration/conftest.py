@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -11,7 +12,8 @@ import sys
 import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass, field
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +21,6 @@ import httpx
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-
 from servicekit.topics_admin import partition_count
 
 pytestmark = pytest.mark.integration
@@ -29,6 +30,18 @@ KAFKA = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:19092")
 PG_PORT = os.environ.get("GONGHUI_PG_PORT", "15432")
 REDIS_URL = f"redis://127.0.0.1:{os.environ.get('GONGHUI_REDIS_PORT', '16379')}/0"
 ZIPKIN = f"http://127.0.0.1:{os.environ.get('GONGHUI_ZIPKIN_PORT', '9411')}"
+
+
+def python(*args: str) -> list[str]:
+    return [sys.executable, *args]
+
+
+def tracing_env(service_name: str) -> dict[str, str]:
+    return {
+        "SERVICE_NAME": service_name,
+        "OTEL_TRACES_EXPORTER": "zipkin",
+        "OTEL_EXPORTER_ZIPKIN_ENDPOINT": f"{ZIPKIN}/api/v2/spans",
+    }
 
 
 def pg_url(database: str) -> str:
@@ -55,7 +68,9 @@ async def new_database() -> AsyncIterator[Any]:
     """Makes throwaway PostgreSQL databases, so every test starts from empty tables."""
     import asyncpg
 
-    admin = await asyncpg.connect(host="127.0.0.1", port=int(PG_PORT), user="postgres", database="postgres")
+    admin = await asyncpg.connect(
+        host="127.0.0.1", port=int(PG_PORT), user="postgres", database="postgres"
+    )
     made: list[str] = []
 
     async def make(prefix: str) -> str:
@@ -89,21 +104,30 @@ async def new_topic() -> AsyncIterator[Any]:
 
 
 async def publish(
-    topic: str, value: bytes, *, key: bytes | None = None, headers: dict[str, str] | None = None,
+    topic: str,
+    value: bytes,
+    *,
+    key: bytes | None = None,
+    headers: dict[str, str] | None = None,
     partition: int | None = None,
 ) -> None:
     producer = AIOKafkaProducer(bootstrap_servers=KAFKA, enable_idempotence=True)
     await producer.start()
     try:
         await producer.send_and_wait(
-            topic, value, key=key, partition=partition,
+            topic,
+            value,
+            key=key,
+            partition=partition,
             headers=[(k, v.encode()) for k, v in (headers or {}).items()],
         )
     finally:
         await producer.stop()
 
 
-async def read_topic(topic: str, *, expect: int, timeout: float = 30.0) -> list[ConsumerRecord[bytes, bytes]]:
+async def read_topic(
+    topic: str, *, expect: int, timeout: float = 30.0
+) -> list[ConsumerRecord[bytes, bytes]]:
     """Everything on `topic` from the start, waiting until at least `expect` records arrived
     (and a short while longer, so that an unexpected extra record would be seen too)."""
     consumer = AIOKafkaConsumer(bootstrap_servers=KAFKA, enable_auto_commit=False)
@@ -132,9 +156,8 @@ async def read_topic(topic: str, *, expect: int, timeout: float = 30.0) -> list[
 class ServiceProcess:
     """A service run as a real OS process, as in production."""
 
-    script: Path
+    command: list[str]
     env: dict[str, str]
-    args: list[str] = field(default_factory=lambda: ["serve"])
     process: subprocess.Popen[str] | None = None
     log_path: Path | None = None
 
@@ -145,9 +168,12 @@ class ServiceProcess:
     def start(self, wait: bool = True) -> None:
         assert self.log_path is not None
         log = self.log_path.open("a")
-        self.process = subprocess.Popen(  # noqa: S603
-            [sys.executable, str(self.script), *self.args],
-            env={**os.environ, **self.env}, stdout=log, stderr=subprocess.STDOUT, text=True,
+        self.process = subprocess.Popen(
+            self.command,
+            env={**os.environ, **self.env},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            text=True,
         )
         if wait:
             self.wait_ready()
@@ -157,7 +183,9 @@ class ServiceProcess:
         while time.monotonic() < deadline:
             assert self.process is not None
             if self.process.poll() is not None:
-                raise AssertionError(f"service exited with {self.process.returncode}; log: {self.log_path}")
+                raise AssertionError(
+                    f"service exited with {self.process.returncode}; log: {self.log_path}"
+                )
             try:
                 if httpx.get(f"{self.url}/readyz", timeout=2).status_code == 200:
                     return
@@ -185,9 +213,9 @@ class ServiceProcess:
 def services(tmp_path: Path) -> Iterator[Any]:
     started: list[ServiceProcess] = []
 
-    def make(script: Path, env: dict[str, str], args: list[str] | None = None) -> ServiceProcess:
-        name = env.get("SERVICE_NAME", script.stem)
-        proc = ServiceProcess(script, {"HTTP_PORT": str(free_port()), **env}, args or ["serve"])
+    def make(command: list[str], env: dict[str, str]) -> ServiceProcess:
+        name = env.get("SERVICE_NAME", Path(command[-1]).stem)
+        proc = ServiceProcess(command, {"HTTP_PORT": str(free_port()), **env})
         proc.log_path = tmp_path / f"{name}.log"
         started.append(proc)
         return proc
@@ -204,3 +232,48 @@ async def eventually(check: Any, timeout: float = 30.0, interval: float = 0.3) -
         if result or time.monotonic() > deadline:
             return result
         await asyncio.sleep(interval)
+
+
+@contextmanager
+def partner_span(
+    name: str, service_name: str = "it-partner"
+) -> Iterator[tuple[str, dict[str, str]]]:
+    """A PRODUCER span as a partner's system would make it, exported to Zipkin; yields its
+    trace id and the headers that carry it."""
+    from opentelemetry.exporter.zipkin.json import ZipkinExporter
+    from opentelemetry.propagate import inject
+    from opentelemetry.sdk.resources import Resource
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+    from opentelemetry.trace import SpanKind
+
+    provider = TracerProvider(resource=Resource.create({"service.name": service_name}))
+    provider.add_span_processor(
+        SimpleSpanProcessor(ZipkinExporter(endpoint=f"{ZIPKIN}/api/v2/spans"))
+    )
+    with provider.get_tracer("it").start_as_current_span(name, kind=SpanKind.PRODUCER) as span:
+        headers: dict[str, str] = {}
+        inject(headers)
+        yield format(span.get_span_context().trace_id, "032x"), headers
+    provider.shutdown()
+
+
+async def zipkin_spans(trace_id: str) -> dict[str, list[str]]:
+    """Span names by service name, for one trace as Zipkin's HTTP API returns it."""
+    async with httpx.AsyncClient() as client:
+        response = await client.get(f"{ZIPKIN}/api/v2/trace/{trace_id}")
+    found: dict[str, list[str]] = {}
+    if response.status_code == 200:
+        for item in response.json():
+            found.setdefault(item["localEndpoint"]["serviceName"], []).append(item["name"])
+    return found
+
+
+def random_resident_id() -> str:
+    """A valid, random resident ID of an adult, so tests on shared topics never meet each other."""
+    from gonghui_contracts.values.resident_id import check_character
+
+    rng = random.SystemRandom()
+    born = f"{rng.randint(1960, 2000)}{rng.randint(1, 12):02d}{rng.randint(1, 28):02d}"
+    first17 = f"440106{born}{rng.randint(0, 999):03d}"
+    return first17 + check_character(first17)

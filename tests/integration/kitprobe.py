@@ -15,11 +15,10 @@ import os
 import sys
 
 from fastapi import APIRouter
-from sqlalchemy import Column, Integer, String, Table, func, insert, select
-
 from gonghui_contracts import Catalog, Envelope, EventPayload
 from servicekit import KitSettings, PermanentError, Runtime, Subscription, Unit, serve
 from servicekit.db import kit_metadata, new_metadata
+from sqlalchemy import Column, Integer, String, Table, func, insert, select
 
 
 class Ping(EventPayload):
@@ -50,10 +49,16 @@ def runtime(settings: KitSettings) -> Runtime:
     rt = Runtime(settings, catalog=CATALOG)
 
     async def on_ping(unit: Unit, event: Envelope[Ping]) -> None:
-        await unit.session.execute(insert(effects).values(event_id=str(event.event_id), n=event.data.n))
+        await unit.session.execute(
+            insert(effects).values(event_id=str(event.event_id), n=event.data.n)
+        )
         if event.data.fail:
             raise ValueError("asked to fail")
-        if event.data.needs_permit and rt.redis and not await rt.redis.exists(f"kitprobe:permit:{event.data.n}"):
+        if (
+            event.data.needs_permit
+            and rt.redis
+            and not await rt.redis.exists(f"kitprobe:permit:{event.data.n}")
+        ):
             raise PermanentError(f"no permit for {event.data.n}")
         unit.emit(Pong(n=event.data.n), key=event.key, cause=event, topic=OUT_TOPIC)
 

@@ -21,33 +21,34 @@ from typing import Any
 
 import httpx
 import pytest
-from opentelemetry.propagate import inject
-from opentelemetry.exporter.zipkin.json import ZipkinExporter
-from opentelemetry.sdk.resources import Resource
-from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.sdk.trace.export import SimpleSpanProcessor
-from opentelemetry.trace import SpanKind
-
 from gonghui_contracts import Envelope
 
-from .conftest import KAFKA, REDIS_URL, ZIPKIN, eventually, publish, read_topic
+from .conftest import (
+    KAFKA,
+    REDIS_URL,
+    eventually,
+    partner_span,
+    publish,
+    python,
+    read_topic,
+    tracing_env,
+    zipkin_spans,
+)
 from .kitprobe import Ping
 
 pytestmark = pytest.mark.integration
 PROBE = Path(__file__).with_name("kitprobe.py")
+PROBE_CMD = python(str(PROBE), "serve")
 
 
 async def probe_env(new_database: Any, in_topic: str, out_topic: str) -> dict[str, str]:
-    name = f"kitprobe-{uuid.uuid4().hex[:8]}"
     return {
-        "SERVICE_NAME": name,
+        **tracing_env(f"kitprobe-{uuid.uuid4().hex[:8]}"),
         "KAFKA_BOOTSTRAP_SERVERS": KAFKA,
         "DATABASE_URL": await new_database("kitprobe"),
         "REDIS_URL": REDIS_URL,
         "PROBE_IN_TOPIC": in_topic,
         "PROBE_OUT_TOPIC": out_topic,
-        "OTEL_TRACES_EXPORTER": "zipkin",
-        "OTEL_EXPORTER_ZIPKIN_ENDPOINT": f"{ZIPKIN}/api/v2/spans",
         "OUTBOX_SWEEP_SECONDS": "0.5",
     }
 
@@ -64,12 +65,16 @@ def effects(service: Any) -> int:
     return int(httpx.get(f"{service.url}/effects", timeout=5).json()["effects"])
 
 
-async def test_committed_outbox_event_is_published_once_after_sigkill(new_topic: Any, new_database: Any, services: Any) -> None:
+async def test_committed_outbox_event_is_published_once_after_sigkill(
+    new_topic: Any, new_database: Any, services: Any
+) -> None:
     in_topic, out_topic = await new_topic("in"), await new_topic("out")
     env = await probe_env(new_database, in_topic, out_topic)
-    writer = subprocess.Popen(  # noqa: S603
+    writer = subprocess.Popen(
         [sys.executable, str(PROBE), "commit-and-hang"],
-        env={**os.environ, **env}, stdout=subprocess.PIPE, text=True,
+        env={**os.environ, **env},
+        stdout=subprocess.PIPE,
+        text=True,
     )
     assert writer.stdout is not None
     event_id = await asyncio.wait_for(asyncio.to_thread(writer.stdout.readline), 60)
@@ -77,14 +82,16 @@ async def test_committed_outbox_event_is_published_once_after_sigkill(new_topic:
     writer.wait(10)
     assert await read_topic(out_topic, expect=1, timeout=3) == []  # not published by the writer
 
-    services(PROBE, env).start()  # the restarted service's relay sweeps the outbox
+    services(PROBE_CMD, env).start()  # the restarted service's relay sweeps the outbox
     records = await read_topic(out_topic, expect=1)
     assert event_ids(records) == [event_id.strip()]
 
 
-async def test_redelivered_event_has_one_effect(new_topic: Any, new_database: Any, services: Any) -> None:
+async def test_redelivered_event_has_one_effect(
+    new_topic: Any, new_database: Any, services: Any
+) -> None:
     in_topic, out_topic = await new_topic("in"), await new_topic("out")
-    service = services(PROBE, await probe_env(new_database, in_topic, out_topic))
+    service = services(PROBE_CMD, await probe_env(new_database, in_topic, out_topic))
     service.start()
     event = ping(7)
     for _ in range(3):  # at-least-once delivery: the same event, three times
@@ -96,10 +103,12 @@ async def test_redelivered_event_has_one_effect(new_topic: Any, new_database: An
     assert effects(service) == 2
 
 
-async def test_redelivery_after_a_crash_has_one_effect(new_topic: Any, new_database: Any, services: Any) -> None:
+async def test_redelivery_after_a_crash_has_one_effect(
+    new_topic: Any, new_database: Any, services: Any
+) -> None:
     in_topic, out_topic = await new_topic("in"), await new_topic("out")
     env = await probe_env(new_database, in_topic, out_topic)
-    first = services(PROBE, env)
+    first = services(PROBE_CMD, env)
     first.start()
     events = [ping(n, key=f"k{n}") for n in range(200)]
     for event in events:
@@ -107,7 +116,7 @@ async def test_redelivery_after_a_crash_has_one_effect(new_topic: Any, new_datab
     await eventually(lambda: effects(first) >= 50)
     first.kill()  # mid-stream: some batches committed, some offsets not
 
-    second = services(PROBE, env)
+    second = services(PROBE_CMD, env)
     second.start()
     assert await eventually(lambda: effects(second) == 200, timeout=60)
     pongs = await read_topic(out_topic, expect=200)
@@ -116,9 +125,11 @@ async def test_redelivery_after_a_crash_has_one_effect(new_topic: Any, new_datab
     assert effects(second) == 200
 
 
-async def test_invalid_message_goes_to_dlq_and_the_partition_moves_on(new_topic: Any, new_database: Any, services: Any) -> None:
+async def test_invalid_message_goes_to_dlq_and_the_partition_moves_on(
+    new_topic: Any, new_database: Any, services: Any
+) -> None:
     in_topic, out_topic = await new_topic("in", partitions=1), await new_topic("out")
-    service = services(PROBE, await probe_env(new_database, in_topic, out_topic))
+    service = services(PROBE_CMD, await probe_env(new_database, in_topic, out_topic))
     service.start()
     await publish(in_topic, b"{not json", key=b"same", headers={"origin": "partner-x"})
     await publish(in_topic, ping(1, fail=True, key="same").to_bytes(), key=b"same")
@@ -128,7 +139,7 @@ async def test_invalid_message_goes_to_dlq_and_the_partition_moves_on(new_topic:
     pongs = await read_topic(out_topic, expect=1)
     assert [json.loads(r.value)["causation_id"] for r in pongs] == [str(good.event_id)]
     dead = await read_topic(in_topic + ".dlq", expect=2)
-    assert [d.value for d in dead][0] == b"{not json"
+    assert dead[0].value == b"{not json"
     headers = [{k: v.decode() for k, v in d.headers} for d in dead]
     assert headers[0]["origin"] == "partner-x"  # original headers kept
     assert "ContractViolation" in headers[0]["dlq.reason"]
@@ -142,14 +153,14 @@ async def test_invalid_message_goes_to_dlq_and_the_partition_moves_on(new_topic:
 
 def servicekit_cli(*args: str) -> str:
     command = [str(Path(sys.executable).with_name("servicekit")), *args, "--bootstrap", KAFKA]
-    return subprocess.run(command, capture_output=True, text=True, check=True).stdout  # noqa: S603
+    return subprocess.run(command, capture_output=True, text=True, check=True).stdout
 
 
 async def test_dead_letter_replayed_after_the_cause_is_fixed_is_handled_once(
     new_topic: Any, new_database: Any, services: Any
 ) -> None:
     in_topic, out_topic = await new_topic("in"), await new_topic("out")
-    service = services(PROBE, await probe_env(new_database, in_topic, out_topic))
+    service = services(PROBE_CMD, await probe_env(new_database, in_topic, out_topic))
     service.start()
     n = int(uuid.uuid4().int % 10**9)
     blocked = Envelope.wrap(Ping(n=n, needs_permit=True), key="k", producer="it")
@@ -169,36 +180,23 @@ async def test_dead_letter_replayed_after_the_cause_is_fixed_is_handled_once(
     assert len(await read_topic(out_topic, expect=1)) == 1  # ...has no second effect
 
 
-async def test_one_trace_spans_producer_and_consumer(new_topic: Any, new_database: Any, services: Any) -> None:
+async def test_one_trace_spans_producer_and_consumer(
+    new_topic: Any, new_database: Any, services: Any
+) -> None:
     in_topic, out_topic = await new_topic("in"), await new_topic("out")
-    service = services(PROBE, await probe_env(new_database, in_topic, out_topic))
+    service = services(PROBE_CMD, await probe_env(new_database, in_topic, out_topic))
     service.start()
-
-    provider = TracerProvider(resource=Resource.create({"service.name": "it-partner"}))
-    provider.add_span_processor(SimpleSpanProcessor(ZipkinExporter(endpoint=f"{ZIPKIN}/api/v2/spans")))
-    tracer = provider.get_tracer("it")
-    headers: dict[str, str] = {}
-    with tracer.start_as_current_span(f"send {in_topic}", kind=SpanKind.PRODUCER) as span:
-        inject(headers)
-        trace_id = format(span.get_span_context().trace_id, "032x")
+    with partner_span(f"send {in_topic}") as (trace_id, headers):
         await publish(in_topic, ping(5).to_bytes(), key=b"k", headers=headers)
-    provider.shutdown()
     await read_topic(out_topic, expect=1)
+    name = service.env["SERVICE_NAME"]
 
-    async def spans_by_service() -> dict[str, list[str]]:
-        async with httpx.AsyncClient() as client:
-            response = await client.get(f"{ZIPKIN}/api/v2/trace/{trace_id}")
-        if response.status_code != 200:
-            return {}
-        found: dict[str, list[str]] = {}
-        for item in response.json():
-            found.setdefault(item["localEndpoint"]["serviceName"], []).append(item["name"])
-        names = found.get(service.env["SERVICE_NAME"], [])
-        return found if any(n.startswith("send") for n in names) else {}
+    async def complete() -> dict[str, list[str]]:
+        found = await zipkin_spans(trace_id)
+        return found if f"send {out_topic}" in found.get(name, []) else {}
 
-    found = await eventually(spans_by_service, timeout=30)
-    probe_spans = found.get(service.env["SERVICE_NAME"], [])
+    found = await eventually(complete, timeout=30)
     assert "it-partner" in found
-    assert f"process {in_topic}" in probe_spans
-    assert f"send {out_topic}" in probe_spans
-    assert any(name.startswith("insert") for name in probe_spans)  # the DB work is in the same trace
+    assert f"process {in_topic}" in found[name]
+    assert f"send {out_topic}" in found[name]
+    assert "insert" in found[name]  # the database work is in the same trace

@@ -6,6 +6,7 @@ from gonghui_contracts.envelope import (
     Envelope,
     EnvelopeHead,
     EventPayload,
+    RawEnvelope,
     describe,
     new_event_id,
 )
@@ -20,6 +21,7 @@ __all__ = [
     "Envelope",
     "EnvelopeHead",
     "EventPayload",
+    "RawEnvelope",
     "TopicSpec",
     "describe",
     "new_event_id",

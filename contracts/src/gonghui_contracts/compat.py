@@ -52,7 +52,9 @@ def _compare(old: Schema, old_root: Schema, new: Schema, new_root: Schema, path:
         new_prop = new_props[name]
         old_types, new_types = _types(old_prop, old_root), _types(new_prop, new_root)
         if not old_types <= new_types:
-            problems.append(f"{where}: type changed from {sorted(old_types)} to {sorted(new_types)}")
+            problems.append(
+                f"{where}: type changed from {sorted(old_types)} to {sorted(new_types)}"
+            )
         lost = _enum_values(old_prop, old_root) - _enum_values(new_prop, new_root)
         if lost:
             problems.append(f"{where}: values removed {sorted(map(str, lost))}")

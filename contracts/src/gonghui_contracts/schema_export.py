@@ -1,7 +1,7 @@
 """Export the JSON Schema of every event and an AsyncAPI document of the topics.
 
-    python -m gonghui_contracts.schema_export DIR          write DIR/*.json and DIR/asyncapi.json
-    python -m gonghui_contracts.schema_export DIR --check  fail if DIR is not what would be written
+python -m gonghui_contracts.schema_export DIR          write DIR/*.json and DIR/asyncapi.json
+python -m gonghui_contracts.schema_export DIR --check  fail if DIR is not what would be written
 """
 
 from __future__ import annotations
@@ -41,7 +41,8 @@ def _channel(spec: TopicSpec) -> dict[str, Any]:
         "address": spec.name,
         "description": spec.description,
         "messages": {
-            _message_name(p): {"$ref": f"#/components/messages/{_message_name(p)}"} for p in spec.carries
+            _message_name(p): {"$ref": f"#/components/messages/{_message_name(p)}"}
+            for p in spec.carries
         },
         "bindings": {
             "kafka": {
@@ -67,7 +68,9 @@ def asyncapi() -> dict[str, Any]:
             "action": action,
             "channel": {"$ref": f"#/channels/{spec.name}"},
             "summary": (
-                "Partners publish here" if action == "send" else "Partners and services read from here"
+                "Partners publish here"
+                if action == "send"
+                else "Partners and services read from here"
             ),
         }
     messages = {
@@ -91,7 +94,10 @@ def asyncapi() -> dict[str, Any]:
         "info": {
             "title": "gonghui events",
             "version": "1.0.0",
-            "description": "Topics partner agencies publish to and read from, and the platform's own event streams.",
+            "description": (
+                "Topics partner agencies publish to and read from, "
+                "and the platform's own event streams."
+            ),
         },
         "defaultContentType": "application/json",
         "servers": {"kafka": {"host": "kafka:9092", "protocol": "kafka"}},
@@ -104,7 +110,10 @@ def asyncapi() -> dict[str, Any]:
 def rendered() -> dict[str, str]:
     files = {schema_file_name(p): event_schema(p) for p in ALL_PAYLOADS}
     files[ASYNCAPI_FILE] = asyncapi()
-    return {name: json.dumps(doc, indent=2, ensure_ascii=False, sort_keys=True) + "\n" for name, doc in files.items()}
+    return {
+        name: json.dumps(doc, indent=2, ensure_ascii=False, sort_keys=True) + "\n"
+        for name, doc in files.items()
+    }
 
 
 def main(argv: list[str]) -> int:

@@ -12,7 +12,13 @@ from datetime import timedelta
 from typing import Literal
 
 from gonghui_contracts.envelope import EventPayload
-from gonghui_contracts.events import JoinOutcome, JoinRequested, MemberJoined, MemberLeft, MemberTransferred
+from gonghui_contracts.events import (
+    JoinOutcome,
+    JoinRequested,
+    MemberJoined,
+    MemberLeft,
+    MemberTransferred,
+)
 from gonghui_contracts.values import PartnerKind, Service
 
 Producer = PartnerKind | Service
@@ -55,7 +61,7 @@ class TopicSpec:
 TOPICS: tuple[TopicSpec, ...] = (
     TopicSpec(
         name="partner.membership.join-requests.v1",
-        description="Join requests submitted by partner unions and federations, one event per worker.",
+        description="Join requests from partner unions and federations, one event per worker.",
         carries=(JoinRequested,),
         key="request_ref",
         partitions=6,
@@ -64,7 +70,7 @@ TOPICS: tuple[TopicSpec, ...] = (
     ),
     TopicSpec(
         name="partner.membership.join-outcomes.v1",
-        description="The outcome of every join request: joined, already a member, or rejected with reasons.",
+        description="The outcome of every join request: joined, already a member, or rejected.",
         carries=(JoinOutcome,),
         key="request_ref",
         partitions=6,

@@ -12,7 +12,6 @@ from gonghui_contracts.envelope import STRICT, TOLERANT, EventPayload
 from gonghui_contracts.values import Industry, JoinChannel, MobilePhone, RegionCode, ResidentId
 
 
-
 class JoinRequested(EventPayload):
     """A worker asks to join, submitted by a partner (one event per worker) or the app.
 
@@ -23,21 +22,29 @@ class JoinRequested(EventPayload):
     EVENT_TYPE = "membership.join-requested"
 
     request_ref: str = Field(
-        min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:-]+$",
+        min_length=1,
+        max_length=64,
+        pattern=r"^[A-Za-z0-9._:-]+$",
         description="The submitter's own reference for this request, echoed in the outcome",
     )
     partner_id: str = Field(
-        min_length=1, max_length=64, pattern=r"^[a-z0-9-]+$",
+        min_length=1,
+        max_length=64,
+        pattern=r"^[a-z0-9-]+$",
         description="Registered id of the submitting partner, e.g. sf-express-guangzhou",
     )
     channel: JoinChannel
     name: str = Field(min_length=1, max_length=50, description="Legal name. Personal data.")
     resident_id: ResidentId
     phone: MobilePhone
-    region_code: RegionCode = Field(description="County where the worker works (the QR code's county)")
+    region_code: RegionCode = Field(
+        description="County where the worker works (the QR code's county)"
+    )
     industry: Industry
     employer: str | None = Field(default=None, max_length=100)
-    platform: str | None = Field(default=None, max_length=60, description="Platform worked for, if any")
+    platform: str | None = Field(
+        default=None, max_length=60, description="Platform worked for, if any"
+    )
 
 
 class RejectionReason(BaseModel):

@@ -30,7 +30,9 @@ class Region:
 @cache
 def guangdong_regions() -> dict[str, Region]:
     raw = json.loads(
-        resources.files("gonghui_contracts.data").joinpath("gb2260_guangdong.json").read_text("utf-8")
+        resources.files("gonghui_contracts.data")
+        .joinpath("gb2260_guangdong.json")
+        .read_text("utf-8")
     )
     regions: dict[str, Region] = {}
     for city in raw["cities"]:

@@ -1,0 +1,1 @@
+"""gonghui aid service: mutual-aid insurance and work-injury visits."""

@@ -1,0 +1,1 @@
+"""gonghui legal service: labour disputes and legal aid."""

@@ -1,0 +1,1 @@
+"""gonghui membership service: joining, transfers, leaving, coverage."""

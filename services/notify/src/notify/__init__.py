@@ -1,0 +1,1 @@
+"""gonghui notify service: notices to members and staff."""

@@ -1,0 +1,1 @@
+"""gonghui skills service: craftsmen, competitions and courses."""

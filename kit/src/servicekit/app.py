@@ -1,0 +1,218 @@
+"""Assembly: one object holding what a running service owns, and its HTTP app.
+
+    runtime = Runtime(settings)
+    runtime.subscribe(Subscription("membership.events.v1", handle))
+    app = runtime.http_app(title="aid", routers=[api.router])
+
+Nothing is connected at import or construction time: `start()` (run by the HTTP app's lifespan)
+migrates the database, connects Kafka, starts the consumers and the outbox relay; `stop()`
+(on SIGTERM) stops consuming, lets in-flight batches finish and commit their offsets, publishes
+what the outbox still holds, then flushes spans.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from faststream import AckPolicy
+from faststream.kafka import KafkaBroker
+from faststream.kafka.annotations import KafkaMessage
+from gonghui_contracts import CATALOG, Catalog
+from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
+from opentelemetry.instrumentation.redis import RedisInstrumentor
+from opentelemetry.instrumentation.sqlalchemy import SQLAlchemyInstrumentor
+from opentelemetry.sdk.trace import TracerProvider
+from redis.asyncio import Redis
+from sqlalchemy import MetaData, text
+
+from servicekit import db, migrations, telemetry
+from servicekit.consumer import BatchProcessor, IncomingRecord, Subscription
+from servicekit.health import Check, health_router
+from servicekit.outbox import BrokerPublisher, OutboxRelay
+from servicekit.settings import KitSettings
+from servicekit.unit import UnitOfWork
+
+log = logging.getLogger(__name__)
+
+
+class Runtime:
+    def __init__(
+        self,
+        settings: KitSettings,
+        *,
+        catalog: Catalog = CATALOG,
+        migrations_dir: Path | None = None,
+        metadata: MetaData | None = None,
+        broker: KafkaBroker | None = None,
+    ) -> None:
+        self.settings = settings
+        self.catalog = catalog
+        self.migrations_dir = migrations_dir
+        self.metadata = metadata
+        self.tracer_provider: TracerProvider | None = None
+        self.engine = db.create_engine(settings.database_url)
+        self.sessions = db.session_factory(self.engine)
+        self.redis: Redis | None = (
+            Redis.from_url(settings.redis_url) if settings.redis_url else None
+        )
+        self.broker = broker or KafkaBroker(
+            settings.kafka_bootstrap_servers,
+            enable_idempotence=True,
+            acks="all",
+            linger_ms=5,
+            graceful_timeout=settings.shutdown_grace_seconds,
+            client_id=settings.service_name,
+            logger=logging.getLogger(f"{settings.service_name}.broker"),
+        )
+        self.relay = OutboxRelay(
+            self.sessions,
+            BrokerPublisher(self.broker),
+            batch_size=settings.outbox_batch_size,
+            sweep_seconds=settings.outbox_sweep_seconds,
+        )
+        self.uow = UnitOfWork(self.sessions, settings.service_name, on_commit=self.relay.wake)
+        self.processors: list[BatchProcessor] = []
+
+    def subscribe(self, subscription: Subscription) -> None:
+        processor = BatchProcessor(
+            subscription,
+            sessions=self.sessions,
+            catalog=self.catalog,
+            group=self.settings.kafka_consumer_group,
+            producer=self.settings.service_name,
+            max_attempts=self.settings.handler_max_attempts,
+            transient_retry_seconds=self.settings.transient_retry_seconds,
+            on_commit=self.relay.wake,
+        )
+        self.processors.append(processor)
+
+        async def consume(message: KafkaMessage) -> None:
+            raw = message.raw_message
+            batch = raw if isinstance(raw, tuple) else (raw,)
+            await processor.process([IncomingRecord.from_kafka(record) for record in batch])
+
+        self.broker.subscriber(
+            subscription.topic,
+            group_id=self.settings.kafka_consumer_group,
+            batch=True,
+            max_records=self.settings.kafka_consume_batch_size,
+            batch_timeout_ms=self.settings.kafka_consume_batch_wait_ms,
+            auto_offset_reset="earliest",
+            ack_policy=AckPolicy.NACK_ON_ERROR,
+            title=f"{self.settings.service_name}:{subscription.topic}",
+        )(consume)
+
+    def checks(self) -> dict[str, Check]:
+        async def database() -> object:
+            async with self.engine.connect() as connection:
+                return await connection.scalar(text("SELECT 1"))
+
+        async def kafka() -> object:
+            return await self.broker.ping(timeout=2.0)
+
+        checks: dict[str, Check] = {"database": database, "kafka": kafka}
+        if self.redis is not None:
+            redis = self.redis
+
+            async def redis_ping() -> object:
+                return await redis.ping()
+
+            checks["redis"] = redis_ping
+        return checks
+
+    async def start(self) -> None:
+        self.tracer_provider = telemetry.setup_tracing(self.settings.service_name)
+        SQLAlchemyInstrumentor().instrument(
+            engine=self.engine.sync_engine,
+            tracer_provider=self.tracer_provider,
+            enable_commenter=False,
+        )
+        if self.redis is not None and not RedisInstrumentor().is_instrumented_by_opentelemetry:
+            RedisInstrumentor().instrument(tracer_provider=self.tracer_provider)
+        if self.settings.db_migrate_on_start and self.migrations_dir is not None:
+            await migrations.upgrade_async(self.migrations_dir, self.settings.database_url)
+        await self.broker.start()
+        self.relay.start()
+        log.info("%s started: %d subscriptions", self.settings.service_name, len(self.processors))
+
+    async def stop(self) -> None:
+        for subscriber in self.broker.subscribers:
+            await subscriber.stop()
+        published = await self.relay.stop()
+        await self.broker.stop()
+        if self.redis is not None:
+            await self.redis.aclose()
+        await self.engine.dispose()
+        if self.tracer_provider is not None:
+            self.tracer_provider.shutdown()
+        log.info(
+            "%s stopped; published %d outbox rows on the way out",
+            self.settings.service_name,
+            published,
+        )
+
+    def http_app(self, *, title: str, routers: Sequence[APIRouter] = (), **fastapi: Any) -> FastAPI:
+        @asynccontextmanager
+        async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+            await self.start()
+            try:
+                yield
+            finally:
+                await self.stop()
+
+        app = FastAPI(title=title, lifespan=lifespan, **fastapi)
+        app.state.runtime = self
+        app.add_exception_handler(RequestValidationError, invalid_request)
+        app.include_router(health_router(self.checks()))
+        for router in routers:
+            app.include_router(router)
+        FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz,readyz,metrics")
+        return app
+
+
+async def invalid_request(_request: Request, error: Exception) -> JSONResponse:
+    """422 naming each field and rule, without echoing the values (they can be personal data)."""
+    assert isinstance(error, RequestValidationError)
+    problems = [
+        {"loc": list(item["loc"]), "msg": item["msg"], "type": item["type"]}
+        for item in error.errors()
+    ]
+    return JSONResponse({"detail": problems}, status_code=422)
+
+
+def build_app(
+    settings: KitSettings,
+    *,
+    title: str,
+    migrations_dir: Path,
+    metadata: MetaData,
+    subscriptions: Sequence[Subscription] = (),
+    routers: Sequence[APIRouter] = (),
+) -> FastAPI:
+    """The usual service: a runtime with these subscriptions, and its HTTP app."""
+    runtime = Runtime(settings, migrations_dir=migrations_dir, metadata=metadata)
+    for subscription in subscriptions:
+        runtime.subscribe(subscription)
+    return runtime.http_app(title=title, routers=routers)
+
+
+def serve(app: FastAPI, settings: KitSettings) -> None:
+    """Run the service until SIGTERM/SIGINT (uvicorn then runs the lifespan's shutdown)."""
+    import uvicorn
+
+    telemetry.setup_logging()
+    uvicorn.run(
+        app,
+        host=settings.http_host,
+        port=settings.http_port,
+        log_config=None,
+        access_log=False,
+        timeout_graceful_shutdown=int(settings.shutdown_grace_seconds),
+    )

@@ -1,0 +1,129 @@
+"""Operator commands: topics from the registry, dead letters, migrations.
+
+servicekit topics create            create every registry topic and its .dlq twin (idempotent)
+servicekit topics list              what the broker has, beside what the registry declares
+servicekit dlq list TOPIC           the dead letters of TOPIC, with their reasons
+servicekit dlq replay TOPIC         publish dead letters back to TOPIC (all, or --offset N ...)
+servicekit migrate DIR              alembic upgrade head of the migrations in DIR
+servicekit revision DIR -m MESSAGE  autogenerate a migration for a service's models
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from gonghui_contracts import TOPICS
+from gonghui_contracts.topics import DLQ_SUFFIX
+from rich.console import Console
+from rich.table import Table
+
+from servicekit import deadletters, migrations, topics_admin
+
+app = typer.Typer(help=__doc__, no_args_is_help=True)
+topics_app = typer.Typer(help="Kafka topics from the contracts' registry", no_args_is_help=True)
+dlq_app = typer.Typer(help="Dead-letter topics", no_args_is_help=True)
+app.add_typer(topics_app, name="topics")
+app.add_typer(dlq_app, name="dlq")
+console = Console()
+
+Bootstrap = Annotated[
+    str, typer.Option(envvar="KAFKA_BOOTSTRAP_SERVERS", help="Kafka bootstrap servers")
+]
+
+
+@topics_app.command("create")
+def topics_create(bootstrap: Bootstrap = "127.0.0.1:19092") -> None:
+    """Create every topic of the registry and its dead-letter topic; existing ones are kept."""
+    created = asyncio.run(topics_admin.ensure_topics(bootstrap, TOPICS))
+    console.print(f"topics: {len(created)} created, {2 * len(TOPICS) - len(created)} already there")
+    for name in created:
+        console.print(f"  + {name}")
+
+
+@topics_app.command("list")
+def topics_list(bootstrap: Bootstrap = "127.0.0.1:19092") -> None:
+    """Registry topics and whether the broker has them."""
+    present = asyncio.run(topics_admin.existing_topics(bootstrap))
+    table = Table("topic", "partitions", "retention", "producers", "on broker")
+    for spec in TOPICS:
+        for name in (spec.name, spec.dlq):
+            table.add_row(
+                name,
+                str(spec.partitions),
+                str(spec.retention if name == spec.name else "30 days"),
+                ", ".join(sorted(map(str, spec.producers)))
+                if name == spec.name
+                else "(dead letters)",
+                "yes" if name in present else "[red]missing[/red]",
+            )
+    console.print(table)
+
+
+def _source_topic(name: str) -> str:
+    name = name.removesuffix(DLQ_SUFFIX)
+    if name not in {spec.name for spec in TOPICS}:
+        console.print(f"[yellow]note: {name} is not a registry topic[/yellow]")
+    return name
+
+
+@dlq_app.command("list")
+def dlq_list(
+    source: Annotated[str, typer.Argument(help="The topic whose dead letters to show")],
+    bootstrap: Bootstrap = "127.0.0.1:19092",
+    limit: int = 100,
+) -> None:
+    """Show the dead letters of a topic: offset, when, consumer group, reason."""
+    letters = asyncio.run(deadletters.read(bootstrap, _source_topic(source), limit=limit))
+    table = Table("dlq offset", "failed at", "group", "from", "attempts", "reason")
+    for letter in letters:
+        table.add_row(
+            f"{letter.partition}:{letter.offset}",
+            letter.headers.get("dlq.failed-at", "?"),
+            letter.headers.get("dlq.group", "?"),
+            f"{letter.headers.get('dlq.partition', '?')}:{letter.headers.get('dlq.offset', '?')}",
+            letter.headers.get("dlq.attempts", "?"),
+            letter.headers.get("dlq.reason", "?"),
+        )
+    console.print(table)
+    console.print(f"{len(letters)} dead letters of {source.removesuffix(DLQ_SUFFIX)}")
+
+
+@dlq_app.command("replay")
+def dlq_replay(
+    source: Annotated[str, typer.Argument(help="The topic whose dead letters to publish back")],
+    offset: Annotated[
+        list[str] | None, typer.Option(help="PARTITION:OFFSET of a dead letter; repeat for more")
+    ] = None,
+    bootstrap: Bootstrap = "127.0.0.1:19092",
+) -> None:
+    """Publish dead letters back to their topic with their original headers; the consumer
+    handles them again (its inbox lets a replayed dead letter through once)."""
+    wanted = set(offset or [])
+    count = asyncio.run(deadletters.replay(bootstrap, _source_topic(source), wanted or None))
+    console.print(f"replayed {count} dead letters to {_source_topic(source)}")
+
+
+@app.command("migrate")
+def migrate(
+    directory: Annotated[Path, typer.Argument(help="A service's migrations directory")],
+    database_url: Annotated[str, typer.Option(envvar="DATABASE_URL")],
+) -> None:
+    """alembic upgrade head."""
+    migrations.upgrade(directory, database_url)
+    console.print(f"migrated {directory} to head")
+
+
+@app.command("revision")
+def revision(
+    directory: Annotated[Path, typer.Argument(help="A service's migrations directory")],
+    message: Annotated[str, typer.Option("-m", "--message")],
+) -> None:
+    """Autogenerate a migration from the difference between the models and the migrations."""
+    migrations.autogenerate(directory, message)
+
+
+if __name__ == "__main__":
+    app()

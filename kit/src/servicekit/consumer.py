@@ -1,0 +1,278 @@
+"""Consuming: a batch of Kafka records becomes one database transaction.
+
+Each record is handled inside its own savepoint, so a record that fails rolls back alone. Its
+id goes into the inbox with its effect (a redelivered record has no second effect), the events
+it causes go into the outbox, and the batch commits once. Offsets are committed by the caller
+only after that commit, so nothing is acknowledged before it is durable.
+
+What cannot be handled goes to `<topic>.dlq` through the same outbox, with the original bytes and
+headers, the reason and the consumer group: immediately for a record that breaks the contracts or
+raises PermanentError, after `max_attempts` tries for any other error. Transient failures
+(database or broker unreachable) retry the whole batch with backoff instead: the records are not
+at fault.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+from gonghui_contracts import Catalog, ContractViolation, Envelope, RawEnvelope
+from gonghui_contracts.topics import DLQ_SUFFIX
+from opentelemetry import trace
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from servicekit import inbox, outbox, telemetry
+from servicekit.errors import PermanentError, is_transient, safe_reason
+from servicekit.metrics import BATCH_SECONDS, CONSUMED, DEAD_LETTERS, FAILED, HANDLER_SECONDS
+from servicekit.outbox import OutgoingRecord
+from servicekit.unit import Unit
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[Unit, Envelope[Any]], Awaitable[None]]
+Rejecter = Callable[[Unit, RawEnvelope, ContractViolation], Awaitable[None]]
+
+REPLAY_HEADER = "dlq.replayed-from"
+
+
+@dataclass(frozen=True)
+class Subscription:
+    """A topic and what to do with each of its events.
+
+    `reject`, if given, answers an event whose envelope is valid but whose payload breaks the
+    contracts (a partner's bad request gets a rejection outcome); without it such an event is a
+    dead letter.
+    """
+
+    topic: str
+    handle: Handler
+    reject: Rejecter | None = None
+
+
+@dataclass(frozen=True)
+class IncomingRecord:
+    topic: str
+    partition: int
+    offset: int
+    key: bytes | None
+    value: bytes
+    headers: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_kafka(cls, record: Any) -> IncomingRecord:
+        return cls(
+            topic=record.topic,
+            partition=record.partition,
+            offset=record.offset,
+            key=record.key,
+            value=record.value or b"",
+            headers=telemetry.decode_headers(record.headers),
+        )
+
+    @property
+    def position(self) -> str:
+        return f"{self.topic}:{self.partition}:{self.offset}"
+
+
+class Settled(StrEnum):
+    HANDLED = "handled"
+    DUPLICATE = "duplicate"
+    REJECTED = "rejected"
+    DEAD_LETTER = "dead_letter"
+
+
+class _DeadLetter(Exception):
+    def __init__(self, reason: str, attempts: int) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.attempts = attempts
+
+
+class BatchProcessor:
+    def __init__(
+        self,
+        subscription: Subscription,
+        *,
+        sessions: async_sessionmaker[AsyncSession],
+        catalog: Catalog,
+        group: str,
+        producer: str,
+        max_attempts: int = 3,
+        transient_retry_seconds: float = 60.0,
+        on_commit: Callable[[], Any] = lambda: None,
+    ) -> None:
+        self.subscription = subscription
+        self.sessions = sessions
+        self.catalog = catalog
+        self.group = group
+        self.producer = producer
+        self.max_attempts = max_attempts
+        self.transient_retry_seconds = transient_retry_seconds
+        self.on_commit = on_commit
+
+    async def process(self, records: Sequence[IncomingRecord]) -> list[Settled]:
+        """Handle and commit a batch; retries transient failures, then raises so the caller
+        hands the records back to Kafka uncommitted."""
+        started = time.monotonic()
+        delay = 0.1
+        while True:
+            try:
+                settled = await self._commit_batch(records)
+                break
+            except Exception as error:
+                if (
+                    not is_transient(error)
+                    or time.monotonic() - started > self.transient_retry_seconds
+                ):
+                    raise
+                FAILED.labels(self.subscription.topic, self.group, "transient").inc()
+                log.warning(
+                    "batch of %d failed transiently (%s); retrying",
+                    len(records),
+                    safe_reason(error),
+                )
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
+        self.on_commit()
+        BATCH_SECONDS.labels(self.subscription.topic).observe(time.monotonic() - started)
+        for outcome in settled:
+            CONSUMED.labels(self.subscription.topic, self.group, outcome.value).inc()
+            if outcome is Settled.DEAD_LETTER:
+                DEAD_LETTERS.labels(self.subscription.topic, self.group).inc()
+        return settled
+
+    async def _commit_batch(self, records: Sequence[IncomingRecord]) -> list[Settled]:
+        async with self.sessions() as session, session.begin():
+            staged: list[OutgoingRecord] = []
+            settled = [await self._settle(session, record, staged) for record in records]
+            await outbox.write(session, staged)
+        return settled
+
+    async def _settle(
+        self, session: AsyncSession, record: IncomingRecord, staged: list[OutgoingRecord]
+    ) -> Settled:
+        started = time.monotonic()
+        with telemetry.process_span(
+            record.topic,
+            record.headers,
+            group=self.group,
+            partition=record.partition,
+            offset=record.offset,
+        ) as span:
+            try:
+                outcome, unit = await self._handle(session, record)
+                staged.extend(unit.staged)
+            except _DeadLetter as dead:
+                telemetry.record_error(span, dead)
+                async with session.begin_nested():
+                    fresh = await self._dead_letter(session, record, dead, staged)
+                outcome = Settled.DEAD_LETTER if fresh else Settled.DUPLICATE
+            span.set_attribute("gonghui.outcome", outcome.value)
+        HANDLER_SECONDS.labels(record.topic).observe(time.monotonic() - started)
+        return outcome
+
+    async def _handle(self, session: AsyncSession, record: IncomingRecord) -> tuple[Settled, Unit]:
+        try:
+            head = self.catalog.head(record.value)
+        except ContractViolation as violation:
+            raise _DeadLetter(safe_reason(violation), attempts=1) from None
+        span = trace.get_current_span()
+        span.set_attribute("messaging.message.id", str(head.event_id))
+        span.set_attribute("gonghui.event_type", head.event_type)
+        replay = REPLAY_HEADER in record.headers
+        for attempt in range(1, self.max_attempts + 1):
+            unit = Unit(session, self.producer)
+            try:
+                async with session.begin_nested():
+                    if not await inbox.claim(
+                        session, self.group, str(head.event_id), replay=replay
+                    ):
+                        return Settled.DUPLICATE, unit
+                    return await self._dispatch(unit, head, record), unit
+            except (ContractViolation, PermanentError) as error:
+                raise _DeadLetter(safe_reason(error), attempts=attempt) from None
+            except Exception as error:
+                if is_transient(error):
+                    raise
+                FAILED.labels(record.topic, self.group, "handler").inc()
+                log.warning(
+                    "handling %s failed (try %d of %d): %s",
+                    head.event_id,
+                    attempt,
+                    self.max_attempts,
+                    safe_reason(error),
+                    exc_info=True,
+                )
+                if attempt == self.max_attempts:
+                    raise _DeadLetter(safe_reason(error), attempts=attempt) from None
+                await asyncio.sleep(0.05 * 2**attempt)
+        raise AssertionError("unreachable")
+
+    async def _dispatch(self, unit: Unit, head: RawEnvelope, record: IncomingRecord) -> Settled:
+        try:
+            event = self.catalog.decode(record.value)
+        except ContractViolation as violation:
+            if self.subscription.reject is None:
+                raise
+            await self.subscription.reject(unit, head, violation)
+            await inbox.set_outcome(
+                unit.session, self.group, str(head.event_id), inbox.Outcome.REJECTED
+            )
+            return Settled.REJECTED
+        await self.subscription.handle(unit, event)
+        return Settled.HANDLED
+
+    async def _dead_letter(
+        self,
+        session: AsyncSession,
+        record: IncomingRecord,
+        dead: _DeadLetter,
+        staged: list[OutgoingRecord],
+    ) -> bool:
+        """Stage the dead letter; False if this record was settled before (a redelivery)."""
+        message_key = self._message_key(record)
+        replay = REPLAY_HEADER in record.headers
+        if not await inbox.claim(session, self.group, message_key, replay=replay):
+            return False
+        await inbox.set_outcome(session, self.group, message_key, inbox.Outcome.DEAD_LETTER)
+        log.error("dead letter from %s: %s", record.position, dead.reason)
+        staged.append(dead_letter_record(record, dead.reason, self.group, dead.attempts))
+        return True
+
+    def _message_key(self, record: IncomingRecord) -> str:
+        try:
+            return str(self.catalog.head(record.value).event_id)
+        except ContractViolation:
+            return record.position
+
+
+def dead_letter_record(
+    record: IncomingRecord, reason: str, group: str, attempts: int
+) -> OutgoingRecord:
+    """The original bytes and headers, plus why, where from and who gave up on them."""
+    headers = {name: value for name, value in record.headers.items() if not name.startswith("dlq.")}
+    headers.update(
+        {
+            "dlq.reason": reason[:2000],
+            "dlq.topic": record.topic,
+            "dlq.partition": str(record.partition),
+            "dlq.offset": str(record.offset),
+            "dlq.group": group,
+            "dlq.attempts": str(attempts),
+            "dlq.failed-at": datetime.now(UTC).isoformat(),
+        }
+    )
+    return OutgoingRecord(
+        message_id=f"dlq:{group}:{record.position}",
+        topic=record.topic + DLQ_SUFFIX,
+        key=record.key,
+        value=record.value,
+        headers=headers,
+    )

@@ -1,0 +1,96 @@
+"""Database engine, the kit's own tables, and the SQLite adjustments that savepoints need."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    DateTime,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    event,
+)
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def new_metadata() -> MetaData:
+    """Metadata with the constraint naming convention every service uses."""
+    return MetaData(naming_convention=NAMING_CONVENTION)
+
+
+kit_metadata = new_metadata()
+
+# SQLite only aliases rowid for INTEGER PRIMARY KEY, so the sequence column is INTEGER there.
+Sequence = BigInteger().with_variant(Integer(), "sqlite")
+
+outbox_table = Table(
+    "kit_outbox",
+    kit_metadata,
+    Column("seq", Sequence, primary_key=True, autoincrement=True),
+    Column("message_id", String(64), nullable=False, unique=True),
+    Column("topic", String(200), nullable=False),
+    Column("key", LargeBinary, nullable=True),
+    Column("value", LargeBinary, nullable=False),
+    Column(
+        "headers", Text, nullable=False, doc="JSON object of string headers, trace context included"
+    ),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+inbox_table = Table(
+    "kit_inbox",
+    kit_metadata,
+    Column("consumer_group", String(120), primary_key=True),
+    Column("message_key", String(200), primary_key=True, doc="event id, or topic:partition:offset"),
+    Column("outcome", String(20), nullable=False),
+    Column("processed_at", DateTime(timezone=True), nullable=False),
+)
+
+
+def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
+    if url.startswith("sqlite"):
+        engine = create_async_engine(url, connect_args={"timeout": 30}, **kwargs)
+        _make_sqlite_transactional(engine)
+        return engine
+    kwargs.setdefault("pool_size", 10)
+    kwargs.setdefault("pool_pre_ping", True)
+    return create_async_engine(url, **kwargs)
+
+
+def _make_sqlite_transactional(engine: AsyncEngine) -> None:
+    """Let SQLAlchemy, not the sqlite3 module, begin transactions, so SAVEPOINT works.
+
+    The driver otherwise defers BEGIN and commits on its own; see SQLAlchemy's
+    "Serializable isolation / Savepoints / Transactional DDL" notes for pysqlite.
+    """
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def session_factory(engine: AsyncEngine) -> async_sessionmaker[Any]:
+    return async_sessionmaker(engine, expire_on_commit=False, autoflush=True)

@@ -1,0 +1,35 @@
+"""Prometheus metrics of the kit. Labels are topics, groups and outcomes: never personal data."""
+
+from __future__ import annotations
+
+from prometheus_client import Counter, Gauge, Histogram
+
+CONSUMED = Counter(
+    "kit_messages_consumed_total",
+    "Messages taken from Kafka and settled, by outcome",
+    ["topic", "group", "outcome"],
+)
+PUBLISHED = Counter("kit_messages_published_total", "Records the outbox relay published", ["topic"])
+FAILED = Counter(
+    "kit_handler_failures_total",
+    "Handler attempts that raised, before retry or dead-lettering",
+    ["topic", "group", "kind"],
+)
+DEAD_LETTERS = Counter(
+    "kit_dead_letters_total", "Messages sent to a dead-letter topic", ["topic", "group"]
+)
+HANDLER_SECONDS = Histogram(
+    "kit_handler_seconds",
+    "Time to handle one message inside its batch",
+    ["topic"],
+    buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5),
+)
+BATCH_SECONDS = Histogram(
+    "kit_batch_seconds",
+    "Time to handle and commit one consumed batch",
+    ["topic"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+)
+OUTBOX_BACKLOG = Gauge(
+    "kit_outbox_backlog", "Outbox rows not yet published, at the last relay pass"
+)

@@ -1,0 +1,53 @@
+"""Service settings from environment variables, with the standard names where there are any.
+
+Each field is read from the variable of the same name in capitals (KAFKA_BOOTSTRAP_SERVERS,
+DATABASE_URL, REDIS_URL, ...). A service subclasses KitSettings to set its own defaults
+(service_name, http_port) and add its own settings.
+"""
+
+from __future__ import annotations
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class KitSettings(BaseSettings):
+    """What every service reads from its environment.
+
+    OTEL_* variables (OTEL_TRACES_EXPORTER, OTEL_EXPORTER_ZIPKIN_ENDPOINT, ...) are read by the
+    OpenTelemetry SDK itself; OTEL_SERVICE_NAME defaults to `service_name`.
+    """
+
+    model_config = SettingsConfigDict(extra="ignore")
+
+    service_name: str = "service"
+    kafka_bootstrap_servers: str = "127.0.0.1:19092"
+    database_url: str = Field(default="", description="Empty: SQLite file <service_name>.db")
+    redis_url: str | None = None
+    http_host: str = "127.0.0.1"
+    http_port: int = 8000
+    kafka_consumer_group: str = Field(default="", description="Empty: the service name")
+    kafka_consume_batch_size: int = Field(default=500, ge=1)
+    kafka_consume_batch_wait_ms: int = Field(default=20, ge=0)
+    handler_max_attempts: int = Field(
+        default=3, ge=1, description="Tries of a failing message before it becomes a dead letter"
+    )
+    transient_retry_seconds: float = Field(
+        default=60.0,
+        description="How long a batch is retried while the database or broker is unreachable "
+        "before its messages are handed back to Kafka for redelivery",
+    )
+    outbox_batch_size: int = Field(default=500, ge=1)
+    outbox_sweep_seconds: float = Field(default=2.0, gt=0)
+    db_migrate_on_start: bool = True
+    shutdown_grace_seconds: float = 15.0
+    pii_key: SecretStr = Field(
+        default=SecretStr(""),
+        description="Secret for encrypting and hashing personal data at rest (base64, 32 bytes)",
+    )
+
+    def model_post_init(self, _context: object) -> None:
+        if not self.database_url:
+            self.database_url = f"sqlite+aiosqlite:///./{self.service_name}.db"
+        if not self.kafka_consumer_group:
+            self.kafka_consumer_group = self.service_name

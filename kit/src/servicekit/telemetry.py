@@ -1,0 +1,176 @@
+"""OpenTelemetry set-up and the messaging spans the kit creates.
+
+The exporter follows the standard OTEL_TRACES_EXPORTER variable: `zipkin` (local stack),
+`otlp` (Kubernetes, via the collector), `console`, or `none`. Trace context crosses Kafka in
+W3C `traceparent`/`tracestate` headers. Span attributes never carry personal data: only ids,
+topics, partitions, offsets and counts.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from typing import Any
+
+from opentelemetry import context, propagate, trace
+from opentelemetry.context import Context
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter, SpanExporter
+from opentelemetry.trace import Link, SpanKind, Status, StatusCode
+
+TRACER_NAME = "servicekit"
+_SUPPRESS = context._SUPPRESS_INSTRUMENTATION_KEY
+
+log = logging.getLogger(__name__)
+
+
+def _exporter(name: str) -> SpanExporter | None:
+    if name == "zipkin":
+        from opentelemetry.exporter.zipkin.json import ZipkinExporter
+
+        return ZipkinExporter()  # endpoint from OTEL_EXPORTER_ZIPKIN_ENDPOINT
+    if name == "otlp":
+        from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+
+        return OTLPSpanExporter()  # endpoint from OTEL_EXPORTER_OTLP_ENDPOINT
+    if name == "console":
+        return ConsoleSpanExporter()
+    if name == "none":
+        return None
+    raise ValueError(f"OTEL_TRACES_EXPORTER={name!r}: expected zipkin, otlp, console or none")
+
+
+def setup_tracing(service_name: str) -> TracerProvider:
+    """A tracer provider for this process, exporting as OTEL_TRACES_EXPORTER says."""
+    resource = Resource.create({"service.name": os.environ.get("OTEL_SERVICE_NAME", service_name)})
+    provider = TracerProvider(resource=resource)
+    exporter = _exporter(os.environ.get("OTEL_TRACES_EXPORTER", "none").strip().lower())
+    if exporter is not None:
+        provider.add_span_processor(BatchSpanProcessor(exporter, max_queue_size=65536))
+    trace.set_tracer_provider(provider)
+    return provider
+
+
+def tracer() -> trace.Tracer:
+    return trace.get_tracer(TRACER_NAME)
+
+
+def inject(headers: dict[str, str]) -> dict[str, str]:
+    """Add the current trace context to `headers` (W3C traceparent) and return them."""
+    propagate.inject(headers)
+    return headers
+
+
+def extract(headers: Mapping[str, str]) -> Context:
+    return propagate.extract(headers)
+
+
+def decode_headers(raw: Any) -> dict[str, str]:
+    """Kafka headers (a sequence of (name, bytes)) as a dict of strings."""
+    return {
+        name: value.decode("utf-8", "replace") for name, value in raw or () if value is not None
+    }
+
+
+def messaging_attributes(
+    operation: str, topic: str, *, message_id: str | None = None, extra: Mapping[str, Any] = {}
+) -> dict[str, Any]:
+    attributes: dict[str, Any] = {
+        "messaging.system": "kafka",
+        "messaging.operation.type": operation,
+        "messaging.operation.name": operation,
+        "messaging.destination.name": topic,
+    }
+    if message_id:
+        attributes["messaging.message.id"] = message_id
+    attributes.update({k: v for k, v in extra.items() if v is not None})
+    return attributes
+
+
+@contextmanager
+def process_span(
+    topic: str, headers: Mapping[str, str], *, group: str, partition: int, offset: int
+) -> Iterator[trace.Span]:
+    """A CONSUMER span for handling one message, continuing the producer's trace."""
+    attributes = messaging_attributes(
+        "process",
+        topic,
+        extra={
+            "messaging.consumer.group.name": group,
+            "messaging.destination.partition.id": str(partition),
+            "messaging.kafka.offset": offset,
+        },
+    )
+    with tracer().start_as_current_span(
+        f"process {topic}", context=extract(headers), kind=SpanKind.CONSUMER, attributes=attributes
+    ) as span:
+        yield span
+
+
+def start_send_span(topic: str, headers: Mapping[str, str], message_id: str) -> trace.Span:
+    """A PRODUCER span for one record, child of the context stored with it."""
+    return tracer().start_span(
+        f"send {topic}",
+        context=extract(headers),
+        kind=SpanKind.PRODUCER,
+        attributes=messaging_attributes("send", topic, message_id=message_id),
+    )
+
+
+def headers_for(span: trace.Span, headers: Mapping[str, str]) -> dict[str, str]:
+    """`headers` with the trace context of `span`, ready to send."""
+    carried = dict(headers)
+    propagate.inject(carried, context=trace.set_span_in_context(span))
+    return carried
+
+
+def record_error(span: trace.Span, error: BaseException) -> None:
+    # The exception type only: messages can quote the input, and the input can be personal data.
+    span.set_status(Status(StatusCode.ERROR, type(error).__name__))
+    span.set_attribute("error.type", type(error).__qualname__)
+
+
+def links_to(headers_list: list[Mapping[str, str]]) -> list[Link]:
+    links = []
+    for headers in headers_list:
+        span_context = trace.get_current_span(extract(headers)).get_span_context()
+        if span_context.is_valid:
+            links.append(Link(span_context))
+    return links
+
+
+@contextmanager
+def quiet() -> Iterator[None]:
+    """Run without instrumentation spans (the relay's polling would flood the trace store)."""
+    token = context.attach(context.set_value(_SUPPRESS, True))
+    try:
+        yield
+    finally:
+        context.detach(token)
+
+
+class TraceIdFilter(logging.Filter):
+    """Adds trace_id/span_id to every log record, so logs and traces can be joined."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        span_context = trace.get_current_span().get_span_context()
+        record.trace_id = format(span_context.trace_id, "032x") if span_context.is_valid else "-"
+        record.span_id = format(span_context.span_id, "016x") if span_context.is_valid else "-"
+        return True
+
+
+def setup_logging(level: str = "INFO") -> None:
+    handler = logging.StreamHandler()
+    handler.addFilter(TraceIdFilter())
+    handler.setFormatter(
+        logging.Formatter(
+            "%(asctime)s %(levelname)s %(name)s trace=%(trace_id)s span=%(span_id)s %(message)s"
+        )
+    )
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(os.environ.get("LOG_LEVEL", level).upper())
+    logging.getLogger("aiokafka").setLevel(logging.WARNING)

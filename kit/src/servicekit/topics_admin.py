@@ -1,0 +1,53 @@
+"""Creating the registry's topics on a broker."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from gonghui_contracts import TopicSpec
+
+
+def new_topics(specs: Sequence[TopicSpec], replication: int = 1) -> list[NewTopic]:
+    topics = []
+    for spec in specs:
+        topics.append(
+            NewTopic(spec.name, spec.partitions, replication, topic_configs=spec.kafka_config())
+        )
+        topics.append(NewTopic(spec.dlq, 1, replication, topic_configs=spec.dlq_config()))
+    return topics
+
+
+async def existing_topics(bootstrap: str) -> set[str]:
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        return set(await admin.list_topics())
+    finally:
+        await admin.close()
+
+
+async def ensure_topics(
+    bootstrap: str, specs: Sequence[TopicSpec], replication: int = 1
+) -> list[str]:
+    """Create the topics that are missing; returns their names. Existing topics are left alone."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        present = set(await admin.list_topics())
+        missing = [t for t in new_topics(specs, replication) if t.name not in present]
+        if missing:
+            await admin.create_topics(missing)
+        return [t.name for t in missing]
+    finally:
+        await admin.close()
+
+
+async def partition_count(bootstrap: str, topic: str) -> int:
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        described = await admin.describe_topics([topic])
+    finally:
+        await admin.close()
+    return len(described[0]["partitions"]) if described else 0

@@ -1,0 +1,214 @@
+"""The batch consumer against a real SQLite database: inbox, savepoints, dead letters."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from gonghui_contracts import Catalog, ContractViolation, Envelope, EventPayload, RawEnvelope
+from servicekit import BatchProcessor, PermanentError, Settled, Subscription, Unit
+from servicekit.consumer import REPLAY_HEADER
+from servicekit.db import new_metadata
+from servicekit.testing import outbox_rows, record, sqlite_sessions
+from sqlalchemy import Column, Integer, String, Table, func, insert, select
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+TOPIC = "test.in.v1"
+
+
+class Ask(EventPayload):
+    EVENT_TYPE = "test.ask"
+    n: int
+    fail: str = ""
+
+
+class Answer(EventPayload):
+    EVENT_TYPE = "test.answer"
+    n: int
+
+
+catalog = Catalog([Ask, Answer])
+metadata = new_metadata()
+effects = Table(
+    "effects",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("n", Integer),
+    Column("note", String(20)),
+)
+
+
+class Handler:
+    def __init__(self) -> None:
+        self.calls = 0
+        self.transient_failures = 0
+        self.rejected: list[list[str]] = []
+
+    async def __call__(self, unit: Unit, event: Envelope[Any]) -> None:
+        self.calls += 1
+        await unit.session.execute(insert(effects).values(n=event.data.n))
+        if self.transient_failures:
+            self.transient_failures -= 1
+            raise OperationalError("SELECT 1", {}, ConnectionError("database went away"))
+        if event.data.fail == "permanent":
+            raise PermanentError("cannot ever do this")
+        if event.data.fail == "bug":
+            raise KeyError("a bug")
+        unit.emit(Answer(n=event.data.n), key=event.key, cause=event, topic="test.out.v1")
+
+    async def reject(self, unit: Unit, head: RawEnvelope, violation: ContractViolation) -> None:
+        self.rejected.append(violation.errors)
+
+
+@pytest.fixture
+async def sessions(tmp_path: Path) -> Any:
+    async with sqlite_sessions(tmp_path, metadata) as made:
+        yield made
+
+
+def processor(
+    sessions: async_sessionmaker[AsyncSession], handler: Handler, *, reject: bool = False
+) -> BatchProcessor:
+    return BatchProcessor(
+        Subscription(TOPIC, handler, reject=handler.reject if reject else None),
+        sessions=sessions,
+        catalog=catalog,
+        group="g",
+        producer="test",
+        max_attempts=3,
+        transient_retry_seconds=5,
+    )
+
+
+def ask(n: int, fail: str = "") -> bytes:
+    return Envelope.wrap(Ask(n=n, fail=fail), key=f"k{n}", producer="t").to_bytes()
+
+
+async def effect_count(sessions: async_sessionmaker[AsyncSession]) -> int:
+    async with sessions() as session:
+        return int(await session.scalar(select(func.count()).select_from(effects)) or 0)
+
+
+async def test_a_handled_event_commits_its_effect_and_its_events_together(sessions: Any) -> None:
+    handler = Handler()
+    message = ask(1)
+    assert await processor(sessions, handler).process([record(TOPIC, message)]) == [Settled.HANDLED]
+    assert await effect_count(sessions) == 1
+    [row] = await outbox_rows(sessions)
+    answer = json.loads(row.value)
+    assert (row.topic, answer["data"], answer["causation_id"]) == (
+        "test.out.v1",
+        {"n": 1},
+        json.loads(message)["event_id"],
+    )
+
+
+async def test_a_redelivered_event_has_no_second_effect(sessions: Any) -> None:
+    handler, message = Handler(), ask(2)
+    consumer = processor(sessions, handler)
+    first = await consumer.process([record(TOPIC, message), record(TOPIC, message)])
+    again = await consumer.process([record(TOPIC, message)])
+    assert first == [Settled.HANDLED, Settled.DUPLICATE]
+    assert again == [Settled.DUPLICATE]
+    assert (handler.calls, await effect_count(sessions), len(await outbox_rows(sessions))) == (
+        1,
+        1,
+        1,
+    )
+
+
+async def test_an_undecodable_message_is_dead_lettered_and_the_batch_goes_on(sessions: Any) -> None:
+    handler = Handler()
+    bad = record(TOPIC, b"{not json", headers={"origin": "partner"})
+    settled = await processor(sessions, handler).process([bad, record(TOPIC, ask(3))])
+    assert settled == [Settled.DEAD_LETTER, Settled.HANDLED]
+    dead, answer = await outbox_rows(sessions)
+    headers = json.loads(dead.headers)
+    assert (dead.topic, dead.value, dead.key) == (TOPIC + ".dlq", b"{not json", b"k")
+    assert headers["origin"] == "partner"
+    assert headers["dlq.reason"].startswith("ContractViolation")
+    assert (headers["dlq.group"], headers["dlq.offset"]) == ("g", str(bad.offset))
+    assert answer.topic == "test.out.v1"
+
+
+async def test_a_failing_handler_is_retried_then_dead_lettered_and_its_writes_undone(
+    sessions: Any,
+) -> None:
+    handler = Handler()
+    settled = await processor(sessions, handler).process(
+        [record(TOPIC, ask(4, fail="bug")), record(TOPIC, ask(5))]
+    )
+    assert settled == [Settled.DEAD_LETTER, Settled.HANDLED]
+    assert handler.calls == 3 + 1
+    assert await effect_count(sessions) == 1  # only the good event's effect survived
+    dead = (await outbox_rows(sessions))[0]
+    assert (
+        json.loads(dead.headers)["dlq.reason"] == "KeyError"
+    )  # the type only: texts can hold data
+    assert json.loads(dead.headers)["dlq.attempts"] == "3"
+
+
+async def test_a_permanent_error_is_dead_lettered_without_retries(sessions: Any) -> None:
+    handler = Handler()
+    assert await processor(sessions, handler).process(
+        [record(TOPIC, ask(6, fail="permanent"))]
+    ) == [Settled.DEAD_LETTER]
+    assert handler.calls == 1
+    assert (
+        "cannot ever do this" in json.loads((await outbox_rows(sessions))[0].headers)["dlq.reason"]
+    )
+
+
+async def test_a_payload_that_breaks_the_contract_goes_to_the_rejecter_when_there_is_one(
+    sessions: Any,
+) -> None:
+    handler = Handler()
+    message = json.loads(ask(7))
+    message["data"]["n"] = "seven"
+    settled = await processor(sessions, handler, reject=True).process(
+        [record(TOPIC, json.dumps(message).encode())]
+    )
+    assert settled == [Settled.REJECTED]
+    assert handler.rejected
+    assert handler.rejected[0][0].startswith("data.n: ")
+    assert await outbox_rows(sessions) == []
+
+
+async def test_transient_failures_retry_the_batch_without_losing_or_doubling_anything(
+    sessions: Any,
+) -> None:
+    handler = Handler()
+    handler.transient_failures = 2
+    assert await processor(sessions, handler).process([record(TOPIC, ask(8))]) == [Settled.HANDLED]
+    assert (handler.calls, await effect_count(sessions), len(await outbox_rows(sessions))) == (
+        3,
+        1,
+        1,
+    )
+
+
+async def test_a_transient_failure_that_lasts_hands_the_batch_back(sessions: Any) -> None:
+    handler = Handler()
+    handler.transient_failures = 10**6
+    consumer = processor(sessions, handler)
+    consumer.transient_retry_seconds = 0.3
+    with pytest.raises(OperationalError):
+        await consumer.process([record(TOPIC, ask(9))])
+    assert await effect_count(sessions) == 0
+
+
+async def test_a_replayed_dead_letter_is_handled_once(sessions: Any) -> None:
+    handler = Handler()
+    consumer = processor(sessions, handler)
+    message = json.loads(ask(10, fail="permanent"))
+    assert await consumer.process([record(TOPIC, json.dumps(message).encode())]) == [
+        Settled.DEAD_LETTER
+    ]
+    message["data"]["fail"] = ""  # the cause was fixed (here: in the message itself)
+    replayed = record(TOPIC, json.dumps(message).encode(), headers={REPLAY_HEADER: "x"})
+    assert await consumer.process([replayed]) == [Settled.HANDLED]
+    assert await consumer.process([replayed]) == [Settled.DUPLICATE]
+    assert await effect_count(sessions) == 1

@@ -1,0 +1,94 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from gonghui_contracts import EventPayload
+from opentelemetry import trace
+from opentelemetry.sdk.trace import TracerProvider
+from servicekit import OutboxRelay, UnitOfWork
+from servicekit.testing import RecordingPublisher, outbox_rows, sqlite_sessions
+
+
+class Note(EventPayload):
+    EVENT_TYPE = "test.note"
+    n: int
+
+
+@pytest.fixture
+async def sessions(tmp_path: Path) -> Any:
+    async with sqlite_sessions(tmp_path) as made:
+        yield made
+
+
+async def commit_notes(uow: UnitOfWork, *numbers: int) -> None:
+    async with uow() as unit:
+        for n in numbers:
+            unit.emit(Note(n=n), key=f"k{n}", topic="test.notes.v1")
+
+
+async def test_committed_events_are_published_in_order_and_then_removed(sessions: Any) -> None:
+    publisher = RecordingPublisher()
+    relay = OutboxRelay(sessions, publisher, batch_size=2)
+    await commit_notes(UnitOfWork(sessions, "test"), 1, 2, 3)
+    assert await relay.drain() == 3
+    assert [json.loads(r.value)["data"]["n"] for r in publisher.published] == [1, 2, 3]
+    assert [r.key for r in publisher.published] == [b"k1", b"k2", b"k3"]
+    assert await outbox_rows(sessions) == []
+
+
+async def test_nothing_is_published_from_a_transaction_that_rolled_back(sessions: Any) -> None:
+    publisher = RecordingPublisher()
+    uow = UnitOfWork(sessions, "test")
+
+    async def failing_change() -> None:
+        async with uow() as unit:
+            unit.emit(Note(n=1), key="k", topic="test.notes.v1")
+            raise RuntimeError("the change failed")
+
+    with pytest.raises(RuntimeError):
+        await failing_change()
+    assert await OutboxRelay(sessions, publisher).drain() == 0
+    assert publisher.published == []
+
+
+async def test_a_failed_publish_keeps_the_rows_for_the_next_pass(sessions: Any) -> None:
+    publisher = RecordingPublisher()
+    publisher.fail_next = 1
+    relay = OutboxRelay(sessions, publisher)
+    await commit_notes(UnitOfWork(sessions, "test"), 1)
+    with pytest.raises(ConnectionError):
+        await relay.relay_once()
+    assert len(await outbox_rows(sessions)) == 1
+    assert await relay.relay_once() == 1
+    assert len(publisher.published) == 1
+
+
+async def test_the_trace_context_of_the_change_travels_with_the_event(sessions: Any) -> None:
+    provider = TracerProvider()
+    publisher = RecordingPublisher()
+    with provider.get_tracer("t").start_as_current_span("request") as span:
+        await commit_notes(UnitOfWork(sessions, "test"), 1)
+        trace_id = format(span.get_span_context().trace_id, "032x")
+    stored = json.loads((await outbox_rows(sessions))[0].headers)
+    assert trace_id in stored["traceparent"]
+    await OutboxRelay(sessions, publisher).drain()
+    assert trace.get_current_span().get_span_context().is_valid is False
+    assert publisher.published[0].headers["traceparent"].split("-")[1] == trace_id
+
+
+async def test_the_running_relay_publishes_soon_after_a_commit(sessions: Any) -> None:
+    import asyncio
+
+    publisher = RecordingPublisher()
+    relay = OutboxRelay(sessions, publisher, sweep_seconds=60)
+    relay.start()
+    await commit_notes(UnitOfWork(sessions, "test", on_commit=relay.wake), 1)
+    for _ in range(100):
+        if publisher.published:
+            break
+        await asyncio.sleep(0.02)
+    await relay.stop()
+    assert len(publisher.published) == 1

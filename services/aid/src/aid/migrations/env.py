@@ -1,0 +1,4 @@
+from aid.models import Base
+from servicekit.migrations import run_env
+
+run_env(Base.metadata)

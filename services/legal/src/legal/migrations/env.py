@@ -1,0 +1,4 @@
+from legal.models import Base
+from servicekit.migrations import run_env
+
+run_env(Base.metadata)

@@ -1,0 +1,191 @@
+"""membership's HTTP API: the app/QR join channel, transfers, leaving, queries."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from datetime import date
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, HTTPException, Query, Response, status
+from gonghui_contracts.events.membership import JoinRequested, RejectionReason
+from gonghui_contracts.values import (
+    Industry,
+    JoinChannel,
+    MobilePhone,
+    RegionCode,
+    ResidentId,
+    mask_mobile,
+)
+from pydantic import BaseModel, ConfigDict, Field
+from servicekit import UnitOfWork
+from servicekit.pii import PiiVault
+
+from membership import domain, service
+
+STRICT = ConfigDict(extra="forbid", hide_input_in_errors=True)
+
+
+class JoinApplication(BaseModel):
+    """A worker joining in the app, or by scanning a county's QR code (which carries its code)."""
+
+    model_config = STRICT
+    channel: Literal[JoinChannel.APP, JoinChannel.COUNTY_QR, JoinChannel.WORKER_STATION]
+    name: str = Field(min_length=1, max_length=50)
+    resident_id: ResidentId
+    phone: MobilePhone
+    region_code: RegionCode
+    industry: Industry
+    employer: str | None = Field(default=None, max_length=100)
+    platform: str | None = Field(default=None, max_length=60)
+
+
+class JoinResponse(BaseModel):
+    outcome: Literal["joined", "already_member", "rejected"]
+    member_id: uuid.UUID | None = None
+    union_id: str | None = None
+    union_name: str | None = None
+    reasons: list[RejectionReason] = Field(default_factory=list)
+
+
+class TransferRequest(BaseModel):
+    model_config = STRICT
+    region_code: RegionCode
+    industry: Industry
+    reason: str = Field(min_length=1, max_length=200)
+
+
+class LeaveRequest(BaseModel):
+    model_config = STRICT
+    reason: str = Field(min_length=1, max_length=200)
+
+
+class HistoryEntry(BaseModel):
+    at: Any
+    change: str
+    from_union_id: str | None
+    to_union_id: str | None
+    reason: str | None
+
+
+class MemberView(BaseModel):
+    member_id: uuid.UUID
+    union_id: str
+    union_name: str
+    region_code: str
+    city_code: str
+    industry: Industry
+    new_employment_form: bool
+    status: str
+    joined_on: date
+    left_on: date | None
+    phone: str = Field(description="Masked")
+    history: list[HistoryEntry]
+
+
+def router(uow: UnitOfWork, vault: PiiVault, today: Callable[[], date]) -> APIRouter:
+    api = APIRouter(prefix="/v1", tags=["membership"])
+
+    @api.post(
+        "/members",
+        response_model=JoinResponse,
+        status_code=status.HTTP_201_CREATED,
+        responses={200: {"description": "Already a member"}, 422: {"description": "Rejected"}},
+    )
+    async def join(application: JoinApplication, response: Response) -> JoinResponse:
+        request = JoinRequested(
+            request_ref=f"app-{uuid.uuid4().hex}", partner_id="app", **application.model_dump()
+        )
+        async with uow() as unit:
+            result = await service.join(unit, vault, request, today())
+        if result.outcome == "rejected":
+            raise HTTPException(
+                status.HTTP_422_UNPROCESSABLE_ENTITY,
+                detail=[r.model_dump() for r in result.reasons],
+            )
+        if result.outcome == "already_member":
+            response.status_code = status.HTTP_200_OK
+        union = result.union
+        return JoinResponse(
+            outcome=result.outcome,
+            member_id=result.member_id,
+            union_id=union.union_id if union else None,
+            union_name=union.name if union else None,
+        )
+
+    @api.get("/members/{member_id}", response_model=MemberView)
+    async def get_member(member_id: uuid.UUID) -> MemberView:
+        async with uow() as unit:
+            member = await _found(service.get_member(unit, member_id))
+            entries = await service.history(unit, member_id)
+        return MemberView(
+            member_id=member.member_id,
+            union_id=member.union_id,
+            union_name=domain.union_for(member.region_code, Industry(member.industry)).name,
+            region_code=member.region_code,
+            city_code=member.city_code,
+            industry=Industry(member.industry),
+            new_employment_form=member.new_employment_form,
+            status=member.status,
+            joined_on=member.joined_on,
+            left_on=member.left_on,
+            phone=mask_mobile(vault.decrypt(member.phone_enc)),
+            history=[
+                HistoryEntry(
+                    at=h.at,
+                    change=h.change,
+                    from_union_id=h.from_union_id,
+                    to_union_id=h.to_union_id,
+                    reason=h.reason,
+                )
+                for h in entries
+            ],
+        )
+
+    @api.post("/members/{member_id}/transfer")
+    async def transfer(member_id: uuid.UUID, body: TransferRequest) -> dict[str, str]:
+        async with uow() as unit:
+            union = await _refused_as_409(
+                _found(
+                    service.transfer(
+                        unit,
+                        member_id,
+                        region_code=body.region_code,
+                        industry=body.industry,
+                        reason=body.reason,
+                        today=today(),
+                    )
+                )
+            )
+        return {"union_id": union.union_id, "union_name": union.name}
+
+    @api.post("/members/{member_id}/leave")
+    async def leave(member_id: uuid.UUID, body: LeaveRequest) -> dict[str, str]:
+        async with uow() as unit:
+            await _refused_as_409(_found(service.leave(unit, member_id, body.reason, today())))
+        return {"status": domain.MemberStatus.LEFT.value}
+
+    @api.get("/stats/coverage")
+    async def coverage(
+        by: Annotated[
+            Literal["city", "county", "industry", "new_employment_form"], Query()
+        ] = "city",
+    ) -> dict[str, dict[str, int]]:
+        async with uow() as unit:
+            return await service.coverage(unit, by)
+
+    return api
+
+
+async def _found(awaitable: Any) -> Any:
+    try:
+        return await awaitable
+    except service.MemberNotFound:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "no such member") from None
+
+
+async def _refused_as_409(awaitable: Any) -> Any:
+    try:
+        return await awaitable
+    except domain.MembershipError as refused:
+        raise HTTPException(status.HTTP_409_CONFLICT, str(refused)) from None

@@ -1,0 +1,65 @@
+"""Kafka subscriptions of membership: partner join requests in, outcomes out."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from typing import Any
+
+from gonghui_contracts import ContractViolation, Envelope, RawEnvelope
+from gonghui_contracts.events.membership import JoinOutcome, JoinRequested, RejectionReason
+from servicekit import Subscription, Unit
+from servicekit.pii import PiiVault
+
+from membership import service
+
+JOIN_REQUESTS = "partner.membership.join-requests.v1"
+
+
+def subscriptions(vault: PiiVault, today: Callable[[], date]) -> list[Subscription]:
+    async def on_join_requested(unit: Unit, event: Envelope[Any]) -> None:
+        request: JoinRequested = event.data
+        result = await service.join(unit, vault, request, today(), cause=event)
+        unit.emit(
+            JoinOutcome(
+                request_ref=request.request_ref,
+                partner_id=request.partner_id,
+                outcome=result.outcome,
+                member_id=result.member_id,
+                union_id=result.union.union_id if result.union else None,
+                reasons=list(result.reasons),
+            ),
+            key=request.request_ref,
+            cause=event,
+        )
+
+    async def on_invalid_request(
+        unit: Unit, head: RawEnvelope, violation: ContractViolation
+    ) -> None:
+        echo = _echo(head)
+        unit.emit(
+            JoinOutcome(
+                request_ref=echo.get("request_ref", head.key),
+                partner_id=echo.get("partner_id", head.producer),
+                outcome="rejected",
+                reasons=[_reason(error) for error in violation.errors],
+            ),
+            key=head.key,
+            cause=head,
+        )
+
+    return [Subscription(JOIN_REQUESTS, on_join_requested, reject=on_invalid_request)]
+
+
+def _echo(head: RawEnvelope) -> dict[str, str]:
+    """The submitter's own references from an invalid request, where they are usable."""
+    return {
+        name: value
+        for name in ("request_ref", "partner_id")
+        if isinstance(value := head.data.get(name), str) and 0 < len(value) <= 64
+    }
+
+
+def _reason(error: str) -> RejectionReason:
+    field, _, rule = error.partition(": ")
+    return RejectionReason(field=field.removeprefix("data."), rule=rule or field)

@@ -1,0 +1,40 @@
+"""Assembly of the membership service: settings → runtime → subscriptions and API."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+from fastapi import FastAPI
+from servicekit import KitSettings, Runtime, serve
+from servicekit.pii import PiiVault
+
+from membership import api, handlers
+from membership.models import Base
+
+MIGRATIONS = Path(__file__).with_name("migrations")
+
+
+class Settings(KitSettings):
+    service_name: str = "membership"
+    http_port: int = 8101
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+    runtime = Runtime(settings, migrations_dir=MIGRATIONS, metadata=Base.metadata)
+    vault = PiiVault.from_setting(settings.pii_key.get_secret_value())
+    for subscription in handlers.subscriptions(vault, date.today):
+        runtime.subscribe(subscription)
+    return runtime.http_app(
+        title="gonghui membership", routers=[api.router(runtime.uow, vault, date.today)]
+    )
+
+
+def run() -> None:
+    settings = Settings()
+    serve(create_app(settings), settings)
+
+
+if __name__ == "__main__":
+    run()

@@ -1,0 +1,182 @@
+"""Joining through the partner topic and the app, against SQLite: the handlers and the API."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
+from gonghui_contracts import CATALOG, Envelope
+from gonghui_contracts.events import JoinRequested
+from membership import api, handlers
+from membership.models import Base
+from servicekit import BatchProcessor, Settled, UnitOfWork
+from servicekit.app import invalid_request
+from servicekit.pii import PiiVault
+from servicekit.testing import outbox_rows, record, sqlite_sessions
+
+TODAY = date(2026, 11, 27)
+VAULT = PiiVault(b"k" * 32)
+REQUEST = {
+    "request_ref": "sf-0001",
+    "partner_id": "sf-express-guangzhou",
+    "channel": "partner_batch",
+    "name": "李四",
+    "resident_id": "11010519491231002X",
+    "phone": "13800138000",
+    "region_code": "440111",
+    "industry": "express_delivery",
+}
+
+
+@pytest.fixture
+async def sessions(tmp_path: Path) -> Any:
+    async with sqlite_sessions(tmp_path, Base.metadata) as made:
+        yield made
+
+
+def consumer(sessions: Any) -> BatchProcessor:
+    [subscription] = handlers.subscriptions(VAULT, lambda: TODAY)
+    return BatchProcessor(
+        subscription, sessions=sessions, catalog=CATALOG, group="membership", producer="membership"
+    )
+
+
+def join_request(**changes: Any) -> bytes:
+    envelope = json.loads(
+        Envelope.wrap(JoinRequested(**REQUEST), key="sf-0001", producer="sf").to_bytes()
+    )
+    envelope["data"].update(changes)
+    envelope["key"] = envelope["data"]["request_ref"]
+    return json.dumps(envelope).encode()
+
+
+async def published(sessions: Any) -> list[tuple[str, dict[str, Any]]]:
+    return [(row.topic, json.loads(row.value)) for row in await outbox_rows(sessions)]
+
+
+async def test_a_partner_request_makes_a_member_and_answers_the_partner(sessions: Any) -> None:
+    assert await consumer(sessions).process([record(handlers.JOIN_REQUESTS, join_request())]) == [
+        Settled.HANDLED
+    ]
+    (joined_topic, joined), (outcome_topic, outcome) = await published(sessions)
+    assert joined_topic == "membership.events.v1"
+    assert joined["data"]["union_id"] == "440100-express_delivery"
+    assert joined["data"]["new_employment_form"] is True
+    assert outcome_topic == "partner.membership.join-outcomes.v1"
+    assert outcome["data"]["outcome"] == "joined"
+    assert outcome["data"]["member_id"] == joined["data"]["member_id"] == joined["key"]
+    assert outcome["key"] == "sf-0001"
+
+
+async def test_personal_data_stays_out_of_the_events(sessions: Any) -> None:
+    await consumer(sessions).process([record(handlers.JOIN_REQUESTS, join_request())])
+    for row in await outbox_rows(sessions):
+        for secret in (REQUEST["resident_id"], REQUEST["phone"], REQUEST["name"]):
+            assert secret.encode() not in row.value
+            assert secret not in row.headers
+
+
+async def test_a_repeated_request_for_one_person_has_no_new_effect(sessions: Any) -> None:
+    processor = consumer(sessions)
+    await processor.process([record(handlers.JOIN_REQUESTS, join_request())])
+    await processor.process(
+        [record(handlers.JOIN_REQUESTS, join_request(request_ref="sf-0002", phone="13900139000"))]
+    )
+    events = await published(sessions)
+    assert [e["event_type"] for _, e in events].count("membership.member-joined") == 1
+    outcomes = [e["data"] for _, e in events if e["event_type"] == "membership.join-outcome"]
+    assert [o["outcome"] for o in outcomes] == ["joined", "already_member"]
+    assert outcomes[0]["member_id"] == outcomes[1]["member_id"]
+
+
+async def test_an_invalid_request_gets_a_rejection_naming_each_field_and_nothing_else(
+    sessions: Any,
+) -> None:
+    bad = join_request(resident_id="110105194912310021", region_code="450103")
+    assert await consumer(sessions).process([record(handlers.JOIN_REQUESTS, bad)]) == [
+        Settled.REJECTED
+    ]
+    [(topic, outcome)] = await published(sessions)
+    assert topic == "partner.membership.join-outcomes.v1"
+    assert outcome["data"]["outcome"] == "rejected"
+    assert outcome["data"]["request_ref"] == "sf-0001"
+    fields = {reason["field"] for reason in outcome["data"]["reasons"]}
+    assert fields == {"resident_id", "region_code"}
+    assert "110105194912310021" not in json.dumps(outcome)
+
+
+async def test_an_underage_applicant_is_rejected(sessions: Any) -> None:
+    from gonghui_contracts.values.resident_id import check_character
+
+    young = "44010620110101123"
+    await consumer(sessions).process(
+        [record(handlers.JOIN_REQUESTS, join_request(resident_id=young + check_character(young)))]
+    )
+    [(_, outcome)] = await published(sessions)
+    assert outcome["data"]["reasons"] == [
+        {"field": "resident_id", "rule": "applicant must be 16 or older"}
+    ]
+
+
+@pytest.fixture
+def client(sessions: Any) -> httpx.AsyncClient:
+    app = FastAPI()
+    app.add_exception_handler(RequestValidationError, invalid_request)
+    app.include_router(api.router(UnitOfWork(sessions, "membership"), VAULT, lambda: TODAY))
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://membership")
+
+
+APPLICATION = {k: v for k, v in REQUEST.items() if k not in {"request_ref", "partner_id"}} | {
+    "channel": "county_qr"
+}
+
+
+async def test_joining_in_the_app_then_transferring_and_leaving_keeps_the_history(
+    client: httpx.AsyncClient,
+) -> None:
+    joined = await client.post("/v1/members", json=APPLICATION)
+    assert joined.status_code == 201
+    member_id = joined.json()["member_id"]
+    again = await client.post("/v1/members", json=APPLICATION)
+    assert (again.status_code, again.json()["outcome"]) == (200, "already_member")
+
+    moved = await client.post(
+        f"/v1/members/{member_id}/transfer",
+        json={"region_code": "440304", "industry": "retail", "reason": "new job"},
+    )
+    assert moved.json()["union_id"] == "440304-county"
+    assert (
+        await client.post(f"/v1/members/{member_id}/leave", json={"reason": "retired"})
+    ).status_code == 200
+    refused = await client.post(f"/v1/members/{member_id}/leave", json={"reason": "again"})
+    assert refused.status_code == 409
+
+    member = (await client.get(f"/v1/members/{member_id}")).json()
+    assert member["status"] == "left"
+    assert member["phone"] == "138****8000"
+    assert [h["change"] for h in member["history"]] == ["joined", "transferred", "left"]
+    coverage = (await client.get("/v1/stats/coverage", params={"by": "county"})).json()
+    assert coverage == {"440304": {"active": 0, "left": 1}}
+
+
+async def test_a_bad_application_gets_a_422_naming_fields_without_echoing_them(
+    client: httpx.AsyncClient,
+) -> None:
+    response = await client.post(
+        "/v1/members", json=APPLICATION | {"phone": "12345", "industry": "pilot"}
+    )
+    assert response.status_code == 422
+    fields = {tuple(d["loc"]) for d in response.json()["detail"]}
+    assert fields == {("body", "phone"), ("body", "industry")}
+    assert "12345" not in response.text
+
+
+async def test_unknown_members_are_404(client: httpx.AsyncClient) -> None:
+    response = await client.get("/v1/members/00000000-0000-0000-0000-000000000000")
+    assert response.status_code == 404

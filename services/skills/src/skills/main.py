@@ -1,0 +1,34 @@
+"""Assembly of the skills service (craftsmen, competitions and courses)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI
+from servicekit import KitSettings, serve
+from servicekit.app import build_app
+
+from skills.models import Base
+
+
+class Settings(KitSettings):
+    service_name: str = "skills"
+    http_port: int = 8104
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    return build_app(
+        settings or Settings(),
+        title="gonghui skills",
+        migrations_dir=Path(__file__).with_name("migrations"),
+        metadata=Base.metadata,
+    )
+
+
+def run() -> None:
+    settings = Settings()
+    serve(create_app(settings), settings)
+
+
+if __name__ == "__main__":
+    run()
