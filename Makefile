@@ -4,7 +4,8 @@ STACK := deploy/local/stack.sh
 UV := UV_PYTHON_DOWNLOADS=never uv
 export KAFKA_BOOTSTRAP_SERVERS ?= 127.0.0.1:19092
 
-.PHONY: install up down status demo test unit integration lint schemas bench clean
+.PHONY: install up down status demo start stop test unit integration lint schemas bench clean
+RUN := $(UV) run --frozen python tools/localrun.py
 
 install: ## install what is missing: Debian packages, Kafka/Zipkin jars, the Python env
 	@$(STACK) install
@@ -12,11 +13,23 @@ install: ## install what is missing: Debian packages, Kafka/Zipkin jars, the Pyt
 up: ## start Kafka (KRaft), PostgreSQL, Redis and Zipkin, and create the topics
 	@$(STACK) up
 
-down: ## stop what `make up` started
+down: stop ## stop the services and what `make up` started
 	@$(STACK) down
 
 status: ## one line per part of the stack; fails if any is down
 	@$(STACK) status
+
+demo: up ## the platform with the SF courier ceremony replayed through it (fresh databases and topics)
+	@$(RUN) reset
+	@GIFT_FUND_BUDGET=300000.00 $(RUN) start
+	@$(UV) run --frozen python tools/demo.py
+	@echo "services keep running: make stop (services) / make down (stack)"
+
+start: up ## start the services against the local stack
+	@$(RUN) start
+
+stop: ## stop the services
+	@$(RUN) stop
 
 test: up ## unit tests of every package, then the integration tests against the real stack
 	@$(UV) run --frozen pytest contracts kit services tests/integration
@@ -30,7 +43,7 @@ integration: up ## integration tests only
 lint: ## ruff and mypy over the whole repository
 	@$(UV) run --frozen ruff check .
 	@$(UV) run --frozen ruff format --check .
-	@$(UV) run --frozen mypy contracts/src kit/src services/*/src deploy/local tests
+	@$(UV) run --frozen mypy contracts/src kit/src services/*/src deploy/local tests tools
 
 schemas: ## export the events' JSON Schemas and the AsyncAPI document
 	@$(UV) run --frozen python -m gonghui_contracts.schema_export contracts/schemas

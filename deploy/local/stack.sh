@@ -23,7 +23,7 @@ PG_PORT=${GONGHUI_PG_PORT:-15432}
 REDIS_PORT=${GONGHUI_REDIS_PORT:-16379}
 ZIPKIN_PORT=${GONGHUI_ZIPKIN_PORT:-9411}
 KAFKA_HEAP=${GONGHUI_KAFKA_HEAP:-768m}
-ZIPKIN_HEAP=${GONGHUI_ZIPKIN_HEAP:-768m}
+ZIPKIN_HEAP=${GONGHUI_ZIPKIN_HEAP:-2g}
 DATABASES=(membership aid legal skills notify)
 
 KAFKA_VERSION=$(sed -n 's:.*<kafka.version>\(.*\)</kafka.version>.*:\1:p' "$HERE/pom.xml")
@@ -69,7 +69,7 @@ install_python() {
     say "installing uv from PyPI"
     python3 -m pip install -q uv >"$LOGS/pip.log" 2>&1 || fail "pip install uv failed, see $LOGS/pip.log"
   fi
-  (cd "$ROOT" && uv sync --all-packages --frozen -q) || fail "uv sync failed"
+  (cd "$ROOT" && uv sync --all-packages --frozen --compile-bytecode -q) || fail "uv sync failed"
 }
 
 cmd_install() {
@@ -162,7 +162,7 @@ start_zipkin() {
   local pidf="$RUN/zipkin.pid" log="$LOGS/zipkin.log"
   if pid_alive "$pidf"; then return 0; fi
   # Zipkin collects from Kafka when KAFKA_BOOTSTRAP_SERVERS is set; it gets spans over HTTP only.
-  env -u KAFKA_BOOTSTRAP_SERVERS STORAGE_TYPE=mem MEM_MAX_SPANS="${GONGHUI_ZIPKIN_MAX_SPANS:-500000}" \
+  env -u KAFKA_BOOTSTRAP_SERVERS STORAGE_TYPE=mem MEM_MAX_SPANS="${GONGHUI_ZIPKIN_MAX_SPANS:-300000}" \
     nohup java -Xms128m "-Xmx$ZIPKIN_HEAP" -jar "$JARS/zipkin/zipkin-server-exec.jar" \
     "--armeria.ports[0].ip=127.0.0.1" "--armeria.ports[0].port=$ZIPKIN_PORT" \
     "--armeria.ports[0].protocols[0]=http" >"$log" 2>&1 &

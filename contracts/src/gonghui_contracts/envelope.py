@@ -6,6 +6,7 @@ Trace context is not here: it rides in the Kafka headers (W3C traceparent).
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from functools import cache
 from typing import Any, ClassVar, Generic, Self, TypeVar
 from uuid import UUID
 
@@ -79,8 +80,7 @@ class Envelope(EnvelopeHead, Generic[P]):
     ) -> Envelope[P]:
         """A new event carrying `payload`; `cause` (the event being handled) links the flow."""
         event_id = new_event_id()
-        typed: type[Envelope[P]] = Envelope[type(payload)]  # type: ignore[misc,assignment]
-        return typed(
+        return envelope_type(type(payload))(
             event_id=event_id,
             event_type=payload.EVENT_TYPE,
             schema_version=payload.SCHEMA_VERSION,
@@ -101,6 +101,12 @@ class RawEnvelope(EnvelopeHead):
 
     model_config = ConfigDict(frozen=True, extra="ignore", hide_input_in_errors=True)
     data: dict[str, Any]
+
+
+@cache
+def envelope_type(payload: type[P]) -> type[Envelope[P]]:
+    """Envelope[payload], made once: pydantic builds a class for each parametrisation."""
+    return Envelope[payload]  # type: ignore[valid-type]
 
 
 class ContractViolation(ValueError):
@@ -151,6 +157,6 @@ class Catalog:
         head = self.head(raw)
         payload_type = self.payload_type(head.event_type, head.schema_version)
         try:
-            return Envelope[payload_type].model_validate_json(raw)  # type: ignore[valid-type]
+            return envelope_type(payload_type).model_validate_json(raw)
         except ValidationError as error:
             raise ContractViolation(describe(error)) from None

@@ -13,11 +13,17 @@ from typing import Literal
 
 from gonghui_contracts.envelope import EventPayload
 from gonghui_contracts.events import (
+    CoverageEnded,
+    GiftFundExhausted,
+    InsuranceEnrolled,
     JoinOutcome,
     JoinRequested,
     MemberJoined,
     MemberLeft,
     MemberTransferred,
+    NoticeFailed,
+    NoticeSent,
+    SelfPaidOffered,
 )
 from gonghui_contracts.values import PartnerKind, Service
 
@@ -85,6 +91,24 @@ TOPICS: tuple[TopicSpec, ...] = (
         partitions=6,
         retention=timedelta(days=30),
         producers=frozenset({Service.MEMBERSHIP}),
+    ),
+    TopicSpec(
+        name="aid.events.v1",
+        description="Insurance enrolments, self-paid offers, the gift fund, coverage ends.",
+        carries=(InsuranceEnrolled, SelfPaidOffered, GiftFundExhausted, CoverageEnded),
+        key="member_id (fund_id for fund events)",
+        partitions=6,
+        retention=timedelta(days=30),
+        producers=frozenset({Service.AID}),
+    ),
+    TopicSpec(
+        name="notify.events.v1",
+        description="What became of each notice: sent, or failed after its retries.",
+        carries=(NoticeSent, NoticeFailed),
+        key="recipient",
+        partitions=6,
+        retention=timedelta(days=14),
+        producers=frozenset({Service.NOTIFY}),
     ),
 )
 

@@ -12,8 +12,9 @@ what the outbox still holds, then flushes spans.
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -35,11 +36,13 @@ from sqlalchemy import MetaData, text
 from servicekit import db, migrations, telemetry
 from servicekit.consumer import BatchProcessor, IncomingRecord, Subscription
 from servicekit.health import Check, health_router
+from servicekit.loop import Step, WakeableLoop
 from servicekit.outbox import BrokerPublisher, OutboxRelay
 from servicekit.settings import KitSettings
 from servicekit.unit import UnitOfWork
 
 log = logging.getLogger(__name__)
+Job = Callable[[], Awaitable[None]]
 
 
 class Runtime:
@@ -77,8 +80,12 @@ class Runtime:
             batch_size=settings.outbox_batch_size,
             sweep_seconds=settings.outbox_sweep_seconds,
         )
-        self.uow = UnitOfWork(self.sessions, settings.service_name, on_commit=self.relay.wake)
+        self.workers: list[WakeableLoop] = []
+        self.uow = UnitOfWork(self.sessions, settings.service_name, on_commit=self.committed)
         self.processors: list[BatchProcessor] = []
+        self.jobs: list[tuple[str, float, Job]] = []
+        self.startup: list[Job] = []
+        self._job_tasks: list[asyncio.Task[None]] = []
 
     def subscribe(self, subscription: Subscription) -> None:
         processor = BatchProcessor(
@@ -89,7 +96,7 @@ class Runtime:
             producer=self.settings.service_name,
             max_attempts=self.settings.handler_max_attempts,
             transient_retry_seconds=self.settings.transient_retry_seconds,
-            on_commit=self.relay.wake,
+            on_commit=self.committed,
         )
         self.processors.append(processor)
 
@@ -108,6 +115,38 @@ class Runtime:
             ack_policy=AckPolicy.NACK_ON_ERROR,
             title=f"{self.settings.service_name}:{subscription.topic}",
         )(consume)
+
+    def committed(self) -> None:
+        """Something was committed: the relay and the workers may have work."""
+        self.relay.wake()
+        for worker in self.workers:
+            worker.wake()
+
+    def worker(self, name: str, step: Step, idle_seconds: float) -> WakeableLoop:
+        """A loop that runs `step` after every commit, again while it returns True, and at
+        least every `idle_seconds` (sending notices, dispatching tasks)."""
+        loop = WakeableLoop(name, step, idle_seconds)
+        self.workers.append(loop)
+        return loop
+
+    def on_start(self, job: Job) -> None:
+        """Run `job` once after migrations, before consuming starts (e.g. seed reference data)."""
+        self.startup.append(job)
+
+    def every(self, seconds: float, name: str, job: Job) -> None:
+        """Run `job` every `seconds` while the service runs (timers, deadlines, expiries).
+        A failing run is logged and the next one happens as usual."""
+        self.jobs.append((name, seconds, job))
+
+    async def _run_job(self, name: str, seconds: float, job: Job) -> None:
+        while True:
+            await asyncio.sleep(seconds)
+            try:
+                # Polling is not worth a trace; a job that acts starts its own spans.
+                with telemetry.quiet():
+                    await job()
+            except Exception:
+                log.exception("job %s failed", name)
 
     def checks(self) -> dict[str, Check]:
         async def database() -> object:
@@ -138,13 +177,25 @@ class Runtime:
             RedisInstrumentor().instrument(tracer_provider=self.tracer_provider)
         if self.settings.db_migrate_on_start and self.migrations_dir is not None:
             await migrations.upgrade_async(self.migrations_dir, self.settings.database_url)
+        for job in self.startup:
+            await job()
         await self.broker.start()
         self.relay.start()
+        for worker in self.workers:
+            worker.start()
+        self._job_tasks = [
+            asyncio.create_task(self._run_job(name, seconds, job), name=f"job-{name}")
+            for name, seconds, job in self.jobs
+        ]
         log.info("%s started: %d subscriptions", self.settings.service_name, len(self.processors))
 
     async def stop(self) -> None:
+        for task in self._job_tasks:
+            task.cancel()
         for subscriber in self.broker.subscribers:
             await subscriber.stop()
+        for worker in self.workers:
+            await worker.stop()
         published = await self.relay.stop()
         await self.broker.stop()
         if self.redis is not None:

@@ -25,7 +25,6 @@ from typing import Any
 
 from gonghui_contracts import Catalog, ContractViolation, Envelope, RawEnvelope
 from gonghui_contracts.topics import DLQ_SUFFIX
-from opentelemetry import trace
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from servicekit import inbox, outbox, telemetry
@@ -95,7 +94,32 @@ class _DeadLetter(Exception):
         self.attempts = attempts
 
 
+class _Isolate(Exception):
+    """A handler failed while the batch ran without savepoints: run it again with one each."""
+
+
+@dataclass(frozen=True)
+class _Item:
+    record: IncomingRecord
+    head: RawEnvelope | None
+    violation: ContractViolation | None
+
+    @property
+    def key(self) -> str:
+        """The inbox key: the event id, or the position of a message without a valid envelope."""
+        return str(self.head.event_id) if self.head else self.record.position
+
+    @property
+    def replayed(self) -> bool:
+        return REPLAY_HEADER in self.record.headers
+
+
 class BatchProcessor:
+    """Handles batches optimistically: first in one transaction without savepoints (the common
+    case, and the fast one); if a handler raises, the transaction is rolled back and the batch
+    runs again with one savepoint per message, so the failing message is retried or
+    dead-lettered alone while the others keep their effects."""
+
     def __init__(
         self,
         subscription: Subscription,
@@ -121,10 +145,11 @@ class BatchProcessor:
         """Handle and commit a batch; retries transient failures, then raises so the caller
         hands the records back to Kafka uncommitted."""
         started = time.monotonic()
+        items = [self._item(record) for record in records]
         delay = 0.1
         while True:
             try:
-                settled = await self._commit_batch(records)
+                settled = await self._commit_batch(items)
                 break
             except Exception as error:
                 if (
@@ -134,9 +159,7 @@ class BatchProcessor:
                     raise
                 FAILED.labels(self.subscription.topic, self.group, "transient").inc()
                 log.warning(
-                    "batch of %d failed transiently (%s); retrying",
-                    len(records),
-                    safe_reason(error),
+                    "batch of %d failed transiently (%s); retrying", len(items), safe_reason(error)
                 )
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 5.0)
@@ -148,17 +171,45 @@ class BatchProcessor:
                 DEAD_LETTERS.labels(self.subscription.topic, self.group).inc()
         return settled
 
-    async def _commit_batch(self, records: Sequence[IncomingRecord]) -> list[Settled]:
+    def _item(self, record: IncomingRecord) -> _Item:
+        try:
+            return _Item(record, self.catalog.head(record.value), None)
+        except ContractViolation as violation:
+            return _Item(record, None, violation)
+
+    async def _commit_batch(self, items: Sequence[_Item]) -> list[Settled]:
+        try:
+            return await self._run(items, isolated=False)
+        except _Isolate:
+            return await self._run(items, isolated=True)
+
+    async def _run(self, items: Sequence[_Item], *, isolated: bool) -> list[Settled]:
         async with self.sessions() as session, session.begin():
+            fresh = await inbox.claim_many(
+                session,
+                self.group,
+                [item.key for item in items],
+                replayed={item.key for item in items if item.replayed},
+            )
             staged: list[OutgoingRecord] = []
-            settled = [await self._settle(session, record, staged) for record in records]
+            settled = []
+            for item in items:
+                is_first = item.key in fresh
+                fresh.discard(item.key)  # a second copy in the same batch is a duplicate
+                settled.append(await self._settle(session, item, is_first, staged, isolated))
             await outbox.write(session, staged)
         return settled
 
     async def _settle(
-        self, session: AsyncSession, record: IncomingRecord, staged: list[OutgoingRecord]
+        self,
+        session: AsyncSession,
+        item: _Item,
+        fresh: bool,
+        staged: list[OutgoingRecord],
+        isolated: bool,
     ) -> Settled:
         started = time.monotonic()
+        record = item.record
         with telemetry.process_span(
             record.topic,
             record.headers,
@@ -166,45 +217,59 @@ class BatchProcessor:
             partition=record.partition,
             offset=record.offset,
         ) as span:
+            if item.head is not None:
+                span.set_attribute("messaging.message.id", item.key)
+                span.set_attribute("gonghui.event_type", item.head.event_type)
             try:
-                outcome, unit = await self._handle(session, record)
-                staged.extend(unit.staged)
+                if not fresh:
+                    outcome = Settled.DUPLICATE
+                elif item.violation is not None:
+                    raise _DeadLetter(safe_reason(item.violation), attempts=1)
+                else:
+                    outcome = await self._handle(session, item, staged, isolated)
             except _DeadLetter as dead:
                 telemetry.record_error(span, dead)
-                async with session.begin_nested():
-                    fresh = await self._dead_letter(session, record, dead, staged)
-                outcome = Settled.DEAD_LETTER if fresh else Settled.DUPLICATE
+                await inbox.set_outcome(session, self.group, item.key, inbox.Outcome.DEAD_LETTER)
+                log.error("dead letter from %s: %s", record.position, dead.reason)
+                staged.append(dead_letter_record(record, dead.reason, self.group, dead.attempts))
+                outcome = Settled.DEAD_LETTER
             span.set_attribute("gonghui.outcome", outcome.value)
         HANDLER_SECONDS.labels(record.topic).observe(time.monotonic() - started)
         return outcome
 
-    async def _handle(self, session: AsyncSession, record: IncomingRecord) -> tuple[Settled, Unit]:
-        try:
-            head = self.catalog.head(record.value)
-        except ContractViolation as violation:
-            raise _DeadLetter(safe_reason(violation), attempts=1) from None
-        span = trace.get_current_span()
-        span.set_attribute("messaging.message.id", str(head.event_id))
-        span.set_attribute("gonghui.event_type", head.event_type)
-        replay = REPLAY_HEADER in record.headers
+    async def _handle(
+        self, session: AsyncSession, item: _Item, staged: list[OutgoingRecord], isolated: bool
+    ) -> Settled:
+        if not isolated:
+            unit = Unit(session, self.producer)
+            try:
+                outcome = await self._dispatch(unit, item)
+            except (_DeadLetter, _Isolate):
+                raise
+            except Exception as error:
+                if is_transient(error):
+                    raise
+                raise _Isolate from error
+            staged.extend(unit.staged)
+            return outcome
         for attempt in range(1, self.max_attempts + 1):
             unit = Unit(session, self.producer)
             try:
                 async with session.begin_nested():
-                    if not await inbox.claim(
-                        session, self.group, str(head.event_id), replay=replay
-                    ):
-                        return Settled.DUPLICATE, unit
-                    return await self._dispatch(unit, head, record), unit
-            except (ContractViolation, PermanentError) as error:
+                    outcome = await self._dispatch(unit, item)
+                staged.extend(unit.staged)
+                return outcome
+            except _DeadLetter:
+                raise
+            except PermanentError as error:
                 raise _DeadLetter(safe_reason(error), attempts=attempt) from None
             except Exception as error:
                 if is_transient(error):
                     raise
-                FAILED.labels(record.topic, self.group, "handler").inc()
+                FAILED.labels(item.record.topic, self.group, "handler").inc()
                 log.warning(
                     "handling %s failed (try %d of %d): %s",
-                    head.event_id,
+                    item.key,
                     attempt,
                     self.max_attempts,
                     safe_reason(error),
@@ -215,42 +280,21 @@ class BatchProcessor:
                 await asyncio.sleep(0.05 * 2**attempt)
         raise AssertionError("unreachable")
 
-    async def _dispatch(self, unit: Unit, head: RawEnvelope, record: IncomingRecord) -> Settled:
+    async def _dispatch(self, unit: Unit, item: _Item) -> Settled:
+        """Decode the payload and hand it to the subscription; a payload that breaks the
+        contracts goes to the rejecter if there is one, else it is a dead letter (before any
+        write, so no savepoint is needed for it)."""
+        assert item.head is not None
         try:
-            event = self.catalog.decode(record.value)
+            event = self.catalog.decode(item.record.value)
         except ContractViolation as violation:
             if self.subscription.reject is None:
-                raise
-            await self.subscription.reject(unit, head, violation)
-            await inbox.set_outcome(
-                unit.session, self.group, str(head.event_id), inbox.Outcome.REJECTED
-            )
+                raise _DeadLetter(safe_reason(violation), attempts=1) from None
+            await self.subscription.reject(unit, item.head, violation)
+            await inbox.set_outcome(unit.session, self.group, item.key, inbox.Outcome.REJECTED)
             return Settled.REJECTED
         await self.subscription.handle(unit, event)
         return Settled.HANDLED
-
-    async def _dead_letter(
-        self,
-        session: AsyncSession,
-        record: IncomingRecord,
-        dead: _DeadLetter,
-        staged: list[OutgoingRecord],
-    ) -> bool:
-        """Stage the dead letter; False if this record was settled before (a redelivery)."""
-        message_key = self._message_key(record)
-        replay = REPLAY_HEADER in record.headers
-        if not await inbox.claim(session, self.group, message_key, replay=replay):
-            return False
-        await inbox.set_outcome(session, self.group, message_key, inbox.Outcome.DEAD_LETTER)
-        log.error("dead letter from %s: %s", record.position, dead.reason)
-        staged.append(dead_letter_record(record, dead.reason, self.group, dead.attempts))
-        return True
-
-    def _message_key(self, record: IncomingRecord) -> str:
-        try:
-            return str(self.catalog.head(record.value).event_id)
-        except ContractViolation:
-            return record.position
 
 
 def dead_letter_record(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from enum import StrEnum
 
@@ -18,40 +19,65 @@ class Outcome(StrEnum):
     DEAD_LETTER = "dead_letter"
 
 
+def _insert_new_keys(dialect_name: str):  # type: ignore[no-untyped-def]
+    dialect = postgresql if dialect_name == "postgresql" else sqlite
+    return dialect.insert(inbox_table).on_conflict_do_nothing().returning(inbox_table.c.message_key)
+
+
+async def claim_many(
+    session: AsyncSession,
+    group: str,
+    keys: Sequence[str],
+    *,
+    replayed: set[str] = frozenset(),  # type: ignore[assignment]
+) -> set[str]:
+    """Record, in the current transaction, that `group` handles these message keys; returns
+    those seen for the first time (one round trip for the whole batch).
+
+    A key seen before is not returned: its message must have no second effect. The exception
+    is a message replayed from its dead-letter topic, whose earlier outcome was the dead letter:
+    it is handled again, once.
+    """
+    unique = list(dict.fromkeys(keys))
+    if not unique:
+        return set()
+    now = datetime.now(UTC)
+    assert session.bind is not None
+    rows = await session.execute(
+        _insert_new_keys(session.bind.dialect.name),
+        [
+            {
+                "consumer_group": group,
+                "message_key": key,
+                "outcome": Outcome.HANDLED.value,
+                "processed_at": now,
+            }
+            for key in unique
+        ],
+    )
+    fresh = set(rows.scalars())
+    for key in (replayed & set(unique)) - fresh:
+        if await _outcome(session, group, key) == Outcome.DEAD_LETTER:
+            await set_outcome(session, group, key, Outcome.HANDLED)
+            fresh.add(key)
+    return fresh
+
+
 async def claim(
     session: AsyncSession, group: str, message_key: str, *, replay: bool = False
 ) -> bool:
-    """Record that `group` handles `message_key` in the current transaction.
-
-    False if it was handled before: the caller must then do nothing. A message replayed from
-    its dead-letter topic may be handled again if its earlier outcome was the dead letter.
-    """
-    values = {
-        "consumer_group": group,
-        "message_key": message_key,
-        "outcome": Outcome.HANDLED.value,
-        "processed_at": datetime.now(UTC),
-    }
-    dialect = postgresql if session.bind.dialect.name == "postgresql" else sqlite
-    inserted = await session.execute(
-        dialect.insert(inbox_table)
-        .values(values)
-        .on_conflict_do_nothing()
-        .returning(inbox_table.c.outcome)
+    """claim_many for one key."""
+    return bool(
+        await claim_many(session, group, [message_key], replayed={message_key} if replay else set())
     )
-    if inserted.first() is not None:
-        return True
-    if not replay:
-        return False
-    earlier = await session.scalar(
+
+
+async def _outcome(session: AsyncSession, group: str, message_key: str) -> str | None:
+    return await session.scalar(
         select(inbox_table.c.outcome).where(
             inbox_table.c.consumer_group == group, inbox_table.c.message_key == message_key
         )
     )
-    if earlier != Outcome.DEAD_LETTER:
-        return False
-    await set_outcome(session, group, message_key, Outcome.HANDLED)
-    return True
 
 
 async def set_outcome(

@@ -9,7 +9,6 @@ event id is the deduplication key). Nothing uncommitted is ever published.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 from collections.abc import Sequence
@@ -22,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from servicekit import telemetry
 from servicekit.db import outbox_table
+from servicekit.loop import WakeableLoop
 from servicekit.metrics import OUTBOX_BACKLOG, PUBLISHED
 
 log = logging.getLogger(__name__)
@@ -99,23 +99,21 @@ class OutboxRelay:
         self.publisher = publisher
         self.batch_size = batch_size
         self.sweep_seconds = sweep_seconds
-        self._wake = asyncio.Event()
-        self._stopping = False
-        self._task: asyncio.Task[None] | None = None
+        self._loop = WakeableLoop("outbox-relay", self._step, sweep_seconds)
 
     def wake(self) -> None:
-        self._wake.set()
+        self._loop.wake()
 
     def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="outbox-relay")
+        self._loop.start()
 
     async def stop(self) -> int:
         """Stop the loop, then publish everything still committed; returns how many."""
-        self._stopping = True
-        self._wake.set()
-        if self._task:
-            await self._task
+        await self._loop.stop()
         return await self.drain()
+
+    async def _step(self) -> bool:
+        return await self.relay_once() >= self.batch_size
 
     async def drain(self) -> int:
         total = 0
@@ -184,20 +182,3 @@ class OutboxRelay:
             OUTBOX_BACKLOG.set(
                 await session.scalar(select(func.count()).select_from(outbox_table)) or 0
             )
-
-    async def _run(self) -> None:
-        failures = 0
-        while not self._stopping:
-            self._wake.clear()
-            try:
-                count = await self.relay_once()
-                failures = 0
-            except Exception:
-                failures += 1
-                log.exception("outbox relay pass failed (%d in a row); retrying", failures)
-                await asyncio.sleep(min(0.2 * 2**failures, 10.0))
-                continue
-            if count >= self.batch_size:
-                continue
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=self.sweep_seconds)

@@ -49,7 +49,7 @@ def setup_tracing(service_name: str) -> TracerProvider:
     provider = TracerProvider(resource=resource)
     exporter = _exporter(os.environ.get("OTEL_TRACES_EXPORTER", "none").strip().lower())
     if exporter is not None:
-        provider.add_span_processor(BatchSpanProcessor(exporter, max_queue_size=65536))
+        provider.add_span_processor(BatchSpanProcessor(exporter))
     trace.set_tracer_provider(provider)
     return provider
 

@@ -1,6 +1,12 @@
 """Every event payload of the platform, by domain."""
 
 from gonghui_contracts.envelope import Catalog, EventPayload
+from gonghui_contracts.events.aid import (
+    CoverageEnded,
+    GiftFundExhausted,
+    InsuranceEnrolled,
+    SelfPaidOffered,
+)
 from gonghui_contracts.events.membership import (
     JoinOutcome,
     JoinRequested,
@@ -9,6 +15,7 @@ from gonghui_contracts.events.membership import (
     MemberTransferred,
     RejectionReason,
 )
+from gonghui_contracts.events.notify import NoticeFailed, NoticeSent
 
 ALL_PAYLOADS: list[type[EventPayload]] = [
     JoinRequested,
@@ -16,6 +23,12 @@ ALL_PAYLOADS: list[type[EventPayload]] = [
     MemberJoined,
     MemberTransferred,
     MemberLeft,
+    InsuranceEnrolled,
+    SelfPaidOffered,
+    GiftFundExhausted,
+    CoverageEnded,
+    NoticeSent,
+    NoticeFailed,
 ]
 
 CATALOG = Catalog(ALL_PAYLOADS)
@@ -23,10 +36,16 @@ CATALOG = Catalog(ALL_PAYLOADS)
 __all__ = [
     "ALL_PAYLOADS",
     "CATALOG",
+    "CoverageEnded",
+    "GiftFundExhausted",
+    "InsuranceEnrolled",
     "JoinOutcome",
     "JoinRequested",
     "MemberJoined",
     "MemberLeft",
     "MemberTransferred",
+    "NoticeFailed",
+    "NoticeSent",
     "RejectionReason",
+    "SelfPaidOffered",
 ]

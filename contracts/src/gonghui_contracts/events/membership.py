@@ -71,6 +71,9 @@ class MemberJoined(EventPayload):
 
     member_id: UUID
     union_id: str
+    union_name: str | None = Field(
+        default=None, description="For notices; union_id is the reference"
+    )
     region_code: RegionCode
     city_code: RegionCode
     industry: Industry

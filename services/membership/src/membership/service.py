@@ -74,6 +74,7 @@ async def join(
         MemberJoined(
             member_id=member.member_id,
             union_id=union.union_id,
+            union_name=union.name,
             region_code=request.region_code,
             city_code=region(request.region_code).city_code,
             industry=request.industry,

@@ -1,28 +1,59 @@
-"""Assembly of the notify service (notices to members and staff): settings → runtime → HTTP app."""
+"""Assembly of the notify service: subscriptions record notices, a worker sends them."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from fastapi import FastAPI
-from servicekit import KitSettings, serve
-from servicekit.app import build_app
+from pydantic import SecretStr, model_validator
+from servicekit import KitSettings, Runtime, serve
 
+from notify import handlers
+from notify.channels import Channel, SinkChannel, WebhookChannel
 from notify.models import Base
+from notify.service import NoticeSender
 
 
 class Settings(KitSettings):
     service_name: str = "notify"
     http_port: int = 8105
+    notify_channel: Literal["sink", "webhook"] = "sink"
+    notify_sink_path: Path = Path("notices.jsonl")
+    notify_webhook_url: str = ""
+    notify_webhook_secret: SecretStr = SecretStr("")
+    notify_locale: str = "zh"
+    notify_max_attempts: int = 5
+
+    @model_validator(mode="after")
+    def _webhook_is_configured(self) -> Settings:
+        if self.notify_channel == "webhook" and not (
+            self.notify_webhook_url and self.notify_webhook_secret.get_secret_value()
+        ):
+            raise ValueError(
+                "NOTIFY_CHANNEL=webhook needs NOTIFY_WEBHOOK_URL and NOTIFY_WEBHOOK_SECRET"
+            )
+        return self
+
+
+def channel(settings: Settings) -> Channel:
+    if settings.notify_channel == "webhook":
+        return WebhookChannel(
+            settings.notify_webhook_url, settings.notify_webhook_secret.get_secret_value().encode()
+        )
+    return SinkChannel(settings.notify_sink_path)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
-    return build_app(
-        settings or Settings(),
-        title="gonghui notify",
-        migrations_dir=Path(__file__).with_name("migrations"),
-        metadata=Base.metadata,
+    settings = settings or Settings()
+    runtime = Runtime(
+        settings, migrations_dir=Path(__file__).with_name("migrations"), metadata=Base.metadata
     )
+    for subscription in handlers.subscriptions(settings.notify_locale):
+        runtime.subscribe(subscription)
+    sender = NoticeSender(runtime.uow, channel(settings), max_attempts=settings.notify_max_attempts)
+    runtime.worker("send-notices", sender.send_due, idle_seconds=1.0)
+    return runtime.http_app(title="gonghui notify")
 
 
 def run() -> None:

@@ -1,10 +1,34 @@
-"""notify's tables (the kit's outbox and inbox live beside them)."""
+"""notify's tables: one row per notice, unique per recipient, cause and template."""
 
 from __future__ import annotations
 
+import uuid
+from datetime import datetime
+
 from servicekit.db import new_metadata
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy import DateTime, Integer, String, Text, UniqueConstraint, Uuid
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
 class Base(DeclarativeBase):
     metadata = new_metadata()
+
+
+class Notice(Base):
+    __tablename__ = "notices"
+    __table_args__ = (UniqueConstraint("recipient", "cause_event_id", "template"),)
+
+    notice_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    recipient: Mapped[str] = mapped_column(String(80), index=True)
+    template: Mapped[str] = mapped_column(String(40))
+    locale: Mapped[str] = mapped_column(String(8))
+    body: Mapped[str] = mapped_column(Text)
+    cause_event_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    correlation_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    trace_headers: Mapped[str] = mapped_column(Text, doc="JSON: the trace context of the cause")
+    status: Mapped[str] = mapped_column(String(12), index=True)  # pending | sent | failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    last_error: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

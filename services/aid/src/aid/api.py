@@ -1,0 +1,124 @@
+"""aid's HTTP API: a member's cover, self-paid enrolment, the fund and its ledger."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Annotated, Any
+
+from fastapi import APIRouter, HTTPException, Query, status
+from pydantic import BaseModel
+from servicekit import UnitOfWork
+
+from aid import service
+from aid.domain import to_yuan
+
+
+class CoverageView(BaseModel):
+    member_id: uuid.UUID
+    policy_year: int
+    status: str
+    paid_by: str | None
+    offer_reason: str | None
+    premium: Decimal
+    period_start: date
+    period_end: date
+    left_on: date | None
+    ended_on: date | None
+
+
+class FundView(BaseModel):
+    fund_id: str
+    name: str
+    budget: Decimal
+    balance: Decimal
+    spent: Decimal
+    premium: Decimal
+    gifted: int
+    exhausted_at: datetime | None
+
+
+class LedgerRow(BaseModel):
+    id: int
+    kind: str
+    amount: Decimal
+    balance_after: Decimal
+    member_id: uuid.UUID | None
+    at: datetime
+
+
+def router(uow: UnitOfWork) -> APIRouter:
+    api = APIRouter(prefix="/v1", tags=["aid"])
+
+    @api.get("/coverage/{member_id}", response_model=CoverageView)
+    async def coverage(member_id: uuid.UUID) -> CoverageView:
+        async with uow() as unit:
+            return _coverage_view(await _found(service.coverage(unit, member_id)))
+
+    @api.post("/coverage/{member_id}/self-pay", response_model=CoverageView)
+    async def self_pay(member_id: uuid.UUID) -> CoverageView:
+        async with uow() as unit:
+            try:
+                return _coverage_view(await _found(service.accept_self_paid(unit, member_id)))
+            except service.Refused as refused:
+                raise HTTPException(status.HTTP_409_CONFLICT, str(refused)) from None
+
+    @api.get("/funds/{fund_id}", response_model=FundView)
+    async def fund(fund_id: str) -> FundView:
+        async with uow() as unit:
+            found = await _found(service.fund(unit, fund_id))
+        return FundView(
+            fund_id=found.fund_id,
+            name=found.name,
+            budget=to_yuan(found.budget_cents),
+            balance=to_yuan(found.balance_cents),
+            spent=to_yuan(found.budget_cents - found.balance_cents),
+            premium=to_yuan(found.premium_cents),
+            gifted=found.gifted,
+            exhausted_at=found.exhausted_at,
+        )
+
+    @api.get("/funds/{fund_id}/ledger", response_model=list[LedgerRow])
+    async def ledger(
+        fund_id: str,
+        limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+        before_id: Annotated[int | None, Query(description="Page: rows older than this id")] = None,
+    ) -> list[LedgerRow]:
+        async with uow() as unit:
+            rows = await service.ledger(unit, fund_id, limit, before_id)
+        return [
+            LedgerRow(
+                id=r.id,
+                kind=r.kind,
+                amount=to_yuan(r.amount_cents),
+                balance_after=to_yuan(r.balance_after_cents),
+                member_id=r.member_id,
+                at=r.at,
+            )
+            for r in rows
+        ]
+
+    return api
+
+
+def _coverage_view(enrolment: Any) -> CoverageView:
+    return CoverageView(
+        member_id=enrolment.member_id,
+        policy_year=enrolment.policy_year,
+        status=enrolment.status,
+        paid_by=enrolment.paid_by,
+        offer_reason=enrolment.offer_reason,
+        premium=to_yuan(enrolment.premium_cents),
+        period_start=enrolment.period_start,
+        period_end=enrolment.period_end,
+        left_on=enrolment.left_on,
+        ended_on=enrolment.ended_on,
+    )
+
+
+async def _found(awaitable: Any) -> Any:
+    try:
+        return await awaitable
+    except service.NotFound:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "not found") from None

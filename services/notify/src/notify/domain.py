@@ -1,0 +1,65 @@
+"""Which notices an event causes. Pure: no I/O."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from gonghui_contracts.events import (
+    CoverageEnded,
+    InsuranceEnrolled,
+    MemberJoined,
+    SelfPaidOffered,
+)
+
+
+@dataclass(frozen=True)
+class NoticeRequest:
+    recipient: str  # member:<id> or staff:<id>: the gateway resolves the address
+    template: str
+    values: dict[str, str]
+
+
+def member(member_id: object) -> str:
+    return f"member:{member_id}"
+
+
+def notices_for(payload: Any) -> list[NoticeRequest]:
+    """The notices `payload` calls for; empty for events nobody is told about."""
+    if isinstance(payload, MemberJoined):
+        return [
+            NoticeRequest(
+                member(payload.member_id),
+                "welcome",
+                {
+                    "union_name": payload.union_name or payload.union_id,
+                    "member_ref": str(payload.member_id)[:8],
+                },
+            )
+        ]
+    if isinstance(payload, InsuranceEnrolled):
+        template = "coverage_gifted" if payload.paid_by == "gift_fund" else "coverage_self_paid"
+        period = {"period_start": str(payload.period_start), "period_end": str(payload.period_end)}
+        return [
+            NoticeRequest(
+                member(payload.member_id), template, {**period, "premium": str(payload.premium)}
+            )
+        ]
+    if isinstance(payload, SelfPaidOffered):
+        return [
+            NoticeRequest(
+                member(payload.member_id), "self_paid_offer", {"premium": str(payload.premium)}
+            )
+        ]
+    if isinstance(payload, CoverageEnded):
+        return [
+            NoticeRequest(
+                member(payload.member_id), "coverage_ended", {"ended_on": str(payload.ended_on)}
+            )
+        ]
+    return []
+
+
+def backoff_seconds(attempts: int, base: float = 1.0, cap: float = 300.0) -> float:
+    """Wait before the next try of a notice whose channel failed `attempts` times."""
+    return float(min(cap, base * 2 ** (attempts - 1)))

@@ -1,0 +1,19 @@
+"""Kafka subscriptions of notify: whatever members should hear about."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gonghui_contracts import Envelope
+from servicekit import Subscription, Unit
+
+from notify import service
+
+TOPICS = ("membership.events.v1", "aid.events.v1")
+
+
+def subscriptions(locale: str) -> list[Subscription]:
+    async def on_event(unit: Unit, event: Envelope[Any]) -> None:
+        await service.record_notices(unit, event, locale)
+
+    return [Subscription(topic, on_event) for topic in TOPICS]

@@ -1,0 +1,159 @@
+"""notify's use cases: record the notices an event calls for; send the due ones."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from gonghui_contracts import Envelope
+from gonghui_contracts.events import NoticeFailed, NoticeSent
+from opentelemetry import context, trace
+from opentelemetry.trace import NonRecordingSpan, SpanContext, SpanKind
+from servicekit import Unit, UnitOfWork, telemetry
+from sqlalchemy import select
+
+from notify import domain, templates
+from notify.channels import Channel, ChannelError, Outgoing
+from notify.models import Notice
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+async def record_notices(unit: Unit, event: Envelope[Any], locale: str) -> int:
+    """Store the notices `event` calls for, once each; returns how many are new."""
+    created = 0
+    for request in domain.notices_for(event.data):
+        exists = await unit.session.scalar(
+            select(Notice.notice_id).where(
+                Notice.recipient == request.recipient,
+                Notice.cause_event_id == event.event_id,
+                Notice.template == request.template,
+            )
+        )
+        if exists is not None:
+            continue
+        used_locale, body = templates.render(request.template, locale, request.values)
+        unit.session.add(
+            Notice(
+                notice_id=uuid.uuid4(),
+                recipient=request.recipient,
+                template=request.template,
+                locale=used_locale,
+                body=body,
+                cause_event_id=event.event_id,
+                correlation_id=event.correlation_id,
+                trace_headers=json.dumps(telemetry.inject({})),
+                status="pending",
+                attempts=0,
+                next_attempt_at=_now(),
+                created_at=_now(),
+            )
+        )
+        created += 1
+    return created
+
+
+class NoticeSender:
+    """Sends due notices through the channel, a batch at a time, and records what happened.
+
+    A notice whose send succeeded but whose record did not commit (a crash in between) is sent
+    again: receivers drop the repeat by its Idempotency-Key (the notice id).
+    """
+
+    def __init__(
+        self,
+        uow: UnitOfWork,
+        channel: Channel,
+        *,
+        max_attempts: int = 5,
+        batch_size: int = 200,
+        concurrency: int = 32,
+    ) -> None:
+        self.uow = uow
+        self.channel = channel
+        self.max_attempts = max_attempts
+        self.batch_size = batch_size
+        self._slots = asyncio.Semaphore(concurrency)
+
+    async def send_due(self) -> bool:
+        """Send one batch; True if the batch was full (more may be due)."""
+        with telemetry.quiet():
+            async with self.uow() as unit:
+                due = list(
+                    await unit.session.scalars(
+                        select(Notice)
+                        .where(Notice.status == "pending", Notice.next_attempt_at <= _now())
+                        .order_by(Notice.next_attempt_at)
+                        .limit(self.batch_size)
+                        .with_for_update(skip_locked=True)
+                    )
+                )
+                results = await asyncio.gather(*(self._send(notice) for notice in due))
+                for notice, (error, span_context) in zip(due, results, strict=True):
+                    self._settle(unit, notice, error, span_context)
+        return len(due) >= self.batch_size
+
+    async def _send(self, notice: Notice) -> tuple[str | None, SpanContext]:
+        parent = telemetry.extract(json.loads(notice.trace_headers))
+        async with self._slots:
+            with telemetry.tracer().start_as_current_span(
+                f"notify {self.channel.name}",
+                context=parent,
+                kind=SpanKind.CLIENT,
+                attributes={
+                    "gonghui.notice.template": notice.template,
+                    "gonghui.notice.attempt": notice.attempts + 1,
+                },
+            ) as span:
+                try:
+                    await self.channel.send(_outgoing(notice))
+                    error = None
+                except ChannelError as failed:
+                    error = str(failed)
+                    telemetry.record_error(span, failed)
+                return error, span.get_span_context()
+
+    def _settle(
+        self, unit: Unit, notice: Notice, error: str | None, span_context: SpanContext
+    ) -> None:
+        notice.attempts += 1
+        common = {
+            "notice_id": notice.notice_id,
+            "recipient": notice.recipient,
+            "template": notice.template,
+            "cause_event_id": notice.cause_event_id,
+            "channel": self.channel.name,
+            "attempts": notice.attempts,
+        }
+        token = context.attach(trace.set_span_in_context(NonRecordingSpan(span_context)))
+        try:
+            if error is None:
+                notice.status, notice.sent_at = "sent", _now()
+                unit.emit(NoticeSent(**common), key=notice.recipient)
+            elif notice.attempts >= self.max_attempts:
+                notice.status, notice.last_error = "failed", error[:200]
+                unit.emit(NoticeFailed(**common, error=error[:200]), key=notice.recipient)
+            else:
+                notice.last_error = error[:200]
+                notice.next_attempt_at = _now() + timedelta(
+                    seconds=domain.backoff_seconds(notice.attempts)
+                )
+        finally:
+            context.detach(token)
+
+
+def _outgoing(notice: Notice) -> Outgoing:
+    return Outgoing(
+        notice_id=str(notice.notice_id),
+        recipient=notice.recipient,
+        template=notice.template,
+        locale=notice.locale,
+        body=notice.body,
+        cause_event_id=str(notice.cause_event_id),
+        correlation_id=str(notice.correlation_id),
+    )

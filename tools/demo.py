@@ -1,0 +1,284 @@
+"""Replay the SF courier ceremony through membership → aid → notify and show what happened.
+
+Run by `make demo` after the stack and the services are up, on emptied databases and topics.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sys
+import time
+import uuid
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import httpx
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from opentelemetry.exporter.zipkin.json import ZipkinExporter
+from opentelemetry.propagate import inject
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import BatchSpanProcessor
+from opentelemetry.trace import SpanKind
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+sys.path.insert(0, str(Path(__file__).parent))
+import localrun
+import scenario
+from gonghui_contracts import TOPICS
+from servicekit.topics_admin import partition_count
+
+REQUESTS = "partner.membership.join-requests.v1"
+OUTCOMES = "partner.membership.join-outcomes.v1"
+AID_EVENTS = "aid.events.v1"
+console = Console()
+
+
+def partner_tracer() -> tuple[TracerProvider, Any]:
+    provider = TracerProvider(resource=Resource.create({"service.name": scenario.PARTNER}))
+    provider.add_span_processor(
+        BatchSpanProcessor(
+            ZipkinExporter(endpoint=f"{localrun.ZIPKIN}/api/v2/spans"), max_queue_size=20000
+        )
+    )
+    return provider, provider.get_tracer("partner-batch-upload")
+
+
+async def publish(requests: list[bytes], refs: list[str]) -> dict[str, str]:
+    """Publish as the partner's system would, each request in a span of its own; returns the
+    trace id of each request."""
+    provider, tracer = partner_tracer()
+    producer = AIOKafkaProducer(
+        bootstrap_servers=localrun.KAFKA, enable_idempotence=True, linger_ms=5
+    )
+    await producer.start()
+    traces: dict[str, str] = {}
+    try:
+        pending = []
+        for value, ref in zip(requests, refs, strict=True):
+            with tracer.start_as_current_span(f"send {REQUESTS}", kind=SpanKind.PRODUCER) as span:
+                headers: dict[str, str] = {}
+                inject(headers)
+                traces[ref] = format(span.get_span_context().trace_id, "032x")
+                pending.append(
+                    await producer.send(
+                        REQUESTS,
+                        value,
+                        key=ref.encode(),
+                        headers=[(k, v.encode()) for k, v in headers.items()],
+                    )
+                )
+        await asyncio.gather(*pending)
+    finally:
+        await producer.stop()
+        provider.shutdown()
+    return traces
+
+
+class TopicReader:
+    """Reads a topic from its beginning, remembering where it got to."""
+
+    def __init__(self, topic: str) -> None:
+        self.topic = topic
+        self.consumer: AIOKafkaConsumer | None = None
+
+    async def __aenter__(self) -> TopicReader:
+        self.consumer = AIOKafkaConsumer(bootstrap_servers=localrun.KAFKA, enable_auto_commit=False)
+        await self.consumer.start()
+        partitions = [
+            TopicPartition(self.topic, p)
+            for p in range(await partition_count(localrun.KAFKA, self.topic))
+        ]
+        self.consumer.assign(partitions)
+        await self.consumer.seek_to_beginning(*partitions)
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        assert self.consumer is not None
+        await self.consumer.stop()
+
+    async def poll(self) -> list[dict[str, Any]]:
+        assert self.consumer is not None
+        batches = await self.consumer.getmany(timeout_ms=200, max_records=5000)
+        return [json.loads(record.value) for records in batches.values() for record in records]
+
+
+def notices(correlations: set[str] | None = None) -> list[dict[str, Any]]:
+    if not localrun.NOTICE_SINK.exists():
+        return []
+    with localrun.NOTICE_SINK.open(encoding="utf-8") as sink:
+        rows = [json.loads(line) for line in sink]
+    return [r for r in rows if correlations is None or r["correlation_id"] in correlations]
+
+
+async def dead_letters() -> int:
+    total = 0
+    consumer = AIOKafkaConsumer(bootstrap_servers=localrun.KAFKA, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        partitions = [TopicPartition(spec.dlq, 0) for spec in TOPICS]
+        ends = await consumer.end_offsets(partitions)
+        starts = await consumer.beginning_offsets(partitions)
+        total = sum(ends[p] - starts[p] for p in partitions)
+    finally:
+        await consumer.stop()
+    return total
+
+
+async def main() -> int:
+    run = f"sf{uuid.uuid4().hex[:6]}"
+    scenario_size = int(os.environ.get("DEMO_REQUESTS", "6000"))
+    plan = scenario.build(
+        run, total=scenario_size, repeats=scenario_size * 3 // 100, invalid=scenario_size // 50
+    )
+    console.rule(
+        f"[bold]SF Express Guangzhou courier ceremony: {len(plan.requests):,} join requests"
+    )
+    started = time.monotonic()
+    traces = await publish(plan.requests, plan.refs)
+    console.print(f"published {len(plan.requests):,} requests in {time.monotonic() - started:.1f}s")
+
+    outcomes: dict[str, dict[str, Any]] = {}
+    aid: Counter[str] = Counter()
+    correlations: set[str] = set()
+    columns = (
+        TextColumn("{task.description:<28}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+    )
+    async with TopicReader(OUTCOMES) as outcome_reader, TopicReader(AID_EVENTS) as aid_reader:
+        with Progress(*columns, console=console) as progress:
+            answered = progress.add_task("partner outcomes", total=len(plan.requests))
+            insured = progress.add_task("insurance decisions", total=plan.expected["joined"])
+            noticed = progress.add_task("notices sent", total=2 * plan.expected["joined"])
+            deadline = time.monotonic() + float(os.environ.get("DEMO_TIMEOUT", "300"))
+            while time.monotonic() < deadline:
+                for event in await outcome_reader.poll():
+                    if event["data"]["request_ref"].startswith(run):
+                        outcomes[event["data"]["request_ref"]] = event["data"]
+                        correlations.add(event["correlation_id"])
+                for event in await aid_reader.poll():
+                    if (
+                        event["correlation_id"] in correlations
+                        or event["event_type"] == "aid.gift-fund-exhausted"
+                    ):
+                        aid[
+                            event["event_type"]
+                            + ":"
+                            + event["data"].get("paid_by", event["data"].get("reason", ""))
+                        ] += 1
+                sent = notices(correlations)
+                progress.update(answered, completed=len(outcomes))
+                decided = sum(
+                    v for k, v in aid.items() if not k.startswith("aid.gift-fund-exhausted")
+                )
+                progress.update(insured, completed=decided)
+                progress.update(noticed, completed=len({n["notice_id"] for n in sent}))
+                if progress.finished:
+                    break
+    elapsed = time.monotonic() - started
+    return await summarize(
+        plan=plan,
+        outcomes=outcomes,
+        aid=aid,
+        sent=notices(correlations),
+        traces=traces,
+        elapsed=elapsed,
+    )
+
+
+async def summarize(
+    *,
+    plan: scenario.Scenario,
+    outcomes: dict[str, dict[str, Any]],
+    aid: Counter[str],
+    sent: list[dict[str, Any]],
+    traces: dict[str, str],
+    elapsed: float,
+) -> int:
+    kinds = Counter(o["outcome"] for o in outcomes.values())
+    reasons = Counter(
+        f"{r['field']}: {r['rule']}" for o in outcomes.values() for r in o["reasons"][:1]
+    )
+    gifted, self_paid = (
+        aid["aid.insurance-enrolled:gift_fund"],
+        aid["aid.self-paid-offered:fund_exhausted"],
+    )
+    not_eligible = aid["aid.self-paid-offered:not_eligible_for_gift"]
+    async with httpx.AsyncClient(timeout=5) as client:
+        fund = (
+            await client.get(f"{localrun.SERVICES['aid'].url}/v1/funds/gd-new-form-gift")
+        ).json()
+    unique_notices = len({n["notice_id"] for n in sent})
+    dead = await dead_letters()
+
+    table = Table(title=f"SF courier ceremony — done in {elapsed:.1f}s", show_lines=False)
+    table.add_column("what")
+    table.add_column("count", justify="right")
+    rows = [
+        ("join requests published", len(plan.requests)),
+        ("  joined", kinds["joined"]),
+        ("  already a member (repeat requests)", kinds["already_member"]),
+        ("  rejected", kinds["rejected"]),
+        *[(f"    {reason}", count) for reason, count in reasons.most_common()],
+        ("insurance: gifted by the fund", gifted),
+        ("insurance: offered self-paid (fund exhausted)", self_paid),
+        ("insurance: offered self-paid (not eligible)", not_eligible),
+        ("gift fund: spent / budget (yuan)", f"{fund['spent']} / {fund['budget']}"),
+        ("notices sent (welcome + cover or offer)", unique_notices),
+        ("dead letters, all topics", dead),
+    ]
+    for what, count in rows:
+        table.add_row(what, f"{count:,}" if isinstance(count, int) else str(count))
+    console.print(table)
+
+    checks = [
+        ("every request has an outcome", len(outcomes) == len(plan.requests)),
+        (
+            "joined + repeats + rejected = requests",
+            kinds["joined"] + kinds["already_member"] + kinds["rejected"] == len(plan.requests),
+        ),
+        ("outcomes are as planned", kinds == plan.expected),
+        (
+            "gifted + self-paid offers = joined",
+            gifted + self_paid + not_eligible == kinds["joined"],
+        ),
+        ("fund spent = gifted × premium", float(fund["spent"]) == gifted * float(fund["premium"])),
+        ("the fund ran out before the end", self_paid > 0 and fund["exhausted_at"] is not None),
+        ("two notices per member", unique_notices == 2 * kinds["joined"]),
+        ("no dead letters", dead == 0),
+    ]
+    for what, ok in checks:
+        console.print(f"  {'[green]✓' if ok else '[red]✗'}[/] {what}")
+    trace_url = await complete_trace(outcomes, traces)
+    console.print(f"trace: {trace_url}")
+    return 0 if all(ok for _, ok in checks) else 1
+
+
+async def complete_trace(outcomes: dict[str, dict[str, Any]], traces: dict[str, str]) -> str:
+    """The Zipkin URL of one join whose trace shows the partner, membership, aid and notify."""
+    wanted = {scenario.PARTNER, "membership", "aid", "notify"}
+    joined = [ref for ref, o in outcomes.items() if o["outcome"] == "joined"][:20]
+    async with httpx.AsyncClient(timeout=5) as client:
+        for _ in range(30):
+            for ref in joined:
+                try:
+                    response = await client.get(f"{localrun.ZIPKIN}/api/v2/trace/{traces[ref]}")
+                except httpx.HTTPError:
+                    continue
+                if response.status_code == 200:
+                    services = {span["localEndpoint"]["serviceName"] for span in response.json()}
+                    if wanted <= services:
+                        return f"{localrun.ZIPKIN}/zipkin/traces/{traces[ref]}"
+            await asyncio.sleep(1)
+    return "(no complete trace found in Zipkin)"
+
+
+if __name__ == "__main__":
+    sys.exit(asyncio.run(main()))

@@ -1,0 +1,234 @@
+"""Run the platform's services on this machine against the local stack (`make up`).
+
+    python tools/localrun.py start [SERVICE...]   start services not yet running; wait until ready
+    python tools/localrun.py stop  [SERVICE...]   SIGTERM (graceful), SIGKILL after 30 s
+    python tools/localrun.py status               one line per service; exit 1 if any is down
+    python tools/localrun.py reset                stop all, empty their databases and topics
+
+Each service runs as its own process with its own database, logs to .local/logs/<service>.log
+and its pid in .local/run/<service>.pid.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import typer
+
+ROOT = Path(__file__).resolve().parents[1]
+STATE = Path(os.environ.get("GONGHUI_STATE_DIR", ROOT / ".local"))
+RUN, LOGS = STATE / "run", STATE / "logs"
+KAFKA = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:19092")
+PG_PORT = os.environ.get("GONGHUI_PG_PORT", "15432")
+REDIS_PORT = os.environ.get("GONGHUI_REDIS_PORT", "16379")
+ZIPKIN = f"http://127.0.0.1:{os.environ.get('GONGHUI_ZIPKIN_PORT', '9411')}"
+NOTICE_SINK = STATE / "notices.jsonl"
+
+app = typer.Typer(help=__doc__, no_args_is_help=True)
+
+
+@dataclass(frozen=True)
+class Service:
+    name: str
+    port: int
+    redis_db: int
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def pid_file(self) -> Path:
+        return RUN / f"{self.name}.pid"
+
+    @property
+    def log_file(self) -> Path:
+        return LOGS / f"{self.name}.log"
+
+
+SERVICES = {
+    s.name: s
+    for s in (
+        Service("membership", 8101, 1),
+        Service("aid", 8102, 2),
+        Service("legal", 8103, 3),
+        Service("skills", 8104, 4),
+        Service("notify", 8105, 5),
+    )
+}
+
+
+def pii_key() -> str:
+    """The local stack's personal-data key, made once (production takes it from a secret)."""
+    path = STATE / "pii.key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(base64.b64encode(os.urandom(32)).decode())
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def environment(service: Service, extra: dict[str, str] | None = None) -> dict[str, str]:
+    return {
+        **os.environ,
+        "SERVICE_NAME": service.name,
+        "HTTP_PORT": str(service.port),
+        "KAFKA_BOOTSTRAP_SERVERS": KAFKA,
+        "DATABASE_URL": f"postgresql+asyncpg://postgres@127.0.0.1:{PG_PORT}/{service.name}",
+        "REDIS_URL": f"redis://127.0.0.1:{REDIS_PORT}/{service.redis_db}",
+        "OTEL_TRACES_EXPORTER": os.environ.get("OTEL_TRACES_EXPORTER", "zipkin"),
+        "OTEL_EXPORTER_ZIPKIN_ENDPOINT": f"{ZIPKIN}/api/v2/spans",
+        "PII_KEY": pii_key(),
+        "NOTIFY_SINK_PATH": str(NOTICE_SINK),
+        **(extra or {}),
+    }
+
+
+def running(service: Service) -> int | None:
+    try:
+        pid = int(service.pid_file.read_text())
+        os.kill(pid, 0)
+    except (FileNotFoundError, ValueError, ProcessLookupError):
+        return None
+    return pid
+
+
+def ready(service: Service) -> bool:
+    try:
+        return httpx.get(f"{service.url}/readyz", timeout=2).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def start_service(service: Service, extra: dict[str, str] | None = None) -> None:
+    if running(service):
+        return
+    RUN.mkdir(parents=True, exist_ok=True)
+    LOGS.mkdir(parents=True, exist_ok=True)
+    with service.log_file.open("a") as log:
+        process = subprocess.Popen(  # noqa: S603
+            [sys.executable, "-m", f"{service.name}.main"],
+            env=environment(service, extra),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    service.pid_file.write_text(str(process.pid))
+
+
+def wait_ready(services: list[Service], timeout: float = 90) -> None:
+    deadline = time.monotonic() + timeout
+    for service in services:
+        while not ready(service):
+            if not running(service):
+                raise SystemExit(f"{service.name} exited during start; its log: {service.log_file}")
+            if time.monotonic() > deadline:
+                raise SystemExit(
+                    f"{service.name} not ready in {timeout:.0f}s; its log: {service.log_file}"
+                )
+            time.sleep(0.3)
+
+
+def stop_service(service: Service, grace: float = 30) -> None:
+    pid = running(service)
+    if pid is None:
+        service.pid_file.unlink(missing_ok=True)
+        return
+    os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + grace
+    while running(service) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    if running(service):
+        os.kill(pid, signal.SIGKILL)
+    service.pid_file.unlink(missing_ok=True)
+
+
+def chosen(names: list[str] | None) -> list[Service]:
+    unknown = set(names or []) - set(SERVICES)
+    if unknown:
+        raise typer.BadParameter(f"unknown services: {', '.join(sorted(unknown))}")
+    return [SERVICES[n] for n in names] if names else list(SERVICES.values())
+
+
+@app.command()
+def start(names: list[str] | None = typer.Argument(None)) -> None:  # noqa: B008
+    services = chosen(names)
+    for service in services:
+        start_service(service)
+    wait_ready(services)
+    for service in services:
+        typer.echo(f"{service.name:<11} ready  {service.url}/docs")
+
+
+@app.command()
+def stop(names: list[str] | None = typer.Argument(None)) -> None:  # noqa: B008
+    for service in chosen(names):
+        stop_service(service)
+
+
+@app.command()
+def status() -> None:
+    down = False
+    for service in SERVICES.values():
+        state = "ready" if ready(service) else ("starting" if running(service) else "down")
+        down = down or state != "ready"
+        typer.echo(f"{service.name:<11} {state:<9} {service.url}")
+    raise typer.Exit(1 if down else 0)
+
+
+@app.command()
+def reset() -> None:
+    """Stop every service, then empty their databases, Redis and the topics (a clean replay)."""
+    for service in SERVICES.values():
+        stop_service(service)
+    asyncio.run(_reset_state())
+    NOTICE_SINK.unlink(missing_ok=True)
+
+
+async def _reset_state() -> None:
+    import asyncpg
+    from gonghui_contracts import TOPICS
+    from redis.asyncio import Redis
+    from servicekit.topics_admin import ensure_topics, existing_topics
+
+    admin = await asyncpg.connect(
+        host="127.0.0.1", port=int(PG_PORT), user="postgres", database="postgres"
+    )
+    try:
+        for name in SERVICES:
+            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            await admin.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await admin.close()
+    redis = Redis(host="127.0.0.1", port=int(REDIS_PORT))
+    await redis.flushall()
+    await redis.aclose()
+    from aiokafka.admin import AIOKafkaAdminClient
+
+    names = {name for spec in TOPICS for name in (spec.name, spec.dlq)}
+    kafka = AIOKafkaAdminClient(bootstrap_servers=KAFKA)
+    await kafka.start()
+    try:
+        present = names & await existing_topics(KAFKA)
+        if present:
+            await kafka.delete_topics(list(present))
+        for _ in range(50):  # deletion is asynchronous on the broker
+            if not names & await existing_topics(KAFKA):
+                break
+            await asyncio.sleep(0.2)
+    finally:
+        await kafka.close()
+    await ensure_topics(KAFKA, TOPICS)
+
+
+if __name__ == "__main__":
+    app()
