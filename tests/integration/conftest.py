@@ -125,6 +125,17 @@ async def publish(
         await producer.stop()
 
 
+async def publish_many(topic: str, messages: list[tuple[bytes, bytes]]) -> None:
+    """Publish (key, value) pairs with one producer, as a partner's batch upload would."""
+    producer = AIOKafkaProducer(bootstrap_servers=KAFKA, enable_idempotence=True, linger_ms=5)
+    await producer.start()
+    try:
+        sent = [await producer.send(topic, value, key=key) for key, value in messages]
+        await asyncio.gather(*sent)
+    finally:
+        await producer.stop()
+
+
 async def read_topic(
     topic: str, *, expect: int, timeout: float = 30.0
 ) -> list[ConsumerRecord[bytes, bytes]]:

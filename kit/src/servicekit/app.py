@@ -76,7 +76,7 @@ class Runtime:
         )
         self.relay = OutboxRelay(
             self.sessions,
-            BrokerPublisher(self.broker),
+            BrokerPublisher(self.broker, settings.kafka_topic_prefix),
             batch_size=settings.outbox_batch_size,
             sweep_seconds=settings.outbox_sweep_seconds,
         )
@@ -106,7 +106,7 @@ class Runtime:
             await processor.process([IncomingRecord.from_kafka(record) for record in batch])
 
         self.broker.subscriber(
-            subscription.topic,
+            self.settings.kafka_topic_prefix + subscription.topic,
             group_id=self.settings.kafka_consumer_group,
             batch=True,
             max_records=self.settings.kafka_consume_batch_size,

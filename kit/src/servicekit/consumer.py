@@ -231,7 +231,11 @@ class BatchProcessor:
                 telemetry.record_error(span, dead)
                 await inbox.set_outcome(session, self.group, item.key, inbox.Outcome.DEAD_LETTER)
                 log.error("dead letter from %s: %s", record.position, dead.reason)
-                staged.append(dead_letter_record(record, dead.reason, self.group, dead.attempts))
+                staged.append(
+                    dead_letter_record(
+                        record, dead.reason, self.group, dead.attempts, self.subscription.topic
+                    )
+                )
                 outcome = Settled.DEAD_LETTER
             span.set_attribute("gonghui.outcome", outcome.value)
         HANDLER_SECONDS.labels(record.topic).observe(time.monotonic() - started)
@@ -298,9 +302,10 @@ class BatchProcessor:
 
 
 def dead_letter_record(
-    record: IncomingRecord, reason: str, group: str, attempts: int
+    record: IncomingRecord, reason: str, group: str, attempts: int, topic: str | None = None
 ) -> OutgoingRecord:
-    """The original bytes and headers, plus why, where from and who gave up on them."""
+    """The original bytes and headers, plus why, where from and who gave up on them.
+    `topic` is the registry name of the source topic (record.topic may carry a prefix)."""
     headers = {name: value for name, value in record.headers.items() if not name.startswith("dlq.")}
     headers.update(
         {
@@ -315,7 +320,7 @@ def dead_letter_record(
     )
     return OutgoingRecord(
         message_id=f"dlq:{group}:{record.position}",
-        topic=record.topic + DLQ_SUFFIX,
+        topic=(topic or record.topic) + DLQ_SUFFIX,
         key=record.key,
         value=record.value,
         headers=headers,

@@ -42,17 +42,19 @@ class Publisher(Protocol):
 
 
 class BrokerPublisher:
-    """Publishes through a FastStream Kafka broker (idempotent producer, acks=all)."""
+    """Publishes through a FastStream Kafka broker (idempotent producer, acks=all).
+    Outbox rows name topics as the registry does; `topic_prefix` is added here, at the edge."""
 
-    def __init__(self, broker: Any) -> None:
+    def __init__(self, broker: Any, topic_prefix: str = "") -> None:
         self.broker = broker
+        self.topic_prefix = topic_prefix
 
     async def publish(self, records: Sequence[OutgoingRecord]) -> None:
         pending = []
         for record in records:
             result = await self.broker.publish(
                 record.value,
-                topic=record.topic,
+                topic=self.topic_prefix + record.topic,
                 key=record.key,
                 headers=record.headers,
                 no_confirm=True,

@@ -27,6 +27,10 @@ class KitSettings(BaseSettings):
     http_host: str = "127.0.0.1"
     http_port: int = 8000
     kafka_consumer_group: str = Field(default="", description="Empty: the service name")
+    kafka_topic_prefix: str = Field(
+        default="",
+        description="Put before every topic name: isolates a test run on a shared cluster",
+    )
     kafka_consume_batch_size: int = Field(default=500, ge=1)
     kafka_consume_batch_wait_ms: int = Field(default=20, ge=0)
     handler_max_attempts: int = Field(

@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from gonghui_contracts import TopicSpec
 
 
-def new_topics(specs: Sequence[TopicSpec], replication: int = 1) -> list[NewTopic]:
+def new_topics(
+    specs: Sequence[TopicSpec], replication: int = 1, prefix: str = ""
+) -> list[NewTopic]:
     topics = []
     for spec in specs:
-        topics.append(
-            NewTopic(spec.name, spec.partitions, replication, topic_configs=spec.kafka_config())
-        )
-        topics.append(NewTopic(spec.dlq, 1, replication, topic_configs=spec.dlq_config()))
+        named = replace(spec, name=prefix + spec.name)
+        config = named.kafka_config()
+        topics.append(NewTopic(named.name, named.partitions, replication, topic_configs=config))
+        topics.append(NewTopic(named.dlq, 1, replication, topic_configs=named.dlq_config()))
     return topics
 
 
@@ -28,14 +31,14 @@ async def existing_topics(bootstrap: str) -> set[str]:
 
 
 async def ensure_topics(
-    bootstrap: str, specs: Sequence[TopicSpec], replication: int = 1
+    bootstrap: str, specs: Sequence[TopicSpec], replication: int = 1, prefix: str = ""
 ) -> list[str]:
     """Create the topics that are missing; returns their names. Existing topics are left alone."""
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
     await admin.start()
     try:
         present = set(await admin.list_topics())
-        missing = [t for t in new_topics(specs, replication) if t.name not in present]
+        missing = [t for t in new_topics(specs, replication, prefix) if t.name not in present]
         if missing:
             await admin.create_topics(missing)
         return [t.name for t in missing]

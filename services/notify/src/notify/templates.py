@@ -33,13 +33,9 @@ TEMPLATES: dict[str, dict[str, str]] = {
 FALLBACK_LOCALE = "en"
 
 
-def placeholders(template: str) -> set[str]:
-    return {
-        name
-        for text in TEMPLATES[template].values()
-        for _, name, _, _ in Formatter().parse(text)
-        if name
-    }
+def fields(text: str) -> frozenset[str]:
+    """The values a text needs."""
+    return frozenset(name for _, name, _, _ in Formatter().parse(text) if name)
 
 
 def render(template: str, locale: str, values: dict[str, str]) -> tuple[str, str]:

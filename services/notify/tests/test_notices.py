@@ -1,0 +1,170 @@
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from gonghui_contracts import Envelope
+from gonghui_contracts.events import InsuranceEnrolled, MemberJoined, MemberLeft, SelfPaidOffered
+from notify import domain, service, templates
+from notify.channels import ChannelError, Outgoing, SinkChannel, WebhookChannel, signature
+from notify.models import Base, Notice
+from servicekit import UnitOfWork
+from servicekit.testing import outbox_rows, sqlite_sessions
+from sqlalchemy import select
+
+MEMBER = uuid.uuid4()
+
+
+def welcome_event() -> Envelope[MemberJoined]:
+    return Envelope.wrap(
+        MemberJoined(
+            member_id=MEMBER,
+            union_id="440100-express_delivery",
+            union_name="广州市快递行业工会联合会",
+            region_code="440111",
+            city_code="440100",
+            industry="express_delivery",
+            new_employment_form=True,
+            channel="partner_batch",
+            joined_on=date(2024, 6, 27),
+        ),
+        key=str(MEMBER),
+        producer="membership",
+    )
+
+
+def test_each_member_event_calls_for_its_notice() -> None:
+    enrolled = InsuranceEnrolled(
+        member_id=MEMBER,
+        policy_year=2024,
+        period_start=date(2024, 6, 27),
+        period_end=date(2025, 6, 26),
+        premium=Decimal("60.00"),
+        paid_by="gift_fund",
+        fund_id="f",
+    )
+    offer = SelfPaidOffered(
+        member_id=MEMBER, policy_year=2024, premium=Decimal("60"), reason="fund_exhausted"
+    )
+    assert [n.template for n in domain.notices_for(welcome_event().data)] == ["welcome"]
+    assert [n.template for n in domain.notices_for(enrolled)] == ["coverage_gifted"]
+    assert [n.template for n in domain.notices_for(offer)] == ["self_paid_offer"]
+    left = MemberLeft(member_id=MEMBER, union_id="u", reason="r", left_on=date(2024, 1, 1))
+    assert domain.notices_for(left) == []
+    assert domain.notices_for(enrolled)[0].recipient == f"member:{MEMBER}"
+
+
+def test_texts_are_chinese_with_an_english_fallback() -> None:
+    values = {"union_name": "广州市快递行业工会联合会", "member_ref": "abcd1234"}
+    assert templates.render("welcome", "zh", values) == (
+        "zh",
+        "欢迎加入广州市快递行业工会联合会！您的会员号为abcd1234，可在粤工惠查看会员权益。",
+    )
+    locale, text = templates.render("welcome", "yue", values)
+    assert locale == "en"
+    assert text.startswith("Welcome to 广州市快递行业工会联合会")
+
+
+def test_every_language_of_a_template_uses_the_same_values() -> None:
+    for name, texts in templates.TEMPLATES.items():
+        assert set(texts) >= {"zh", "en"}, name
+        assert len({templates.fields(text) for text in texts.values()}) == 1, name
+
+
+class FlakyChannel:
+    name = "sink"
+
+    def __init__(self, failures: int) -> None:
+        self.failures = failures
+        self.sent: list[Outgoing] = []
+
+    async def send(self, notice: Outgoing) -> None:
+        if self.failures:
+            self.failures -= 1
+            raise ChannelError("gateway answered 503")
+        self.sent.append(notice)
+
+
+@pytest.fixture
+async def uow(tmp_path: Path) -> Any:
+    async with sqlite_sessions(tmp_path, Base.metadata) as sessions:
+        yield UnitOfWork(sessions, "notify")
+
+
+async def test_one_notice_per_recipient_and_cause_however_often_the_event_comes(
+    uow: UnitOfWork,
+) -> None:
+    event = welcome_event()
+    for _ in range(3):
+        async with uow() as unit:
+            await service.record_notices(unit, event, "zh")
+    channel = FlakyChannel(failures=0)
+    await service.NoticeSender(uow, channel).send_due()
+    assert len(channel.sent) == 1
+    [sent] = [json.loads(r.value) for r in await outbox_rows(uow.sessions)]
+    assert (sent["event_type"], sent["data"]["template"], sent["data"]["attempts"]) == (
+        "notify.notice-sent",
+        "welcome",
+        1,
+    )
+
+
+async def test_a_failing_channel_is_retried_later_and_a_notice_failing_for_good_is_reported(
+    uow: UnitOfWork,
+) -> None:
+    async with uow() as unit:
+        await service.record_notices(unit, welcome_event(), "zh")
+    sender = service.NoticeSender(uow, FlakyChannel(failures=10), max_attempts=2)
+    await sender.send_due()
+    async with uow.sessions() as session:
+        notice = await session.scalar(select(Notice))
+        assert notice is not None
+        assert (notice.status, notice.attempts) == ("pending", 1)
+        notice.next_attempt_at = notice.created_at  # the backoff has passed
+        await session.commit()
+    await sender.send_due()
+    [failed] = [json.loads(r.value) for r in await outbox_rows(uow.sessions)]
+    assert failed["event_type"] == "notify.notice-failed"
+    assert failed["data"]["error"] == "gateway answered 503"
+
+
+async def test_the_webhook_signs_each_notice_and_names_it_for_deduplication() -> None:
+    seen: list[httpx.Request] = []
+
+    def gateway(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(202)
+
+    channel = WebhookChannel(
+        "https://sms.example/notices",
+        b"secret",
+        httpx.AsyncClient(transport=httpx.MockTransport(gateway)),
+    )
+    notice = Outgoing("n1", "member:1", "welcome", "zh", "欢迎", "c1", "k1")
+    await channel.send(notice)
+    [request] = seen
+    expected = signature(b"secret", request.headers["X-Gonghui-Timestamp"], request.content)
+    assert request.headers["X-Gonghui-Signature"] == expected
+    assert request.headers["Idempotency-Key"] == "n1"
+    assert json.loads(request.content)["body"] == "欢迎"
+
+
+async def test_a_webhook_error_status_is_a_channel_error() -> None:
+    client = httpx.AsyncClient(transport=httpx.MockTransport(lambda _: httpx.Response(500)))
+    with pytest.raises(ChannelError, match="500"):
+        await WebhookChannel("https://sms.example", b"s", client).send(
+            Outgoing("n", "r", "t", "zh", "b", "c", "k")
+        )
+
+
+async def test_the_sink_appends_one_json_line_per_notice(tmp_path: Path) -> None:
+    sink = SinkChannel(tmp_path / "notices.jsonl")
+    await sink.send(Outgoing("n1", "member:1", "welcome", "zh", "欢迎", "c1", "k1"))
+    [line] = (tmp_path / "notices.jsonl").read_text("utf-8").splitlines()
+    assert json.loads(line)["notice_id"] == "n1"

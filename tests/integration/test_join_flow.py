@@ -1,0 +1,169 @@
+"""A join through membership → aid → notify, as separate processes on the real stack, each run
+on topics of its own (KAFKA_TOPIC_PREFIX) and fresh databases."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+import pytest
+from gonghui_contracts import TOPICS
+from servicekit.topics_admin import ensure_topics
+
+from .conftest import (
+    KAFKA,
+    REDIS_URL,
+    eventually,
+    partner_span,
+    publish,
+    publish_many,
+    python,
+    random_resident_id,
+    read_topic,
+    tracing_env,
+    zipkin_spans,
+)
+from .test_membership import REQUESTS, join_request
+
+pytestmark = pytest.mark.integration
+PREMIUM = 60
+
+
+@dataclass
+class Platform:
+    prefix: str
+    services: dict[str, Any]
+    databases: dict[str, str]
+    sink: Path
+
+    def topic(self, name: str) -> str:
+        return self.prefix + name
+
+    def url(self, service: str) -> str:
+        return str(self.services[service].url)
+
+    def notices(self) -> list[dict[str, Any]]:
+        if not self.sink.exists():
+            return []
+        return [json.loads(line) for line in self.sink.read_text("utf-8").splitlines()]
+
+
+@pytest.fixture
+async def platform(new_database: Any, services: Any, tmp_path: Path) -> Platform:
+    prefix = f"it{uuid.uuid4().hex[:8]}."
+    await ensure_topics(KAFKA, TOPICS, prefix=prefix)
+    databases = {name: await new_database(name) for name in ("membership", "aid", "notify")}
+    sink = tmp_path / "notices.jsonl"
+    started = {}
+    for name in ("membership", "aid", "notify"):
+        started[name] = services(
+            python("-m", f"{name}.main"),
+            {
+                **tracing_env(name),
+                "KAFKA_BOOTSTRAP_SERVERS": KAFKA,
+                "KAFKA_TOPIC_PREFIX": prefix,
+                "DATABASE_URL": databases[name],
+                "REDIS_URL": REDIS_URL,
+                "GIFT_FUND_BUDGET": str(PREMIUM * 300),  # pays for 300 members
+                "NOTIFY_SINK_PATH": str(sink),
+            },
+        )
+        started[name].start()
+    return Platform(prefix, started, databases, sink)
+
+
+async def test_an_invalid_request_gets_a_rejection_and_causes_nothing_else(
+    platform: Platform,
+) -> None:
+    ref = f"bad-{uuid.uuid4().hex[:8]}"
+    bad = join_request(ref, random_resident_id(), phone="12")
+    await publish(platform.topic(REQUESTS), bad, key=ref.encode())
+    [outcome] = await read_topic(platform.topic("partner.membership.join-outcomes.v1"), expect=1)
+    data = json.loads(outcome.value)["data"]
+    assert (data["outcome"], [r["field"] for r in data["reasons"]]) == ("rejected", ["phone"])
+    for topic in ("membership.events.v1", "aid.events.v1", "notify.events.v1", REQUESTS + ".dlq"):
+        assert await read_topic(platform.topic(topic), expect=1, timeout=2) == [], topic
+    assert platform.notices() == []
+
+
+async def test_one_join_is_one_trace_through_three_services(platform: Platform) -> None:
+    ref = f"ok-{uuid.uuid4().hex[:8]}"
+    with partner_span(f"send {REQUESTS}") as (trace_id, headers):
+        await publish(
+            platform.topic(REQUESTS),
+            join_request(ref, random_resident_id()),
+            key=ref.encode(),
+            headers=headers,
+        )
+    assert await eventually(lambda: len(platform.notices()) == 2, timeout=60)
+    assert {n["template"] for n in platform.notices()} == {"welcome", "coverage_gifted"}
+
+    async def complete() -> dict[str, list[str]]:
+        found = await zipkin_spans(trace_id)
+        return (
+            found
+            if {"membership", "aid", "notify"} <= set(found)
+            and "send notify.events.v1" in found["notify"]
+            else {}
+        )
+
+    spans = await eventually(complete, timeout=30)
+    assert "process partner.membership.join-requests.v1" not in spans  # the prefix is in the name
+    assert any(name.startswith("process ") for name in spans["aid"])
+    assert "update" in spans["aid"]  # the fund's debit, inside the same trace
+    assert "notify sink" in spans["notify"]
+
+
+async def test_sigkill_of_aid_mid_burst_enrols_each_member_once_and_spends_exactly(
+    platform: Platform,
+) -> None:
+    members = 500  # the fund pays for 300: the rest are offered self-paid cover
+    refs = [f"burst-{n:04d}" for n in range(members)]
+    await publish_many(
+        platform.topic(REQUESTS),
+        [(ref.encode(), join_request(ref, random_resident_id())) for ref in refs],
+    )
+
+    async def midway() -> bool:
+        async with httpx.AsyncClient() as client:
+            fund = (await client.get(f"{platform.url('aid')}/v1/funds/gd-new-form-gift")).json()
+        return 20 <= int(fund["gifted"]) < 250
+
+    assert await eventually(
+        midway, timeout=60, interval=0.05
+    )  # aid is working through the burst...
+    platform.services["aid"].kill()  # ...when it dies without any chance to clean up
+    platform.services["aid"].start()
+
+    connection = await asyncpg.connect(
+        platform.databases["aid"].replace("postgresql+asyncpg", "postgresql")
+    )
+    try:
+
+        async def all_decided() -> bool:
+            return await connection.fetchval("SELECT count(*) FROM enrolments") == members
+
+        assert await eventually(all_decided, timeout=120)
+        per_member = await connection.fetchval(
+            "SELECT max(n) FROM (SELECT count(*) AS n FROM enrolments GROUP BY member_id) AS c"
+        )
+        gifted = await connection.fetchval(
+            "SELECT count(*) FROM enrolments WHERE paid_by = 'gift_fund'"
+        )
+        balance, budget, fund_count = await connection.fetchrow(
+            "SELECT balance_cents, budget_cents, gifted FROM funds"
+        )
+        ledger = await connection.fetchval(
+            "SELECT -sum(amount_cents) FROM fund_ledger WHERE kind = 'premium'"
+        )
+    finally:
+        await connection.close()
+    assert per_member == 1
+    assert gifted == fund_count == 300
+    assert budget - balance == ledger == gifted * PREMIUM * 100
+    assert balance == 0
