@@ -146,7 +146,7 @@ async def test_sigkill_of_aid_mid_burst_enrols_each_member_once_and_spends_exact
     try:
 
         async def all_decided() -> bool:
-            return await connection.fetchval("SELECT count(*) FROM enrolments") == members
+            return int(await connection.fetchval("SELECT count(*) FROM enrolments")) == members
 
         assert await eventually(all_decided, timeout=120)
         per_member = await connection.fetchval(
