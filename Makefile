@@ -3,6 +3,7 @@ SHELL := /bin/bash
 STACK := deploy/local/stack.sh
 UV := UV_PYTHON_DOWNLOADS=never uv
 export KAFKA_BOOTSTRAP_SERVERS ?= 127.0.0.1:19092
+BENCH_SAMPLING ?= 0.01
 
 .PHONY: install up down status demo start stop test unit integration lint schemas bench clean
 RUN := $(UV) run --frozen python tools/localrun.py
@@ -24,6 +25,12 @@ demo: up ## the platform with the SF courier ceremony replayed through it (fresh
 	@GIFT_FUND_BUDGET=300000.00 $(RUN) start
 	@$(UV) run --frozen python tools/demo.py
 	@echo "services keep running: make stop (services) / make down (stack)"
+
+bench: up ## 23,000 couriers at once, then 1,000 joins/s, through three services, beside a bare-Kafka floor
+	@$(RUN) reset
+	@OTEL_TRACES_SAMPLER=parentbased_traceidratio OTEL_TRACES_SAMPLER_ARG=$(BENCH_SAMPLING) \
+		GIFT_FUND_BUDGET=30000000.00 $(RUN) start membership aid notify
+	@OTEL_TRACES_SAMPLER_ARG=$(BENCH_SAMPLING) $(UV) run --frozen python tools/bench.py
 
 start: up ## start the services against the local stack
 	@$(RUN) start

@@ -49,7 +49,8 @@ class Unit:
 
 class UnitOfWork:
     """Opens units: `async with uow() as unit:` commits once on success, rolls back on error,
-    then tells the outbox relay there is something to publish."""
+    then, if the unit emitted events, tells the outbox relay there is something to publish.
+    (Only then: a background worker whose empty passes woke itself would never rest.)"""
 
     def __init__(
         self,
@@ -67,4 +68,5 @@ class UnitOfWork:
             unit = Unit(session, self.producer)
             yield unit
             await outbox.write(session, unit.staged)
-        self.on_commit()
+        if unit.staged:
+            self.on_commit()

@@ -1,0 +1,257 @@
+"""`make bench`: the 23,000-courier burst through membership → aid → notify, beside a floor.
+
+Writes bench/results/<time>.json and prints a table against the targets. Phases:
+  floor   bare aiokafka: N messages produced, relayed over three hops, consumed (same broker)
+  burst   N join requests published at once; time until every member's last notice is sent
+  steady  join requests paced at a fixed rate; end-to-end latency percentiles
+Services run with trace sampling (OTEL_TRACES_SAMPLER, 1 % by default), as in production.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from rich.console import Console
+from rich.table import Table
+
+sys.path.insert(0, str(Path(__file__).parent))
+import localrun  # noqa: E402
+import scenario  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "bench" / "results"
+REQUESTS = "partner.membership.join-requests.v1"
+SERVICES = ("membership", "aid", "notify")
+console = Console()
+
+
+# ---------------------------------------------------------------- floor: bare aiokafka
+
+
+async def floor_hop(source: str, target: str | None, count: int, group: str) -> None:
+    """Consume `count` messages from `source`; forward each to `target` (the last hop only reads)."""
+    consumer = AIOKafkaConsumer(
+        source, bootstrap_servers=localrun.KAFKA, group_id=group, auto_offset_reset="earliest"
+    )
+    producer = AIOKafkaProducer(bootstrap_servers=localrun.KAFKA, enable_idempotence=True, linger_ms=5)
+    await consumer.start()
+    await producer.start()
+    seen = 0
+    try:
+        while seen < count:
+            batches = await consumer.getmany(timeout_ms=200, max_records=1000)
+            for records in batches.values():
+                for record in records:
+                    if target:
+                        await producer.send(target, record.value, key=record.key)
+                    seen += 1
+            await producer.flush()
+            await consumer.commit()
+    finally:
+        await producer.stop()
+        await consumer.stop()
+
+
+async def run_floor(count: int, payloads: list[bytes]) -> dict[str, float]:
+    run = uuid.uuid4().hex[:6]
+    hops = [f"bench.floor.{run}.{n}" for n in range(4)]
+    admin = AIOKafkaAdminClient(bootstrap_servers=localrun.KAFKA)
+    await admin.start()
+    await admin.create_topics([NewTopic(t, 6, 1) for t in hops])
+    workers = [
+        subprocess.Popen(  # noqa: S603 - each hop is its own process, as the services are
+            [sys.executable, __file__, "floor-hop", hops[n], hops[n + 1] if n < 2 else "", str(count)]
+        )
+        for n in range(3)
+    ]
+    await asyncio.sleep(3)  # let the consumers join their groups
+    started = time.monotonic()
+    producer = AIOKafkaProducer(bootstrap_servers=localrun.KAFKA, enable_idempotence=True, linger_ms=5)
+    await producer.start()
+    sent = [await producer.send(hops[0], payloads[n % len(payloads)], key=str(n).encode()) for n in range(count)]
+    await asyncio.gather(*sent)
+    await producer.stop()
+    for worker in workers:
+        await asyncio.to_thread(worker.wait)
+    elapsed = time.monotonic() - started
+    await admin.delete_topics(hops)
+    await admin.close()
+    return {"messages": count, "seconds": round(elapsed, 2), "per_second": round(count / elapsed, 1)}
+
+
+# ---------------------------------------------------------------- the pipeline
+
+
+def counters(service: str) -> float:
+    """Messages this service settled so far (its Prometheus counter)."""
+    text = httpx.get(f"{localrun.SERVICES[service].url}/metrics", timeout=5).text
+    return sum(
+        float(line.rsplit(" ", 1)[1])
+        for line in text.splitlines()
+        if line.startswith("kit_messages_consumed_total{")
+    )
+
+
+def peak_rss_mib(service: str) -> float:
+    pid = int(localrun.SERVICES[service].pid_file.read_text())
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return round(int(line.split()[1]) / 1024, 1)
+    return float("nan")
+
+
+async def publish(requests: list[bytes], keys: list[str], rate: float | None) -> dict[str, float]:
+    """Publish, paced at `rate` per second if given; returns publish time by correlation id."""
+    producer = AIOKafkaProducer(bootstrap_servers=localrun.KAFKA, enable_idempotence=True, linger_ms=2)
+    await producer.start()
+    published: dict[str, float] = {}
+    started = time.monotonic()
+    try:
+        pending = []
+        for n, (value, key) in enumerate(zip(requests, keys, strict=True)):
+            if rate:
+                delay = started + n / rate - time.monotonic()
+                if delay > 0:
+                    await asyncio.sleep(delay)
+            published[json.loads(value)["correlation_id"]] = time.time()
+            pending.append(await producer.send(REQUESTS, value, key=key.encode()))
+        await asyncio.gather(*pending)
+    finally:
+        await producer.stop()
+    return published
+
+
+def last_notices(correlations: set[str]) -> dict[str, float]:
+    """When each flow's last notice was sent, by correlation id."""
+    done: dict[str, float] = {}
+    if localrun.NOTICE_SINK.exists():
+        with localrun.NOTICE_SINK.open(encoding="utf-8") as sink:
+            for line in sink:
+                notice = json.loads(line)
+                key = notice["correlation_id"]
+                if key in correlations:
+                    done[key] = max(done.get(key, 0.0), notice["sent_at"])
+    return done
+
+
+async def run_flow(name: str, count: int, rate: float | None, timeout: float) -> dict[str, Any]:
+    run = f"{name}{uuid.uuid4().hex[:5]}"
+    plan = scenario.build(run, total=count, repeats=0, invalid=0, seed=hash(run))
+    before = {s: counters(s) for s in SERVICES}
+    started = time.time()
+    published = await publish(plan.requests, plan.refs, rate)
+    expected = set(published)
+    deadline = time.monotonic() + timeout
+    finished: dict[str, float] = {}
+    while time.monotonic() < deadline:
+        finished = last_notices(expected)
+        # every member gets two notices; wait for both of each
+        if len(finished) == len(expected) and _all_twice(expected):
+            break
+        await asyncio.sleep(1)
+    drained = max(finished.values(), default=time.time()) - started
+    latencies = sorted(finished[k] - published[k] for k in finished)
+    after = {s: counters(s) for s in SERVICES}
+    return {
+        "requests": count,
+        "rate_offered": rate,
+        "completed": len(finished),
+        "drain_seconds": round(drained, 2),
+        "pipeline_per_second": round(len(finished) / drained, 1) if drained > 0 else None,
+        "latency_seconds": _percentiles(latencies),
+        "events_per_second": {s: round((after[s] - before[s]) / drained, 1) for s in SERVICES},
+    }
+
+
+def _all_twice(correlations: set[str]) -> bool:
+    counts: dict[str, int] = {}
+    with localrun.NOTICE_SINK.open(encoding="utf-8") as sink:
+        for line in sink:
+            key = json.loads(line)["correlation_id"]
+            if key in correlations:
+                counts[key] = counts.get(key, 0) + 1
+    return len(counts) == len(correlations) and min(counts.values()) >= 2
+
+
+def _percentiles(values: list[float]) -> dict[str, float | None]:
+    if len(values) < 2:
+        return {"p50": None, "p95": None, "p99": None}
+    cuts = statistics.quantiles(values, n=100, method="inclusive")
+    return {"p50": round(cuts[49], 3), "p95": round(cuts[94], 3), "p99": round(cuts[98], 3)}
+
+
+# ---------------------------------------------------------------- report
+
+
+def report(result: dict[str, Any]) -> None:
+    burst, steady, floor = result["burst"], result["steady"], result["floor"]
+    ratio = burst["pipeline_per_second"] / floor["per_second"] if burst["pipeline_per_second"] else 0
+    rows = [
+        ("burst drained", f"{burst['drain_seconds']} s for {burst['requests']:,}", "≤ 10 s", burst["drain_seconds"] <= 10),
+        ("pipeline rate vs floor", f"{burst['pipeline_per_second']}/s vs {floor['per_second']}/s = {ratio:.1%}", "≥ 30 %", ratio >= 0.3),
+        ("burst latency p50/p95/p99", "/".join(str(v) for v in burst["latency_seconds"].values()) + " s", "", None),
+        (f"steady {steady['rate_offered']:.0f}/s: p99", f"{steady['latency_seconds']['p99']} s", "≤ 1 s",
+         (steady["latency_seconds"]["p99"] or 1e9) <= 1),
+        ("steady latency p50/p95", f"{steady['latency_seconds']['p50']}/{steady['latency_seconds']['p95']} s", "", None),
+        *[(f"events/s {s} (burst)", str(burst["events_per_second"][s]), "", None) for s in SERVICES],
+        *[(f"peak RSS {s}", f"{result['peak_rss_mib'][s]} MiB", "≤ 150 MiB", result["peak_rss_mib"][s] <= 150) for s in SERVICES],
+    ]
+    table = Table(title=f"gonghui bench — {result['when']} (trace sampling {result['sampling']})")
+    for column in ("measure", "result", "target", ""):
+        table.add_column(column)
+    for measure, value, target, met in rows:
+        table.add_row(measure, value, target, "" if met is None else ("[green]met" if met else "[red]missed"))
+    console.print(table)
+
+
+async def main() -> int:
+    burst_size = int(os.environ.get("BENCH_BURST", "23000"))
+    steady_rate = float(os.environ.get("BENCH_STEADY_RATE", "1000"))
+    steady_seconds = float(os.environ.get("BENCH_STEADY_SECONDS", "5"))
+    timeout = float(os.environ.get("BENCH_TIMEOUT", "900"))
+    console.rule("floor: bare aiokafka, three hops")
+    sample = scenario.build("floor", total=100, repeats=0, invalid=0).requests
+    floor = await run_floor(burst_size, sample)
+    console.print(floor)
+    console.rule(f"burst: {burst_size:,} join requests at once")
+    burst = await run_flow("burst", burst_size, None, timeout)
+    console.print(burst)
+    console.rule(f"steady: {steady_rate:.0f} joins/s for {steady_seconds:.0f} s")
+    steady = await run_flow("steady", int(steady_rate * steady_seconds), steady_rate, timeout)
+    console.print(steady)
+    result = {
+        "when": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "machine": {"cpus": os.cpu_count()},
+        "sampling": os.environ.get("OTEL_TRACES_SAMPLER_ARG", "1.0"),
+        "floor": floor,
+        "burst": burst,
+        "steady": steady,
+        "peak_rss_mib": {s: peak_rss_mib(s) for s in SERVICES},
+    }
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    path = RESULTS / f"{result['when'].replace(':', '')}.json"
+    path.write_text(json.dumps(result, indent=2) + "\n")
+    report(result)
+    console.print(f"written to {path.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    if sys.argv[1:2] == ["floor-hop"]:
+        source, target, count = sys.argv[2], sys.argv[3] or None, int(sys.argv[4])
+        asyncio.run(floor_hop(source, target, count, f"floor-{source}"))
+    else:
+        sys.exit(asyncio.run(main()))
