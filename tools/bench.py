@@ -28,8 +28,8 @@ from rich.console import Console
 from rich.table import Table
 
 sys.path.insert(0, str(Path(__file__).parent))
-import localrun  # noqa: E402
-import scenario  # noqa: E402
+import localrun
+import scenario
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results"
@@ -42,11 +42,13 @@ console = Console()
 
 
 async def floor_hop(source: str, target: str | None, count: int, group: str) -> None:
-    """Consume `count` messages from `source`; forward each to `target` (the last hop only reads)."""
+    """Consume `count` messages from `source` and forward each to `target` (none: only read)."""
     consumer = AIOKafkaConsumer(
         source, bootstrap_servers=localrun.KAFKA, group_id=group, auto_offset_reset="earliest"
     )
-    producer = AIOKafkaProducer(bootstrap_servers=localrun.KAFKA, enable_idempotence=True, linger_ms=5)
+    producer = AIOKafkaProducer(
+        bootstrap_servers=localrun.KAFKA, enable_idempotence=True, linger_ms=5
+    )
     await consumer.start()
     await producer.start()
     seen = 0
@@ -72,16 +74,28 @@ async def run_floor(count: int, payloads: list[bytes]) -> dict[str, float]:
     await admin.start()
     await admin.create_topics([NewTopic(t, 6, 1) for t in hops])
     workers = [
-        subprocess.Popen(  # noqa: S603 - each hop is its own process, as the services are
-            [sys.executable, __file__, "floor-hop", hops[n], hops[n + 1] if n < 2 else "", str(count)]
+        subprocess.Popen(  # noqa: S603, ASYNC220 - each hop a process of its own, as the services
+            [
+                sys.executable,
+                __file__,
+                "floor-hop",
+                hops[n],
+                hops[n + 1] if n < 2 else "",
+                str(count),
+            ]
         )
         for n in range(3)
     ]
     await asyncio.sleep(3)  # let the consumers join their groups
     started = time.monotonic()
-    producer = AIOKafkaProducer(bootstrap_servers=localrun.KAFKA, enable_idempotence=True, linger_ms=5)
+    producer = AIOKafkaProducer(
+        bootstrap_servers=localrun.KAFKA, enable_idempotence=True, linger_ms=5
+    )
     await producer.start()
-    sent = [await producer.send(hops[0], payloads[n % len(payloads)], key=str(n).encode()) for n in range(count)]
+    sent = [
+        await producer.send(hops[0], payloads[n % len(payloads)], key=str(n).encode())
+        for n in range(count)
+    ]
     await asyncio.gather(*sent)
     await producer.stop()
     for worker in workers:
@@ -89,7 +103,11 @@ async def run_floor(count: int, payloads: list[bytes]) -> dict[str, float]:
     elapsed = time.monotonic() - started
     await admin.delete_topics(hops)
     await admin.close()
-    return {"messages": count, "seconds": round(elapsed, 2), "per_second": round(count / elapsed, 1)}
+    return {
+        "messages": count,
+        "seconds": round(elapsed, 2),
+        "per_second": round(count / elapsed, 1),
+    }
 
 
 # ---------------------------------------------------------------- the pipeline
@@ -115,7 +133,9 @@ def peak_rss_mib(service: str) -> float:
 
 async def publish(requests: list[bytes], keys: list[str], rate: float | None) -> dict[str, float]:
     """Publish, paced at `rate` per second if given; returns publish time by correlation id."""
-    producer = AIOKafkaProducer(bootstrap_servers=localrun.KAFKA, enable_idempotence=True, linger_ms=2)
+    producer = AIOKafkaProducer(
+        bootstrap_servers=localrun.KAFKA, enable_idempotence=True, linger_ms=2
+    )
     await producer.start()
     published: dict[str, float] = {}
     started = time.monotonic()
@@ -198,23 +218,48 @@ def _percentiles(values: list[float]) -> dict[str, float | None]:
 
 def report(result: dict[str, Any]) -> None:
     burst, steady, floor = result["burst"], result["steady"], result["floor"]
-    ratio = burst["pipeline_per_second"] / floor["per_second"] if burst["pipeline_per_second"] else 0
+    rate = burst["pipeline_per_second"] or 0
+    ratio = rate / floor["per_second"]
+    steady_p = steady["latency_seconds"]
+    rss = result["peak_rss_mib"]
     rows = [
-        ("burst drained", f"{burst['drain_seconds']} s for {burst['requests']:,}", "≤ 10 s", burst["drain_seconds"] <= 10),
-        ("pipeline rate vs floor", f"{burst['pipeline_per_second']}/s vs {floor['per_second']}/s = {ratio:.1%}", "≥ 30 %", ratio >= 0.3),
-        ("burst latency p50/p95/p99", "/".join(str(v) for v in burst["latency_seconds"].values()) + " s", "", None),
-        (f"steady {steady['rate_offered']:.0f}/s: p99", f"{steady['latency_seconds']['p99']} s", "≤ 1 s",
-         (steady["latency_seconds"]["p99"] or 1e9) <= 1),
-        ("steady latency p50/p95", f"{steady['latency_seconds']['p50']}/{steady['latency_seconds']['p95']} s", "", None),
-        *[(f"events/s {s} (burst)", str(burst["events_per_second"][s]), "", None) for s in SERVICES],
-        *[(f"peak RSS {s}", f"{result['peak_rss_mib'][s]} MiB", "≤ 150 MiB", result["peak_rss_mib"][s] <= 150) for s in SERVICES],
+        (
+            "burst drained",
+            f"{burst['drain_seconds']} s for {burst['requests']:,}",
+            "≤ 10 s",
+            burst["drain_seconds"] <= 10,
+        ),
+        (
+            "pipeline rate vs floor",
+            f"{rate}/s vs {floor['per_second']}/s = {ratio:.1%}",
+            "≥ 30 %",
+            ratio >= 0.3,
+        ),
+        ("burst latency p50/p95/p99", _triple(burst["latency_seconds"]), "", None),
+        (
+            f"steady {steady['rate_offered']:.0f}/s: p99",
+            f"{steady_p['p99']} s",
+            "≤ 1 s",
+            (steady_p["p99"] or 1e9) <= 1,
+        ),
+        ("steady latency p50/p95/p99", _triple(steady_p), "", None),
+        *[
+            (f"events/s {s} (burst)", str(burst["events_per_second"][s]), "", None)
+            for s in SERVICES
+        ],
+        *[(f"peak RSS {s}", f"{rss[s]} MiB", "≤ 150 MiB", rss[s] <= 150) for s in SERVICES],
     ]
     table = Table(title=f"gonghui bench — {result['when']} (trace sampling {result['sampling']})")
     for column in ("measure", "result", "target", ""):
         table.add_column(column)
     for measure, value, target, met in rows:
-        table.add_row(measure, value, target, "" if met is None else ("[green]met" if met else "[red]missed"))
+        verdict = "" if met is None else ("[green]met" if met else "[red]missed")
+        table.add_row(measure, value, target, verdict)
     console.print(table)
+
+
+def _triple(latency: dict[str, float | None]) -> str:
+    return "/".join(str(v) for v in latency.values()) + " s"
 
 
 async def main() -> int:
@@ -232,8 +277,9 @@ async def main() -> int:
     console.rule(f"steady: {steady_rate:.0f} joins/s for {steady_seconds:.0f} s")
     steady = await run_flow("steady", int(steady_rate * steady_seconds), steady_rate, timeout)
     console.print(steady)
-    result = {
-        "when": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+    when = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    result: dict[str, Any] = {
+        "when": when,
         "machine": {"cpus": os.cpu_count()},
         "sampling": os.environ.get("OTEL_TRACES_SAMPLER_ARG", "1.0"),
         "floor": floor,
@@ -242,7 +288,7 @@ async def main() -> int:
         "peak_rss_mib": {s: peak_rss_mib(s) for s in SERVICES},
     }
     RESULTS.mkdir(parents=True, exist_ok=True)
-    path = RESULTS / f"{result['when'].replace(':', '')}.json"
+    path = RESULTS / f"{when.replace(':', '')}.json"
     path.write_text(json.dumps(result, indent=2) + "\n")
     report(result)
     console.print(f"written to {path.relative_to(ROOT)}")
