@@ -24,7 +24,6 @@ demo: up ## the platform with the SF courier ceremony replayed through it (fresh
 	@$(RUN) reset
 	@GIFT_FUND_BUDGET=300000.00 $(RUN) start
 	@$(UV) run --frozen python tools/demo.py
-	@echo "services keep running: make stop (services) / make down (stack)"
 
 bench: up ## 23,000 couriers at once, then 1,000 joins/s, through three services, beside a bare-Kafka floor
 	@$(RUN) reset

@@ -30,6 +30,7 @@ from rich.table import Table
 sys.path.insert(0, str(Path(__file__).parent))
 import localrun
 import scenario
+
 from gonghui_contracts import TOPICS
 from servicekit.topics_admin import partition_count
 
@@ -256,6 +257,7 @@ async def summarize(
     ]
     for what, ok in checks:
         console.print(f"  {'[green]✓' if ok else '[red]✗'}[/] {what}")
+    console.print("services keep running: `make stop` stops them, `make down` the whole stack")
     trace_url = await complete_trace(outcomes, traces)
     console.print(f"trace: {trace_url}")
     return 0 if all(ok for _, ok in checks) else 1

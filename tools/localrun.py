@@ -196,8 +196,9 @@ def reset() -> None:
 
 async def _reset_state() -> None:
     import asyncpg
-    from gonghui_contracts import TOPICS
     from redis.asyncio import Redis
+
+    from gonghui_contracts import TOPICS
     from servicekit.topics_admin import ensure_topics, existing_topics
 
     admin = await asyncpg.connect(

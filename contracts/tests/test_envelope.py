@@ -3,6 +3,7 @@ import uuid
 from datetime import date
 
 import pytest
+
 from gonghui_contracts import CATALOG, ContractViolation, Envelope
 from gonghui_contracts.events import JoinRequested, MemberLeft
 

@@ -1,12 +1,13 @@
 from datetime import date
 
 import pytest
-from gonghui_contracts import describe
-from gonghui_contracts.values import ResidentId, age_on
-from gonghui_contracts.values.resident_id import check_character, validate_resident_id
 from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import BaseModel, ValidationError
+
+from gonghui_contracts import describe
+from gonghui_contracts.values import ResidentId, age_on
+from gonghui_contracts.values.resident_id import check_character, validate_resident_id
 
 TODAY = date(2026, 11, 27)
 

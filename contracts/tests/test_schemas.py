@@ -4,6 +4,7 @@ import json
 from pathlib import Path
 
 import pytest
+
 from gonghui_contracts.compat import breaking_changes
 from gonghui_contracts.envelope import EventPayload
 from gonghui_contracts.events import ALL_PAYLOADS

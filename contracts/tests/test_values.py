@@ -1,6 +1,8 @@
 from decimal import Decimal
 
 import pytest
+from pydantic import BaseModel, ValidationError
+
 from gonghui_contracts.values import (
     MobilePhone,
     RegionCode,
@@ -9,7 +11,6 @@ from gonghui_contracts.values import (
     mask_mobile,
     region,
 )
-from pydantic import BaseModel, ValidationError
 
 
 class Contact(BaseModel):

@@ -7,14 +7,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import Column, Integer, String, Table, func, insert, select
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
 from gonghui_contracts import Catalog, ContractViolation, Envelope, EventPayload, RawEnvelope
 from servicekit import BatchProcessor, PermanentError, Settled, Subscription, Unit
 from servicekit.consumer import REPLAY_HEADER
 from servicekit.db import new_metadata
 from servicekit.testing import outbox_rows, record, sqlite_sessions
-from sqlalchemy import Column, Integer, String, Table, func, insert, select
-from sqlalchemy.exc import OperationalError
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 TOPIC = "test.in.v1"
 

@@ -5,9 +5,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from gonghui_contracts import EventPayload
 from opentelemetry import trace
 from opentelemetry.sdk.trace import TracerProvider
+
+from gonghui_contracts import EventPayload
 from servicekit import OutboxRelay, UnitOfWork
 from servicekit.testing import RecordingPublisher, outbox_rows, sqlite_sessions
 

@@ -2,6 +2,7 @@ import base64
 import os
 
 import pytest
+
 from servicekit.pii import PiiVault
 
 

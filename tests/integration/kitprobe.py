@@ -15,10 +15,11 @@ import os
 import sys
 
 from fastapi import APIRouter
+from sqlalchemy import Column, Integer, String, Table, func, insert, select
+
 from gonghui_contracts import Catalog, Envelope, EventPayload
 from servicekit import KitSettings, PermanentError, Runtime, Subscription, Unit, serve
 from servicekit.db import kit_metadata, new_metadata
-from sqlalchemy import Column, Integer, String, Table, func, insert, select
 
 
 class Ping(EventPayload):

@@ -12,6 +12,7 @@ from typing import Any
 import asyncpg
 import httpx
 import pytest
+
 from gonghui_contracts import TOPICS
 from servicekit.topics_admin import ensure_topics
 

@@ -21,6 +21,7 @@ from typing import Any
 
 import httpx
 import pytest
+
 from gonghui_contracts import Envelope
 
 from .conftest import (

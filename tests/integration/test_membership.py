@@ -7,6 +7,7 @@ import uuid
 from typing import Any
 
 import pytest
+
 from gonghui_contracts import Envelope
 from gonghui_contracts.events import JoinRequested
 

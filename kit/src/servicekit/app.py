@@ -25,7 +25,6 @@ from fastapi.responses import JSONResponse
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
-from gonghui_contracts import CATALOG, Catalog
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from opentelemetry.instrumentation.redis import RedisInstrumentor
 from opentelemetry.instrumentation.sqlalchemy import SQLAlchemyInstrumentor
@@ -33,6 +32,7 @@ from opentelemetry.sdk.trace import TracerProvider
 from redis.asyncio import Redis
 from sqlalchemy import MetaData, text
 
+from gonghui_contracts import CATALOG, Catalog
 from servicekit import db, migrations, telemetry
 from servicekit.consumer import BatchProcessor, IncomingRecord, Subscription
 from servicekit.health import Check, health_router

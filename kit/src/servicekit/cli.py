@@ -15,11 +15,11 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from gonghui_contracts import TOPICS
-from gonghui_contracts.topics import DLQ_SUFFIX
 from rich.console import Console
 from rich.table import Table
 
+from gonghui_contracts import TOPICS
+from gonghui_contracts.topics import DLQ_SUFFIX
 from servicekit import deadletters, migrations, topics_admin
 
 app = typer.Typer(help=__doc__, no_args_is_help=True)

@@ -23,10 +23,10 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from gonghui_contracts import Catalog, ContractViolation, Envelope, RawEnvelope
-from gonghui_contracts.topics import DLQ_SUFFIX
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from gonghui_contracts import Catalog, ContractViolation, Envelope, RawEnvelope
+from gonghui_contracts.topics import DLQ_SUFFIX
 from servicekit import inbox, outbox, telemetry
 from servicekit.errors import PermanentError, is_transient, safe_reason
 from servicekit.metrics import BATCH_SECONDS, CONSUMED, DEAD_LETTERS, FAILED, HANDLER_SECONDS

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
-from gonghui_contracts.topics import DLQ_SUFFIX
 
+from gonghui_contracts.topics import DLQ_SUFFIX
 from servicekit.consumer import REPLAY_HEADER
 from servicekit.telemetry import decode_headers
 from servicekit.topics_admin import partition_count

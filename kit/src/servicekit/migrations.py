@@ -6,13 +6,14 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from alembic import command, context
+from alembic import command, context, op
 from alembic.config import Config
 from sqlalchemy import MetaData, pool
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import async_engine_from_config
+from sqlalchemy.schema import CreateTable, DropTable
 
-from servicekit.db import kit_metadata
+from servicekit.db import inbox_table, kit_metadata, outbox_table
 
 
 def alembic_config(script_location: Path, database_url: str) -> Config:
@@ -70,3 +71,14 @@ def autogenerate(script_location: Path, message: str) -> None:
         config = alembic_config(script_location, f"sqlite+aiosqlite:///{scratch}/scratch.db")
         command.upgrade(config, "head")
         command.revision(config, message=message, autogenerate=True)
+
+
+def create_kit_tables() -> None:
+    """For a service's first migration: the kit's outbox and inbox, defined once in the kit."""
+    op.execute(CreateTable(outbox_table))
+    op.execute(CreateTable(inbox_table))
+
+
+def drop_kit_tables() -> None:
+    op.execute(DropTable(inbox_table))
+    op.execute(DropTable(outbox_table))

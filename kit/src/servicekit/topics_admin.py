@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+
 from gonghui_contracts import TopicSpec
 
 

@@ -6,9 +6,9 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any, TypeVar
 
-from gonghui_contracts import Envelope, EnvelopeHead, EventPayload, topic_for
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from gonghui_contracts import Envelope, EnvelopeHead, EventPayload, topic_for
 from servicekit import outbox, telemetry
 from servicekit.outbox import OutgoingRecord
 

@@ -8,6 +8,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import func, select
+
 from aid import domain, service
 from aid.domain import CoverStatus, Decision
 from aid.models import Base, Enrolment, Fund, LedgerEntry
@@ -15,7 +17,6 @@ from gonghui_contracts import Envelope
 from gonghui_contracts.events import MemberJoined, MemberLeft
 from servicekit import UnitOfWork
 from servicekit.testing import outbox_rows, sqlite_sessions
-from sqlalchemy import func, select
 
 TERMS = service.FundTerms("fund-1", "测试基金", budget_cents=3 * 6000, premium_cents=6000)
 

@@ -1,6 +1,7 @@
 from datetime import date
 
 import pytest
+
 from gonghui_contracts.values import Industry
 from gonghui_contracts.values.resident_id import check_character
 from membership import domain

@@ -11,6 +11,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
+
 from gonghui_contracts import CATALOG, Envelope
 from gonghui_contracts.events import JoinRequested
 from membership import api, handlers

@@ -9,6 +9,8 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import select
+
 from gonghui_contracts import Envelope
 from gonghui_contracts.events import InsuranceEnrolled, MemberJoined, MemberLeft, SelfPaidOffered
 from notify import domain, service, templates
@@ -16,7 +18,6 @@ from notify.channels import ChannelError, Outgoing, SinkChannel, WebhookChannel,
 from notify.models import Base, Notice
 from servicekit import UnitOfWork
 from servicekit.testing import outbox_rows, sqlite_sessions
-from sqlalchemy import select
 
 MEMBER = uuid.uuid4()
 

@@ -9,10 +9,10 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, status
 from pydantic import BaseModel
-from servicekit import UnitOfWork
 
 from aid import service
 from aid.domain import to_yuan
+from servicekit import UnitOfWork
 
 
 class CoverageView(BaseModel):

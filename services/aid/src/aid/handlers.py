@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from aid import service
+from aid.service import FundTerms
 from gonghui_contracts import Envelope
 from gonghui_contracts.events import MemberJoined, MemberLeft
 from servicekit import Subscription, Unit
-
-from aid import service
-from aid.service import FundTerms
 
 MEMBERSHIP_EVENTS = "membership.events.v1"
 

@@ -9,11 +9,11 @@ from pathlib import Path
 
 from fastapi import FastAPI
 from pydantic import Field
-from servicekit import KitSettings, Runtime, serve
 
 from aid import api, handlers, service
 from aid.domain import to_cents
 from aid.models import Base
+from servicekit import KitSettings, Runtime, serve
 
 
 class Settings(KitSettings):

@@ -5,9 +5,10 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 
-from servicekit.db import new_metadata
 from sqlalchemy import BigInteger, Date, DateTime, Integer, String, UniqueConstraint, Uuid
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from servicekit.db import new_metadata
 
 Id = BigInteger().with_variant(Integer(), "sqlite")
 

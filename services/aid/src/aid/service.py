@@ -6,6 +6,11 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
+from sqlalchemy import select, update
+
+from aid import domain
+from aid.domain import CoverStatus, Decision
+from aid.models import Enrolment, Fund, LedgerEntry
 from gonghui_contracts import Envelope
 from gonghui_contracts.events import (
     CoverageEnded,
@@ -16,11 +21,6 @@ from gonghui_contracts.events import (
     SelfPaidOffered,
 )
 from servicekit import Unit
-from sqlalchemy import select, update
-
-from aid import domain
-from aid.domain import CoverStatus, Decision
-from aid.models import Enrolment, Fund, LedgerEntry
 
 
 @dataclass(frozen=True)

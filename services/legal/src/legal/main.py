@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from fastapi import FastAPI
-from servicekit import KitSettings, serve
-from servicekit.app import build_app
 
 from legal.models import Base
+from servicekit import KitSettings, serve
+from servicekit.app import build_app
 
 
 class Settings(KitSettings):

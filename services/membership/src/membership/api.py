@@ -8,6 +8,8 @@ from datetime import date
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Query, Response, status
+from pydantic import BaseModel, ConfigDict, Field
+
 from gonghui_contracts.events.membership import JoinRequested, RejectionReason
 from gonghui_contracts.values import (
     Industry,
@@ -17,11 +19,9 @@ from gonghui_contracts.values import (
     ResidentId,
     mask_mobile,
 )
-from pydantic import BaseModel, ConfigDict, Field
+from membership import domain, service
 from servicekit import UnitOfWork
 from servicekit.pii import PiiVault
-
-from membership import domain, service
 
 STRICT = ConfigDict(extra="forbid", hide_input_in_errors=True)
 

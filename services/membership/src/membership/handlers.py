@@ -8,10 +8,9 @@ from typing import Any
 
 from gonghui_contracts import ContractViolation, Envelope, RawEnvelope
 from gonghui_contracts.events.membership import JoinOutcome, JoinRequested, RejectionReason
+from membership import service
 from servicekit import Subscription, Unit
 from servicekit.pii import PiiVault
-
-from membership import service
 
 JOIN_REQUESTS = "partner.membership.join-requests.v1"
 

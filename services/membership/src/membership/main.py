@@ -6,11 +6,11 @@ from datetime import date
 from pathlib import Path
 
 from fastapi import FastAPI
-from servicekit import KitSettings, Runtime, serve
-from servicekit.pii import PiiVault
 
 from membership import api, handlers
 from membership.models import Base
+from servicekit import KitSettings, Runtime, serve
+from servicekit.pii import PiiVault
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 

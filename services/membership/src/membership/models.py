@@ -5,9 +5,10 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 
-from servicekit.db import new_metadata
 from sqlalchemy import Date, DateTime, ForeignKey, LargeBinary, String, Uuid
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from servicekit.db import new_metadata
 
 
 class Base(DeclarativeBase):

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Literal
 
+from sqlalchemy import func, select
+
 from gonghui_contracts import EnvelopeHead
 from gonghui_contracts.events.membership import (
     JoinRequested,
@@ -20,12 +22,10 @@ from gonghui_contracts.events.membership import (
     RejectionReason,
 )
 from gonghui_contracts.values import Industry, region
-from servicekit import Unit
-from servicekit.pii import PiiVault
-from sqlalchemy import func, select
-
 from membership import domain
 from membership.models import Member, MemberHistory
+from servicekit import Unit
+from servicekit.pii import PiiVault
 
 
 @dataclass(frozen=True)

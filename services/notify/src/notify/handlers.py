@@ -5,9 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from gonghui_contracts import Envelope
-from servicekit import Subscription, Unit
-
 from notify import service
+from servicekit import Subscription, Unit
 
 TOPICS = ("membership.events.v1", "aid.events.v1")
 

@@ -7,12 +7,12 @@ from typing import Literal
 
 from fastapi import FastAPI
 from pydantic import SecretStr, model_validator
-from servicekit import KitSettings, Runtime, serve
 
 from notify import handlers
 from notify.channels import Channel, SinkChannel, WebhookChannel
 from notify.models import Base
 from notify.service import NoticeSender
+from servicekit import KitSettings, Runtime, serve
 
 
 class Settings(KitSettings):

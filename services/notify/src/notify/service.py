@@ -8,16 +8,16 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from gonghui_contracts import Envelope
-from gonghui_contracts.events import NoticeFailed, NoticeSent
 from opentelemetry import context, trace
 from opentelemetry.trace import NonRecordingSpan, SpanContext, SpanKind
-from servicekit import Unit, UnitOfWork, telemetry
 from sqlalchemy import select
 
+from gonghui_contracts import Envelope
+from gonghui_contracts.events import NoticeFailed, NoticeSent
 from notify import domain, templates
 from notify.channels import Channel, ChannelError, Outgoing
 from notify.models import Notice
+from servicekit import Unit, UnitOfWork, telemetry
 
 
 def _now() -> datetime:

@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from fastapi import FastAPI
+
 from servicekit import KitSettings, serve
 from servicekit.app import build_app
-
 from skills.models import Base
 
 
