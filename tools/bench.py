@@ -154,17 +154,14 @@ async def publish(requests: list[bytes], keys: list[str], rate: float | None) ->
     return published
 
 
-def last_notices(correlations: set[str]) -> dict[str, float]:
-    """When each flow's last notice was sent, by correlation id."""
-    done: dict[str, float] = {}
-    if localrun.NOTICE_SINK.exists():
-        with localrun.NOTICE_SINK.open(encoding="utf-8") as sink:
-            for line in sink:
-                notice = json.loads(line)
-                key = notice["correlation_id"]
-                if key in correlations:
-                    done[key] = max(done.get(key, 0.0), notice["sent_at"])
-    return done
+def flows_done(sink: localrun.NoticeSink, correlations: set[str]) -> dict[str, float]:
+    """When each flow got its second (last) notice, by correlation id."""
+    times: dict[str, list[float]] = {}
+    for notice in sink.read():
+        key = str(notice["correlation_id"])
+        if key in correlations:
+            times.setdefault(key, []).append(float(str(notice["sent_at"])))
+    return {key: max(sent) for key, sent in times.items() if len(sent) >= 2}
 
 
 async def run_flow(name: str, count: int, rate: float | None, timeout: float) -> dict[str, Any]:
@@ -175,11 +172,11 @@ async def run_flow(name: str, count: int, rate: float | None, timeout: float) ->
     published = await publish(plan.requests, plan.refs, rate)
     expected = set(published)
     deadline = time.monotonic() + timeout
+    sink = localrun.NoticeSink()
     finished: dict[str, float] = {}
     while time.monotonic() < deadline:
-        finished = last_notices(expected)
-        # every member gets two notices; wait for both of each
-        if len(finished) == len(expected) and _all_twice(expected):
+        finished = flows_done(sink, expected)  # every member is told twice
+        if len(finished) == len(expected):
             break
         await asyncio.sleep(1)
     drained = max(finished.values(), default=time.time()) - started
@@ -194,16 +191,6 @@ async def run_flow(name: str, count: int, rate: float | None, timeout: float) ->
         "latency_seconds": _percentiles(latencies),
         "events_per_second": {s: round((after[s] - before[s]) / drained, 1) for s in SERVICES},
     }
-
-
-def _all_twice(correlations: set[str]) -> bool:
-    counts: dict[str, int] = {}
-    with localrun.NOTICE_SINK.open(encoding="utf-8") as sink:
-        for line in sink:
-            key = json.loads(line)["correlation_id"]
-            if key in correlations:
-                counts[key] = counts.get(key, 0) + 1
-    return len(counts) == len(correlations) and min(counts.values()) >= 2
 
 
 def _percentiles(values: list[float]) -> dict[str, float | None]:

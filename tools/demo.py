@@ -109,12 +109,8 @@ class TopicReader:
         return [json.loads(record.value) for records in batches.values() for record in records]
 
 
-def notices(correlations: set[str] | None = None) -> list[dict[str, Any]]:
-    if not localrun.NOTICE_SINK.exists():
-        return []
-    with localrun.NOTICE_SINK.open(encoding="utf-8") as sink:
-        rows = [json.loads(line) for line in sink]
-    return [r for r in rows if correlations is None or r["correlation_id"] in correlations]
+def notices(sink: localrun.NoticeSink, correlations: set[str]) -> list[dict[str, Any]]:
+    return [n for n in sink.read() if n["correlation_id"] in correlations]
 
 
 async def dead_letters() -> int:
@@ -147,6 +143,7 @@ async def main() -> int:
     outcomes: dict[str, dict[str, Any]] = {}
     aid: Counter[str] = Counter()
     correlations: set[str] = set()
+    sink = localrun.NoticeSink()
     columns = (
         TextColumn("{task.description:<28}"),
         BarColumn(),
@@ -174,7 +171,7 @@ async def main() -> int:
                             + ":"
                             + event["data"].get("paid_by", event["data"].get("reason", ""))
                         ] += 1
-                sent = notices(correlations)
+                sent = notices(sink, correlations)
                 progress.update(answered, completed=len(outcomes))
                 decided = sum(
                     v for k, v in aid.items() if not k.startswith("aid.gift-fund-exhausted")
@@ -188,7 +185,7 @@ async def main() -> int:
         plan=plan,
         outcomes=outcomes,
         aid=aid,
-        sent=notices(correlations),
+        sent=notices(sink, correlations),
         traces=traces,
         elapsed=elapsed,
     )

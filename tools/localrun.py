@@ -77,6 +77,26 @@ def pii_key() -> str:
     return path.read_text().strip()
 
 
+class NoticeSink:
+    """Follows the notice sink file (JSON lines) as it grows, reading each line once."""
+
+    def __init__(self) -> None:
+        self.offset = 0
+        self.seen: list[dict[str, object]] = []
+
+    def read(self) -> list[dict[str, object]]:
+        import json
+
+        if NOTICE_SINK.exists():
+            with NOTICE_SINK.open("rb") as sink:
+                sink.seek(self.offset)
+                chunk = sink.read()
+            complete = chunk[: chunk.rfind(b"\n") + 1]
+            self.offset += len(complete)
+            self.seen.extend(json.loads(line) for line in complete.splitlines())
+        return self.seen
+
+
 def environment(service: Service, extra: dict[str, str] | None = None) -> dict[str, str]:
     return {
         **os.environ,
