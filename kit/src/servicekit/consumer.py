@@ -1,9 +1,10 @@
 """Consuming: a batch of Kafka records becomes one database transaction.
 
-Each record is handled inside its own savepoint, so a record that fails rolls back alone. Its
-id goes into the inbox with its effect (a redelivered record has no second effect), the events
-it causes go into the outbox, and the batch commits once. Offsets are committed by the caller
-only after that commit, so nothing is acknowledged before it is durable.
+The ids of the batch's events go into the inbox with their effects (a redelivered event has no
+second effect), the events they cause go into the outbox, and the batch commits once. Offsets
+are committed by the caller only after that commit, so nothing is acknowledged before it is
+durable. If a handler fails, the batch is run again with one savepoint per record, so the
+failing record is retried and, if need be, dead-lettered alone.
 
 What cannot be handled goes to `<topic>.dlq` through the same outbox, with the original bytes and
 headers, the reason and the consumer group: immediately for a record that breaks the contracts or
