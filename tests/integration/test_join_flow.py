@@ -118,6 +118,7 @@ async def test_one_join_is_one_trace_through_three_services(platform: Platform) 
     assert any(name.startswith("process ") for name in spans["aid"])
     assert "update" in spans["aid"]  # the fund's debit, inside the same trace
     assert "notify sink" in spans["notify"]
+    assert "incrby" in spans["notify"]  # the per-recipient limit, counted in Redis
 
 
 async def test_sigkill_of_aid_mid_burst_enrols_each_member_once_and_spends_exactly(

@@ -15,6 +15,7 @@ from gonghui_contracts import Envelope
 from gonghui_contracts.events import InsuranceEnrolled, MemberJoined, MemberLeft, SelfPaidOffered
 from notify import domain, service, templates
 from notify.channels import ChannelError, Outgoing, SinkChannel, WebhookChannel, signature
+from notify.limits import HourlyLimit
 from notify.models import Base, Notice
 from servicekit import UnitOfWork
 from servicekit.testing import outbox_rows, sqlite_sessions
@@ -169,3 +170,32 @@ async def test_the_sink_appends_one_json_line_per_notice(tmp_path: Path) -> None
     await sink.send(Outgoing("n1", "member:1", "welcome", "zh", "欢迎", "c1", "k1"))
     [line] = (tmp_path / "notices.jsonl").read_text("utf-8").splitlines()
     assert json.loads(line)["notice_id"] == "n1"
+
+
+class MemoryCounter:
+    def __init__(self) -> None:
+        self.counts: dict[str, int] = {}
+
+    async def incr(self, name: str) -> int:
+        self.counts[name] = self.counts.get(name, 0) + 1
+        return self.counts[name]
+
+    async def expire(self, name: str, time: int) -> bool:
+        return True
+
+
+async def test_a_recipient_over_the_hourly_limit_waits_for_the_next_hour(uow: UnitOfWork) -> None:
+    events = [welcome_event() for _ in range(3)]  # three causes, one recipient
+    for event in events:
+        async with uow() as unit:
+            await service.record_notices(unit, event, "zh")
+    channel = FlakyChannel(failures=0)
+    await service.NoticeSender(
+        uow, channel, limit=HourlyLimit(MemoryCounter(), per_hour=2)
+    ).send_due()
+    assert len(channel.sent) == 2
+    async with uow.sessions() as session:
+        waiting = (await session.scalars(select(Notice).where(Notice.status == "pending"))).all()
+    assert len(waiting) == 1
+    assert waiting[0].attempts == 0  # postponed, not failed
+    assert waiting[0].next_attempt_at.timestamp() == HourlyLimit.next_hour()

@@ -10,6 +10,7 @@ from pydantic import SecretStr, model_validator
 
 from notify import handlers
 from notify.channels import Channel, SinkChannel, WebhookChannel
+from notify.limits import HourlyLimit
 from notify.models import Base
 from notify.service import NoticeSender
 from servicekit import KitSettings, Runtime, serve
@@ -24,6 +25,7 @@ class Settings(KitSettings):
     notify_webhook_secret: SecretStr = SecretStr("")
     notify_locale: str = "zh"
     notify_max_attempts: int = 5
+    notify_per_recipient_hourly: int = 20
 
     @model_validator(mode="after")
     def _webhook_is_configured(self) -> Settings:
@@ -51,7 +53,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     for subscription in handlers.subscriptions(settings.notify_locale):
         runtime.subscribe(subscription)
-    sender = NoticeSender(runtime.uow, channel(settings), max_attempts=settings.notify_max_attempts)
+    redis = runtime.redis
+    limit = HourlyLimit(redis, settings.notify_per_recipient_hourly) if redis is not None else None
+    sender = NoticeSender(
+        runtime.uow, channel(settings), max_attempts=settings.notify_max_attempts, limit=limit
+    )
     runtime.worker("send-notices", sender.send_due, idle_seconds=1.0)
     return runtime.http_app(title="gonghui notify")
 

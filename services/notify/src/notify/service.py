@@ -16,6 +16,7 @@ from gonghui_contracts import Envelope
 from gonghui_contracts.events import NoticeFailed, NoticeSent
 from notify import domain, templates
 from notify.channels import Channel, ChannelError, Outgoing
+from notify.limits import HourlyLimit
 from notify.models import Notice
 from servicekit import Unit, UnitOfWork, telemetry
 
@@ -73,9 +74,11 @@ class NoticeSender:
         max_attempts: int = 5,
         batch_size: int = 200,
         concurrency: int = 32,
+        limit: HourlyLimit | None = None,
     ) -> None:
         self.uow = uow
         self.channel = channel
+        self.limit = limit
         self.max_attempts = max_attempts
         self.batch_size = batch_size
         self._slots = asyncio.Semaphore(concurrency)
@@ -99,17 +102,26 @@ class NoticeSender:
         return len(due) >= self.batch_size
 
     async def _send(self, notice: Notice) -> tuple[str | None, SpanContext]:
-        parent = telemetry.extract(json.loads(notice.trace_headers))
+        # The cause's context replaces the sender's quiet one: this work belongs to its trace.
+        token = context.attach(telemetry.extract(json.loads(notice.trace_headers)))
+        try:
+            return await self._send_traced(notice)
+        finally:
+            context.detach(token)
+
+    async def _send_traced(self, notice: Notice) -> tuple[str | None, SpanContext]:
         async with self._slots:
             with telemetry.tracer().start_as_current_span(
                 f"notify {self.channel.name}",
-                context=parent,
                 kind=SpanKind.CLIENT,
                 attributes={
                     "gonghui.notice.template": notice.template,
                     "gonghui.notice.attempt": notice.attempts + 1,
                 },
             ) as span:
+                if self.limit and not await self.limit.allow(notice.recipient):
+                    span.set_attribute("gonghui.notice.postponed", True)
+                    return POSTPONED, span.get_span_context()
                 try:
                     await self.channel.send(_outgoing(notice))
                     error = None
@@ -121,6 +133,9 @@ class NoticeSender:
     def _settle(
         self, unit: Unit, notice: Notice, error: str | None, span_context: SpanContext
     ) -> None:
+        if error == POSTPONED:
+            notice.next_attempt_at = datetime.fromtimestamp(HourlyLimit.next_hour(), UTC)
+            return
         notice.attempts += 1
         common = {
             "notice_id": notice.notice_id,
@@ -145,6 +160,9 @@ class NoticeSender:
                 )
         finally:
             context.detach(token)
+
+
+POSTPONED = "postponed: the recipient's hourly limit is reached"
 
 
 def _outgoing(notice: Notice) -> Outgoing:
