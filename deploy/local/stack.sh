@@ -124,18 +124,23 @@ pg_home() {
   echo "$dir"
 }
 
+as_postgres() { # home, command...: run as the postgres user from a directory it can read
+  local home=$1; shift
+  (cd "$home" && runuser -u postgres -- "$@")
+}
+
 start_postgres() {
   local home data log bin
-  home=$(pg_home); data="$home/data"; log="$LOGS/postgres.log"; bin=$(pg_bin)
+  home=$(pg_home); data="$home/data"; log="$home/postgres.log"; bin=$(pg_bin)
   chown postgres: "$home"
-  touch "$log"; chown postgres: "$log"
+  ln -sfn "$log" "$LOGS/postgres.log"  # the server writes where the postgres user can
   if [ ! -f "$data/PG_VERSION" ]; then
-    runuser -u postgres -- "$bin/initdb" -D "$data" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 \
+    as_postgres "$home" "$bin/initdb" -D "$data" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 \
       >"$LOGS/postgres-initdb.log" 2>&1 || fail "initdb failed, see $LOGS/postgres-initdb.log"
   fi
   echo "$data" >"$RUN/postgres.datadir"
-  if ! runuser -u postgres -- "$bin/pg_ctl" -D "$data" status >/dev/null 2>&1; then
-    runuser -u postgres -- "$bin/pg_ctl" -D "$data" -l "$log" -w -t 60 start \
+  if ! as_postgres "$home" "$bin/pg_ctl" -D "$data" status >/dev/null 2>&1; then
+    as_postgres "$home" "$bin/pg_ctl" -D "$data" -l "$log" -w -t 60 start \
       -o "-p $PG_PORT -c listen_addresses=127.0.0.1 -k $home -c max_connections=200 -c fsync=on" \
       >/dev/null || fail "postgres did not start; its log: $log"
   fi
@@ -200,8 +205,8 @@ cmd_down() {
   stop_pidfile redis "$RUN/redis.pid"
   if [ -f "$RUN/postgres.datadir" ] && [ -n "$(pg_bin)" ]; then
     local data; data=$(cat "$RUN/postgres.datadir")
-    if runuser -u postgres -- "$(pg_bin)/pg_ctl" -D "$data" status >/dev/null 2>&1; then
-      runuser -u postgres -- "$(pg_bin)/pg_ctl" -D "$data" -m fast -w stop >/dev/null && say "postgres stopped"
+    if as_postgres / "$(pg_bin)/pg_ctl" -D "$data" status >/dev/null 2>&1; then
+      as_postgres / "$(pg_bin)/pg_ctl" -D "$data" -m fast -w stop >/dev/null && say "postgres stopped"
     fi
   fi
 }
