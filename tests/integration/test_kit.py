@@ -13,12 +13,14 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import signal
 import subprocess
 import sys
 import uuid
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import httpx
 import pytest
 
@@ -30,6 +32,7 @@ from .conftest import (
     eventually,
     partner_span,
     publish,
+    publish_many,
     python,
     read_topic,
     tracing_env,
@@ -201,3 +204,45 @@ async def test_one_trace_spans_producer_and_consumer(
     assert f"process {in_topic}" in found[name]
     assert f"send {out_topic}" in found[name]
     assert "insert" in found[name]  # the database work is in the same trace
+
+
+async def test_sigterm_finishes_the_batch_commits_and_publishes_before_exit(
+    new_topic: Any, new_database: Any, services: Any
+) -> None:
+    in_topic, out_topic = await new_topic("in"), await new_topic("out")
+    env = await probe_env(new_database, in_topic, out_topic)
+    env["OUTBOX_SWEEP_SECONDS"] = "60"  # only the shutdown flush can publish what is left
+    service = services(PROBE_CMD, env)
+    service.start()
+    await publish_many(
+        in_topic, [(f"k{n}".encode(), ping(n, key=f"k{n}").to_bytes()) for n in range(300)]
+    )
+    await eventually(lambda: effects(service) >= 30, interval=0.05)
+    assert service.process is not None
+    service.process.send_signal(signal.SIGTERM)
+    # uvicorn shuts down gracefully, then re-raises the signal it caught: -SIGTERM, in time
+    assert await asyncio.to_thread(service.process.wait, 60) == -signal.SIGTERM
+    assert service.log_path is not None
+    assert "stopped; published" in service.log_path.read_text()  # the shutdown ran to its end
+    handled_before_exit = await count_effects(env["DATABASE_URL"])
+    pongs = await read_topic(out_topic, expect=handled_before_exit)
+    assert (
+        len({json.loads(r.value)["data"]["n"] for r in pongs}) == handled_before_exit
+    )  # all published
+
+    services(PROBE_CMD, env).start()  # the rest, from the committed offsets: nothing twice
+
+    async def all_handled() -> bool:
+        return await count_effects(env["DATABASE_URL"]) == 300
+
+    assert await eventually(all_handled, timeout=60)
+    pongs = await read_topic(out_topic, expect=300)
+    assert sorted({json.loads(r.value)["data"]["n"] for r in pongs}) == list(range(300))
+
+
+async def count_effects(database_url: str) -> int:
+    connection = await asyncpg.connect(database_url.replace("postgresql+asyncpg", "postgresql"))
+    try:
+        return int(await connection.fetchval("SELECT count(*) FROM probe_effects"))
+    finally:
+        await connection.close()

@@ -30,7 +30,7 @@ from opentelemetry.instrumentation.redis import RedisInstrumentor
 from opentelemetry.instrumentation.sqlalchemy import SQLAlchemyInstrumentor
 from opentelemetry.sdk.trace import TracerProvider
 from redis.asyncio import Redis
-from sqlalchemy import MetaData, text
+from sqlalchemy import text
 
 from gonghui_contracts import CATALOG, Catalog
 from servicekit import db, migrations, telemetry
@@ -52,13 +52,11 @@ class Runtime:
         *,
         catalog: Catalog = CATALOG,
         migrations_dir: Path | None = None,
-        metadata: MetaData | None = None,
         broker: KafkaBroker | None = None,
     ) -> None:
         self.settings = settings
         self.catalog = catalog
         self.migrations_dir = migrations_dir
-        self.metadata = metadata
         self.tracer_provider: TracerProvider | None = None
         self.engine = db.create_engine(settings.database_url)
         self.sessions = db.session_factory(self.engine)
@@ -243,12 +241,11 @@ def build_app(
     *,
     title: str,
     migrations_dir: Path,
-    metadata: MetaData,
     subscriptions: Sequence[Subscription] = (),
     routers: Sequence[APIRouter] = (),
 ) -> FastAPI:
     """The usual service: a runtime with these subscriptions, and its HTTP app."""
-    runtime = Runtime(settings, migrations_dir=migrations_dir, metadata=metadata)
+    runtime = Runtime(settings, migrations_dir=migrations_dir)
     for subscription in subscriptions:
         runtime.subscribe(subscription)
     return runtime.http_app(title=title, routers=routers)

@@ -12,7 +12,6 @@ from pydantic import Field
 
 from aid import api, handlers, service
 from aid.domain import to_cents
-from aid.models import Base
 from servicekit import KitSettings, Runtime, serve
 
 
@@ -30,9 +29,7 @@ class Settings(KitSettings):
 
 def create_app(settings: Settings | None = None, today: Callable[[], date] = date.today) -> FastAPI:
     settings = settings or Settings()
-    runtime = Runtime(
-        settings, migrations_dir=Path(__file__).with_name("migrations"), metadata=Base.metadata
-    )
+    runtime = Runtime(settings, migrations_dir=Path(__file__).with_name("migrations"))
     terms = service.FundTerms(
         fund_id=settings.gift_fund_id,
         name=settings.gift_fund_name,

@@ -6,7 +6,6 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from legal.models import Base
 from servicekit import KitSettings, serve
 from servicekit.app import build_app
 
@@ -21,7 +20,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         settings or Settings(),
         title="gonghui legal",
         migrations_dir=Path(__file__).with_name("migrations"),
-        metadata=Base.metadata,
     )
 
 

@@ -8,7 +8,6 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from membership import api, handlers
-from membership.models import Base
 from servicekit import KitSettings, Runtime, serve
 from servicekit.pii import PiiVault
 
@@ -22,7 +21,7 @@ class Settings(KitSettings):
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
-    runtime = Runtime(settings, migrations_dir=MIGRATIONS, metadata=Base.metadata)
+    runtime = Runtime(settings, migrations_dir=MIGRATIONS)
     vault = PiiVault.from_setting(settings.pii_key.get_secret_value())
     for subscription in handlers.subscriptions(vault, date.today):
         runtime.subscribe(subscription)

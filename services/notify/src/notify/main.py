@@ -11,7 +11,6 @@ from pydantic import SecretStr, model_validator
 from notify import handlers
 from notify.channels import Channel, SinkChannel, WebhookChannel
 from notify.limits import HourlyLimit
-from notify.models import Base
 from notify.service import NoticeSender
 from servicekit import KitSettings, Runtime, serve
 
@@ -48,9 +47,7 @@ def channel(settings: Settings) -> Channel:
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
-    runtime = Runtime(
-        settings, migrations_dir=Path(__file__).with_name("migrations"), metadata=Base.metadata
-    )
+    runtime = Runtime(settings, migrations_dir=Path(__file__).with_name("migrations"))
     for subscription in handlers.subscriptions(settings.notify_locale):
         runtime.subscribe(subscription)
     redis = runtime.redis

@@ -8,7 +8,6 @@ from fastapi import FastAPI
 
 from servicekit import KitSettings, serve
 from servicekit.app import build_app
-from skills.models import Base
 
 
 class Settings(KitSettings):
@@ -21,7 +20,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         settings or Settings(),
         title="gonghui skills",
         migrations_dir=Path(__file__).with_name("migrations"),
-        metadata=Base.metadata,
     )
 
 
