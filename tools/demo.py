@@ -32,7 +32,7 @@ import localrun
 import scenario
 
 from gonghui_contracts import TOPICS
-from servicekit.topics_admin import partition_count
+from servicekit.topics_admin import reader_from_start
 
 REQUESTS = "partner.membership.join-requests.v1"
 OUTCOMES = "partner.membership.join-outcomes.v1"
@@ -89,14 +89,7 @@ class TopicReader:
         self.consumer: AIOKafkaConsumer | None = None
 
     async def __aenter__(self) -> TopicReader:
-        self.consumer = AIOKafkaConsumer(bootstrap_servers=localrun.KAFKA, enable_auto_commit=False)
-        await self.consumer.start()
-        partitions = [
-            TopicPartition(self.topic, p)
-            for p in range(await partition_count(localrun.KAFKA, self.topic))
-        ]
-        self.consumer.assign(partitions)
-        await self.consumer.seek_to_beginning(*partitions)
+        self.consumer, _ = await reader_from_start(localrun.KAFKA, self.topic)
         return self
 
     async def __aexit__(self, *_: object) -> None:

@@ -42,7 +42,6 @@ install_packages() {
   command -v redis-server >/dev/null || wanted+=(redis-server)
   command -v java >/dev/null || wanted+=(openjdk-17-jre-headless)
   command -v mvn >/dev/null || wanted+=(maven)
-  command -v curl >/dev/null || wanted+=(curl)
   [ ${#wanted[@]} -eq 0 ] && return 0
   say "installing Debian packages: ${wanted[*]}"
   apt-get update -qq

@@ -19,10 +19,10 @@ from typing import Any
 
 import httpx
 import pytest
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
+from aiokafka import AIOKafkaProducer, ConsumerRecord
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
-from servicekit.topics_admin import partition_count
+from servicekit.topics_admin import reader_from_start
 
 pytestmark = pytest.mark.integration
 
@@ -142,12 +142,8 @@ async def read_topic(
 ) -> list[ConsumerRecord[bytes, bytes]]:
     """Everything on `topic` from the start, waiting until at least `expect` records arrived
     (and a short while longer, so that an unexpected extra record would be seen too)."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=KAFKA, enable_auto_commit=False)
-    await consumer.start()
+    consumer, _ = await reader_from_start(KAFKA, topic)
     try:
-        partitions = [TopicPartition(topic, p) for p in range(await partition_count(KAFKA, topic))]
-        consumer.assign(partitions)
-        await consumer.seek_to_beginning(*partitions)
         records: list[ConsumerRecord[bytes, bytes]] = []
         deadline = time.monotonic() + timeout
         settle_until: float | None = None

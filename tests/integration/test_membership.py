@@ -8,8 +8,9 @@ from typing import Any
 
 import pytest
 
-from gonghui_contracts import Envelope
+from gonghui_contracts import TOPICS, Envelope
 from gonghui_contracts.events import JoinRequested
+from servicekit.topics_admin import ensure_topics
 
 from .conftest import (
     KAFKA,
@@ -45,10 +46,10 @@ def join_request(ref: str, person: str, **changes: Any) -> bytes:
     return json.dumps(envelope).encode()
 
 
-async def outcomes_for(refs: set[str], expect: int) -> dict[str, dict[str, Any]]:
+async def outcomes_for(topic: str, refs: set[str], expect: int) -> dict[str, dict[str, Any]]:
     async def collected() -> dict[str, dict[str, Any]]:
         found = {}
-        for record in await read_topic(OUTCOMES, expect=0, timeout=2):
+        for record in await read_topic(topic, expect=0, timeout=2):
             data = json.loads(record.value)["data"]
             if data["request_ref"] in refs:
                 found[data["request_ref"]] = data
@@ -61,12 +62,15 @@ async def test_partner_requests_get_outcomes_and_one_join_is_one_trace(
     new_database: Any, services: Any
 ) -> None:
     run, person = uuid.uuid4().hex[:8], random_resident_id()
+    prefix = f"it{run}."  # topics of this run only: the shared ones may hold a demo's backlog
+    await ensure_topics(KAFKA, TOPICS, prefix=prefix)
+    requests = prefix + REQUESTS
     membership = services(
         python("-m", "membership.main"),
         {
             **tracing_env("membership"),
             "KAFKA_BOOTSTRAP_SERVERS": KAFKA,
-            "KAFKA_CONSUMER_GROUP": f"membership-it-{run}",
+            "KAFKA_TOPIC_PREFIX": prefix,
             "DATABASE_URL": await new_database("membership"),
             "REDIS_URL": REDIS_URL,
         },
@@ -75,14 +79,14 @@ async def test_partner_requests_get_outcomes_and_one_join_is_one_trace(
     joined, repeated, invalid = f"it-{run}-1", f"it-{run}-2", f"it-{run}-3"
     with partner_span(f"send {REQUESTS}") as (trace_id, headers):
         await publish(
-            REQUESTS,
+            requests,
             join_request(joined, person),
             key=joined.encode(),
             headers=headers,
         )
-    await publish(REQUESTS, join_request(repeated, person), key=repeated.encode())
+    await publish(requests, join_request(repeated, person), key=repeated.encode())
     await publish(
-        REQUESTS,
+        requests,
         join_request(
             invalid,
             person,
@@ -92,7 +96,7 @@ async def test_partner_requests_get_outcomes_and_one_join_is_one_trace(
         key=invalid.encode(),
     )
 
-    outcomes = await outcomes_for({joined, repeated, invalid}, expect=3)
+    outcomes = await outcomes_for(prefix + OUTCOMES, {joined, repeated, invalid}, expect=3)
     assert outcomes[joined]["outcome"] == "joined"
     assert outcomes[repeated]["outcome"] == "already_member"
     assert outcomes[repeated]["member_id"] == outcomes[joined]["member_id"]
@@ -109,6 +113,6 @@ async def test_partner_requests_get_outcomes_and_one_join_is_one_trace(
 
     spans = await eventually(traced, timeout=30)
     assert "it-partner" in spans
-    assert {f"process {REQUESTS}", "send membership.events.v1", "select", "insert"} <= set(
+    assert {f"process {requests}", "send membership.events.v1", "select", "insert"} <= set(
         spans["membership"]
     )

@@ -152,9 +152,10 @@ class Catalog:
         except ValidationError as error:
             raise ContractViolation(describe(error)) from None
 
-    def decode(self, raw: bytes) -> Envelope[EventPayload]:
-        """A typed event from a Kafka value; raises ContractViolation naming field and rule."""
-        head = self.head(raw)
+    def decode(self, raw: bytes, head: RawEnvelope | None = None) -> Envelope[EventPayload]:
+        """A typed event from a Kafka value; raises ContractViolation naming field and rule.
+        `head`, if the caller parsed it already, saves parsing the envelope twice."""
+        head = head or self.head(raw)
         payload_type = self.payload_type(head.event_type, head.schema_version)
         try:
             return envelope_type(payload_type).model_validate_json(raw)

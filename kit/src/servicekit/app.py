@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -43,6 +43,7 @@ from servicekit.unit import UnitOfWork
 
 log = logging.getLogger(__name__)
 Job = Callable[[], Awaitable[None]]
+ErrorStatuses = Mapping[type[Exception], int]
 
 
 class Runtime:
@@ -207,7 +208,14 @@ class Runtime:
             published,
         )
 
-    def http_app(self, *, title: str, routers: Sequence[APIRouter] = (), **fastapi: Any) -> FastAPI:
+    def http_app(
+        self,
+        *,
+        title: str,
+        routers: Sequence[APIRouter] = (),
+        error_statuses: ErrorStatuses | None = None,
+        **fastapi: Any,
+    ) -> FastAPI:
         @asynccontextmanager
         async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
             await self.start()
@@ -218,12 +226,27 @@ class Runtime:
 
         app = FastAPI(title=title, lifespan=lifespan, **fastapi)
         app.state.runtime = self
-        app.add_exception_handler(RequestValidationError, invalid_request)
+        install_error_handlers(app, error_statuses or {})
         app.include_router(health_router(self.checks()))
         for router in routers:
             app.include_router(router)
         FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz,readyz,metrics")
         return app
+
+
+def install_error_handlers(app: FastAPI, statuses: ErrorStatuses) -> None:
+    """422 for invalid requests; for each error type a service maps, its status with the
+    error's text as the detail (those texts must not hold personal data)."""
+    app.add_exception_handler(RequestValidationError, invalid_request)
+    for error_type, code in statuses.items():
+        app.add_exception_handler(error_type, _answer_with(code))
+
+
+def _answer_with(code: int) -> Callable[[Request, Exception], Awaitable[JSONResponse]]:
+    async def answer(_request: Request, error: Exception) -> JSONResponse:
+        return JSONResponse({"detail": str(error)}, status_code=code)
+
+    return answer
 
 
 async def invalid_request(_request: Request, error: Exception) -> JSONResponse:

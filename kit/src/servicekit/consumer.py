@@ -291,7 +291,7 @@ class BatchProcessor:
         write, so no savepoint is needed for it)."""
         assert item.head is not None
         try:
-            event = self.catalog.decode(item.record.value)
+            event = self.catalog.decode(item.record.value, item.head)
         except ContractViolation as violation:
             if self.subscription.reject is None:
                 raise _DeadLetter(safe_reason(violation), attempts=1) from None

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka import AIOKafkaProducer
 
 from gonghui_contracts.topics import DLQ_SUFFIX
 from servicekit.consumer import REPLAY_HEADER
 from servicekit.telemetry import decode_headers
-from servicekit.topics_admin import partition_count
+from servicekit.topics_admin import reader_from_start
 
 
 @dataclass(frozen=True)
@@ -28,12 +28,8 @@ class DeadLetter:
 async def read(bootstrap: str, source_topic: str, limit: int | None = None) -> list[DeadLetter]:
     """Every dead letter of `source_topic` from the start, without joining a consumer group."""
     dlq = source_topic + DLQ_SUFFIX
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
-    await consumer.start()
+    consumer, partitions = await reader_from_start(bootstrap, dlq)
     try:
-        partitions = [TopicPartition(dlq, p) for p in range(await partition_count(bootstrap, dlq))]
-        consumer.assign(partitions)
-        await consumer.seek_to_beginning(*partitions)
         ends = await consumer.end_offsets(partitions)
         letters: list[DeadLetter] = []
         while [tp for tp in partitions if await consumer.position(tp) < ends[tp]]:

@@ -9,6 +9,7 @@ from enum import StrEnum
 from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql import Executable
 
 from servicekit.db import inbox_table
 
@@ -19,9 +20,14 @@ class Outcome(StrEnum):
     DEAD_LETTER = "dead_letter"
 
 
-def _insert_new_keys(dialect_name: str):  # type: ignore[no-untyped-def]
-    dialect = postgresql if dialect_name == "postgresql" else sqlite
-    return dialect.insert(inbox_table).on_conflict_do_nothing().returning(inbox_table.c.message_key)
+def _insert_new_keys(dialect_name: str) -> Executable:
+    if dialect_name == "postgresql":
+        return (
+            postgresql.insert(inbox_table)
+            .on_conflict_do_nothing()
+            .returning(inbox_table.c.message_key)
+        )
+    return sqlite.insert(inbox_table).on_conflict_do_nothing().returning(inbox_table.c.message_key)
 
 
 async def claim_many(
@@ -61,15 +67,6 @@ async def claim_many(
             await set_outcome(session, group, key, Outcome.HANDLED)
             fresh.add(key)
     return fresh
-
-
-async def claim(
-    session: AsyncSession, group: str, message_key: str, *, replay: bool = False
-) -> bool:
-    """claim_many for one key."""
-    return bool(
-        await claim_many(session, group, [message_key], replayed={message_key} if replay else set())
-    )
 
 
 async def _outcome(session: AsyncSession, group: str, message_key: str) -> str | None:

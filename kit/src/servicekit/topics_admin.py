@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 
+from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from gonghui_contracts import TopicSpec
@@ -55,3 +56,16 @@ async def partition_count(bootstrap: str, topic: str) -> int:
     finally:
         await admin.close()
     return len(described[0]["partitions"]) if described else 0
+
+
+async def reader_from_start(
+    bootstrap: str, topic: str
+) -> tuple[AIOKafkaConsumer, list[TopicPartition]]:
+    """A started consumer, in no group, on every partition of `topic` at its beginning, and
+    those partitions. The caller stops it."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    await consumer.start()
+    partitions = [TopicPartition(topic, p) for p in range(await partition_count(bootstrap, topic))]
+    consumer.assign(partitions)
+    await consumer.seek_to_beginning(*partitions)
+    return consumer, partitions

@@ -10,14 +10,13 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
-from fastapi.exceptions import RequestValidationError
 
 from gonghui_contracts import CATALOG, Envelope
 from gonghui_contracts.events import JoinRequested
 from membership import api, handlers
 from membership.models import Base
 from servicekit import BatchProcessor, Settled, UnitOfWork
-from servicekit.app import invalid_request
+from servicekit.app import install_error_handlers
 from servicekit.pii import PiiVault
 from servicekit.testing import outbox_rows, record, sqlite_sessions
 
@@ -128,7 +127,7 @@ async def test_an_underage_applicant_is_rejected(sessions: Any) -> None:
 @pytest.fixture
 def client(sessions: Any) -> httpx.AsyncClient:
     app = FastAPI()
-    app.add_exception_handler(RequestValidationError, invalid_request)
+    install_error_handlers(app, api.ERROR_STATUSES)
     app.include_router(api.router(UnitOfWork(sessions, "membership"), VAULT, lambda: TODAY))
     return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://membership")
 

@@ -7,7 +7,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Query, status
+from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
 from aid import service
@@ -48,26 +48,26 @@ class LedgerRow(BaseModel):
     at: datetime
 
 
+ERROR_STATUSES = {service.NotFound: 404, service.Refused: 409}
+
+
 def router(uow: UnitOfWork) -> APIRouter:
     api = APIRouter(prefix="/v1", tags=["aid"])
 
     @api.get("/coverage/{member_id}", response_model=CoverageView)
     async def coverage(member_id: uuid.UUID) -> CoverageView:
         async with uow() as unit:
-            return _coverage_view(await _found(service.coverage(unit, member_id)))
+            return _coverage_view(await service.coverage(unit, member_id))
 
     @api.post("/coverage/{member_id}/self-pay", response_model=CoverageView)
     async def self_pay(member_id: uuid.UUID) -> CoverageView:
         async with uow() as unit:
-            try:
-                return _coverage_view(await _found(service.accept_self_paid(unit, member_id)))
-            except service.Refused as refused:
-                raise HTTPException(status.HTTP_409_CONFLICT, str(refused)) from None
+            return _coverage_view(await service.accept_self_paid(unit, member_id))
 
     @api.get("/funds/{fund_id}", response_model=FundView)
     async def fund(fund_id: str) -> FundView:
         async with uow() as unit:
-            found = await _found(service.fund(unit, fund_id))
+            found = await service.fund(unit, fund_id)
         return FundView(
             fund_id=found.fund_id,
             name=found.name,
@@ -115,10 +115,3 @@ def _coverage_view(enrolment: Any) -> CoverageView:
         left_on=enrolment.left_on,
         ended_on=enrolment.ended_on,
     )
-
-
-async def _found(awaitable: Any) -> Any:
-    try:
-        return await awaitable
-    except service.NotFound:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, "not found") from None

@@ -49,7 +49,9 @@ def create_app(settings: Settings | None = None, today: Callable[[], date] = dat
 
     runtime.on_start(open_fund)
     runtime.every(settings.coverage_check_seconds, "end-finished-coverage", end_finished_coverage)
-    return runtime.http_app(title="gonghui aid", routers=[api.router(runtime.uow)])
+    return runtime.http_app(
+        title="gonghui aid", routers=[api.router(runtime.uow)], error_statuses=api.ERROR_STATUSES
+    )
 
 
 def run() -> None:

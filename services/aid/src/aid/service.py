@@ -229,7 +229,7 @@ async def _latest(unit: Unit, member_id: uuid.UUID) -> Enrolment:
         .limit(1)
     )
     if enrolment is None:
-        raise NotFound(str(member_id))
+        raise NotFound(f"no enrolment for member {member_id}")
     return enrolment
 
 
@@ -240,7 +240,7 @@ async def coverage(unit: Unit, member_id: uuid.UUID) -> Enrolment:
 async def fund(unit: Unit, fund_id: str) -> Fund:
     found = await unit.session.get(Fund, fund_id)
     if found is None:
-        raise NotFound(fund_id)
+        raise NotFound(f"no fund {fund_id}")
     return found
 
 

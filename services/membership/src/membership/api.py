@@ -24,6 +24,7 @@ from servicekit import UnitOfWork
 from servicekit.pii import PiiVault
 
 STRICT = ConfigDict(extra="forbid", hide_input_in_errors=True)
+ERROR_STATUSES = {service.MemberNotFound: 404, domain.MembershipError: 409}
 
 
 class JoinApplication(BaseModel):
@@ -116,7 +117,7 @@ def router(uow: UnitOfWork, vault: PiiVault, today: Callable[[], date]) -> APIRo
     @api.get("/members/{member_id}", response_model=MemberView)
     async def get_member(member_id: uuid.UUID) -> MemberView:
         async with uow() as unit:
-            member = await _found(service.get_member(unit, member_id))
+            member = await service.get_member(unit, member_id)
             entries = await service.history(unit, member_id)
         return MemberView(
             member_id=member.member_id,
@@ -145,24 +146,20 @@ def router(uow: UnitOfWork, vault: PiiVault, today: Callable[[], date]) -> APIRo
     @api.post("/members/{member_id}/transfer")
     async def transfer(member_id: uuid.UUID, body: TransferRequest) -> dict[str, str]:
         async with uow() as unit:
-            union = await _refused_as_409(
-                _found(
-                    service.transfer(
-                        unit,
-                        member_id,
-                        region_code=body.region_code,
-                        industry=body.industry,
-                        reason=body.reason,
-                        today=today(),
-                    )
-                )
+            union = await service.transfer(
+                unit,
+                member_id,
+                region_code=body.region_code,
+                industry=body.industry,
+                reason=body.reason,
+                today=today(),
             )
         return {"union_id": union.union_id, "union_name": union.name}
 
     @api.post("/members/{member_id}/leave")
     async def leave(member_id: uuid.UUID, body: LeaveRequest) -> dict[str, str]:
         async with uow() as unit:
-            await _refused_as_409(_found(service.leave(unit, member_id, body.reason, today())))
+            await service.leave(unit, member_id, body.reason, today())
         return {"status": domain.MemberStatus.LEFT.value}
 
     @api.get("/stats/coverage")
@@ -175,17 +172,3 @@ def router(uow: UnitOfWork, vault: PiiVault, today: Callable[[], date]) -> APIRo
             return await service.coverage(unit, by)
 
     return api
-
-
-async def _found(awaitable: Any) -> Any:
-    try:
-        return await awaitable
-    except service.MemberNotFound:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, "no such member") from None
-
-
-async def _refused_as_409(awaitable: Any) -> Any:
-    try:
-        return await awaitable
-    except domain.MembershipError as refused:
-        raise HTTPException(status.HTTP_409_CONFLICT, str(refused)) from None

@@ -26,7 +26,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for subscription in handlers.subscriptions(vault, date.today):
         runtime.subscribe(subscription)
     return runtime.http_app(
-        title="gonghui membership", routers=[api.router(runtime.uow, vault, date.today)]
+        title="gonghui membership",
+        routers=[api.router(runtime.uow, vault, date.today)],
+        error_statuses=api.ERROR_STATUSES,
     )
 
 

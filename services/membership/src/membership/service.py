@@ -76,7 +76,7 @@ async def join(
             union_id=union.union_id,
             union_name=union.name,
             region_code=request.region_code,
-            city_code=region(request.region_code).city_code,
+            city_code=member.city_code,
             industry=request.industry,
             new_employment_form=member.new_employment_form,
             channel=request.channel,
@@ -114,7 +114,7 @@ def _union_of(member: Member) -> domain.Union:
 async def get_member(unit: Unit, member_id: uuid.UUID) -> Member:
     member = await unit.session.get(Member, member_id)
     if member is None:
-        raise MemberNotFound(str(member_id))
+        raise MemberNotFound(f"no member {member_id}")
     return member
 
 
