@@ -12,19 +12,15 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
-from gonghui_contracts import new_event_id
+from gonghui_contracts import new_event_id, samples
 from gonghui_contracts.events import JoinRequested
 from gonghui_contracts.values import guangdong_regions
-from gonghui_contracts.values.resident_id import check_character
 
 PARTNER = "sf-express-guangzhou"
 CEREMONY = date(2024, 6, 27)
 GUANGZHOU_DISTRICTS = sorted(
     code for code, r in guangdong_regions().items() if r.city_code == "440100" and not r.is_city
 )
-HOME_PROVINCES = ["4401", "4405", "4414", "4508", "4305", "3607", "5101", "4113", "4210", "3509"]
-SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗高"
-GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰涛明超秀霞平刚桂英华"
 
 
 @dataclass
@@ -35,21 +31,15 @@ class Scenario:
     invalid_kinds: Counter[str] = field(default_factory=Counter)
 
 
-def resident_id(rng: random.Random, born: date) -> str:
-    county = f"{rng.choice(HOME_PROVINCES)}{rng.randint(1, 30):02d}"
-    first17 = f"{county}{born:%Y%m%d}{rng.randint(0, 999):03d}"
-    return first17 + check_character(first17)
-
-
 def courier(rng: random.Random, ref: str, run: str, today: date) -> dict[str, str]:
     born = date(rng.randint(1970, today.year - 18), rng.randint(1, 12), rng.randint(1, 28))
     return {
         "request_ref": ref,
         "partner_id": PARTNER,
         "channel": "partner_batch",
-        "name": rng.choice(SURNAMES) + "".join(rng.choices(GIVEN, k=rng.randint(1, 2))),
-        "resident_id": resident_id(rng, born),
-        "phone": f"1{rng.choice('3456789')}{rng.randint(0, 999999999):09d}",
+        "name": samples.person_name(rng),
+        "resident_id": samples.resident_id_born(rng, born),
+        "phone": samples.mobile_phone(rng),
         "region_code": rng.choice(GUANGZHOU_DISTRICTS),
         "industry": "express_delivery",
         "employer": "顺丰速运（广州）",
@@ -64,7 +54,9 @@ def spoil(rng: random.Random, data: dict[str, str], today: date) -> str:
         good = data["resident_id"]
         data["resident_id"] = good[:17] + ("0" if good[17] != "0" else "1")
     elif kind == "underage":
-        data["resident_id"] = resident_id(rng, date(today.year - 15, rng.randint(1, 12), 1))
+        data["resident_id"] = samples.resident_id_born(
+            rng, date(today.year - 15, rng.randint(1, 12), 1)
+        )
     elif kind == "region":
         data["region_code"] = "450103"  # Guangxi: not a Guangdong union's county
     else:

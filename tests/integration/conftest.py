@@ -22,6 +22,7 @@ import pytest
 from aiokafka import AIOKafkaProducer, ConsumerRecord
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
+from gonghui_contracts import samples
 from servicekit.topics_admin import reader_from_start
 
 pytestmark = pytest.mark.integration
@@ -279,9 +280,4 @@ async def zipkin_spans(trace_id: str) -> dict[str, list[str]]:
 
 def random_resident_id() -> str:
     """A valid, random resident ID of an adult, so tests on shared topics never meet each other."""
-    from gonghui_contracts.values.resident_id import check_character
-
-    rng = random.SystemRandom()
-    born = f"{rng.randint(1960, 2000)}{rng.randint(1, 12):02d}{rng.randint(1, 28):02d}"
-    first17 = f"440106{born}{rng.randint(0, 999):03d}"
-    return first17 + check_character(first17)
+    return samples.adult_resident_id(random.SystemRandom())

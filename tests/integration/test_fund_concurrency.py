@@ -71,6 +71,6 @@ async def test_concurrent_enrolments_never_overspend_nor_pay_twice(new_database:
     await engine.dispose()
     assert fund is not None
     assert enrolled == 40  # one per member, though ten came twice and all at once
-    assert gifted == fund.gifted == 25  # the fund pays for 25 and not one more
+    assert gifted == fund.payments == 25  # the fund pays for 25 and not one more
     assert fund.balance_cents == 0
     assert spent == fund.budget_cents - fund.balance_cents == 25 * 6000

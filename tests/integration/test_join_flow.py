@@ -134,7 +134,7 @@ async def test_sigkill_of_aid_mid_burst_enrols_each_member_once_and_spends_exact
     async def midway() -> bool:
         async with httpx.AsyncClient() as client:
             fund = (await client.get(f"{platform.url('aid')}/v1/funds/gd-new-form-gift")).json()
-        return 20 <= int(fund["gifted"]) < 250
+        return 20 <= int(fund["payments"]) < 250
 
     assert await eventually(
         midway, timeout=60, interval=0.05
@@ -158,7 +158,7 @@ async def test_sigkill_of_aid_mid_burst_enrols_each_member_once_and_spends_exact
             "SELECT count(*) FROM enrolments WHERE paid_by = 'gift_fund'"
         )
         balance, budget, fund_count = await connection.fetchrow(
-            "SELECT balance_cents, budget_cents, gifted FROM funds"
+            "SELECT balance_cents, budget_cents, payments FROM funds"
         )
         ledger = await connection.fetchval(
             "SELECT -sum(amount_cents) FROM fund_ledger WHERE kind = 'premium'"

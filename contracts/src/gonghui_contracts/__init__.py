@@ -7,6 +7,7 @@ from gonghui_contracts.envelope import (
     EnvelopeHead,
     EventPayload,
     RawEnvelope,
+    RejectionReason,
     describe,
     new_event_id,
 )
@@ -22,6 +23,7 @@ __all__ = [
     "EnvelopeHead",
     "EventPayload",
     "RawEnvelope",
+    "RejectionReason",
     "TopicSpec",
     "describe",
     "new_event_id",

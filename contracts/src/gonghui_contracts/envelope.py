@@ -102,6 +102,23 @@ class RawEnvelope(EnvelopeHead):
     model_config = ConfigDict(frozen=True, extra="ignore", hide_input_in_errors=True)
     data: dict[str, Any]
 
+    def references(self, *names: str, max_length: int = 64) -> dict[str, str]:
+        """The submitter's own references (`names`) from the payload, where they are usable
+        strings: an answer to an invalid request can still name what it answers."""
+        return {
+            name: value
+            for name in names
+            if isinstance(value := self.data.get(name), str) and 0 < len(value) <= max_length
+        }
+
+
+class RejectionReason(BaseModel):
+    """Why a partner's request was refused: the field and the rule, never the value."""
+
+    model_config = TOLERANT
+    field: str = Field(description="Dotted path of the offending field in the request")
+    rule: str = Field(description="The rule it breaks")
+
 
 @cache
 def envelope_type(payload: type[P]) -> type[Envelope[P]]:
@@ -115,6 +132,14 @@ class ContractViolation(ValueError):
     def __init__(self, errors: list[str]) -> None:
         super().__init__("; ".join(errors))
         self.errors = errors
+
+    def reasons(self) -> list[RejectionReason]:
+        """The errors as rejection reasons, fields named inside the payload."""
+        reasons = []
+        for error in self.errors:
+            field, _, rule = error.partition(": ")
+            reasons.append(RejectionReason(field=field.removeprefix("data."), rule=rule or field))
+        return reasons
 
 
 def describe(error: ValidationError, prefix: str = "") -> list[str]:

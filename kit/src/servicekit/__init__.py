@@ -5,7 +5,7 @@ OutboxRelay), the idempotent batch consumer with dead letters (Subscription, Bat
 telemetry, health and metrics, and the assembly of a service (Runtime).
 """
 
-from servicekit.app import Runtime, serve
+from servicekit.app import Runtime, invalid_value, serve
 from servicekit.consumer import BatchProcessor, IncomingRecord, Settled, Subscription
 from servicekit.errors import PermanentError
 from servicekit.outbox import OutboxRelay, OutgoingRecord
@@ -24,5 +24,6 @@ __all__ = [
     "Subscription",
     "Unit",
     "UnitOfWork",
+    "invalid_value",
     "serve",
 ]

@@ -34,6 +34,7 @@ from sqlalchemy import text
 
 from gonghui_contracts import CATALOG, Catalog
 from servicekit import db, migrations, telemetry
+from servicekit.clock import Clock, clock_router
 from servicekit.consumer import BatchProcessor, IncomingRecord, Subscription
 from servicekit.health import Check, health_router
 from servicekit.loop import Step, WakeableLoop
@@ -59,6 +60,7 @@ class Runtime:
         self.catalog = catalog
         self.migrations_dir = migrations_dir
         self.tracer_provider: TracerProvider | None = None
+        self.clock = Clock(settings.time_zone)
         self.engine = db.create_engine(settings.database_url)
         self.sessions = db.session_factory(self.engine)
         self.redis: Redis | None = (
@@ -228,6 +230,8 @@ class Runtime:
         app.state.runtime = self
         install_error_handlers(app, error_statuses or {})
         app.include_router(health_router(self.checks()))
+        if self.settings.clock_adjustable:
+            app.include_router(clock_router(self.clock))
         for router in routers:
             app.include_router(router)
         FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz,readyz,metrics")
@@ -247,6 +251,12 @@ def _answer_with(code: int) -> Callable[[Request, Exception], Awaitable[JSONResp
         return JSONResponse({"detail": str(error)}, status_code=code)
 
     return answer
+
+
+def invalid_value(location: tuple[str, ...], rule: str) -> RequestValidationError:
+    """For a rule the request's schema cannot state: raise it, and the client gets the same 422
+    shape as for any invalid field."""
+    return RequestValidationError([{"loc": location, "msg": rule, "type": "value_error"}])
 
 
 async def invalid_request(_request: Request, error: Exception) -> JSONResponse:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -14,8 +15,10 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    TypeDecorator,
     event,
 )
+from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 
 NAMING_CONVENTION = {
@@ -59,6 +62,24 @@ inbox_table = Table(
     Column("outcome", String(20), nullable=False),
     Column("processed_at", DateTime(timezone=True), nullable=False),
 )
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """A timezone-aware moment on every database: SQLite stores no offset and hands back naive
+    datetimes, which could then not be compared with aware ones. Naive input is refused."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            raise ValueError("a naive datetime cannot be stored as a moment")
+        return value.astimezone(UTC) if value is not None else None
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value
 
 
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:

@@ -45,6 +45,11 @@ class KitSettings(BaseSettings):
     outbox_sweep_seconds: float = Field(default=2.0, gt=0)
     db_migrate_on_start: bool = True
     shutdown_grace_seconds: float = 15.0
+    time_zone: str = Field(default="Asia/Shanghai", description="Where calendar dates are taken")
+    clock_adjustable: bool = Field(
+        default=False,
+        description="Tests and demos only: POST /admin/clock/advance moves the service's clock",
+    )
     pii_key: SecretStr = Field(
         default=SecretStr(""),
         description="Secret for encrypting and hashing personal data at rest (base64, 32 bytes)",

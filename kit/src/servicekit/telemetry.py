@@ -143,6 +143,23 @@ def links_to(headers_list: list[Mapping[str, str]]) -> list[Link]:
 
 
 @contextmanager
+def continued(
+    stored: Mapping[str, str], name: str, attributes: Mapping[str, Any] = {}
+) -> Iterator[trace.Span]:
+    """A span in the trace whose context was `stored` (say, with a case when it was opened),
+    linked to the current span: a later step of a long-running flow (a deadline, an HTTP
+    request about the case) stays in the flow's trace, and the request's trace points to it."""
+    current = trace.get_current_span().get_span_context()
+    links = [Link(current)] if current.is_valid else []
+    token = context.attach(extract(stored))  # replaces a job's quiet context as well
+    try:
+        with tracer().start_as_current_span(name, links=links, attributes=attributes) as span:
+            yield span
+    finally:
+        context.detach(token)
+
+
+@contextmanager
 def quiet() -> Iterator[None]:
     """Run without instrumentation spans (the relay's polling would flood the trace store)."""
     token = context.attach(context.set_value(_SUPPRESS, True))

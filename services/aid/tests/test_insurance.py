@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 
 from aid import domain, service
 from aid.domain import CoverStatus, Decision
+from aid.errors import Refused
 from aid.models import Base, Enrolment, Fund, LedgerEntry
 from gonghui_contracts import Envelope
 from gonghui_contracts.events import MemberJoined, MemberLeft
@@ -98,7 +99,7 @@ async def test_the_fund_pays_whole_premiums_until_it_cannot_then_offers_self_pai
     async with uow.sessions() as session:
         fund = await session.get(Fund, TERMS.fund_id)
         assert fund is not None
-        assert (fund.balance_cents, fund.gifted) == (0, 3)
+        assert (fund.balance_cents, fund.payments) == (0, 3)
         spent = await session.scalar(
             select(func.sum(LedgerEntry.amount_cents)).where(LedgerEntry.kind == "premium")
         )
@@ -113,7 +114,7 @@ async def test_a_member_is_enrolled_once_per_policy_year(uow: UnitOfWork) -> Non
         assert await session.scalar(select(func.count()).select_from(Enrolment)) == 1
         fund = await session.get(Fund, TERMS.fund_id)
         assert fund is not None
-        assert fund.gifted == 1
+        assert fund.payments == 1
 
 
 async def test_other_workers_are_offered_self_paid_cover_and_can_take_it(uow: UnitOfWork) -> None:
@@ -128,7 +129,7 @@ async def test_other_workers_are_offered_self_paid_cover_and_can_take_it(uow: Un
         enrolment = await service.accept_self_paid(unit, event.data.member_id)
     assert (enrolment.status, enrolment.paid_by) == ("covered", "self")
     async with uow() as unit:
-        with pytest.raises(service.Refused):
+        with pytest.raises(Refused):
             await service.accept_self_paid(unit, event.data.member_id)
 
 

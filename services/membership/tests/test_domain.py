@@ -1,15 +1,15 @@
+import random
 from datetime import date
 
 import pytest
 
+from gonghui_contracts.samples import resident_id_born
 from gonghui_contracts.values import Industry
-from gonghui_contracts.values.resident_id import check_character
 from membership import domain
 
 
 def resident_id(born: date) -> str:
-    first17 = f"440106{born:%Y%m%d}123"
-    return first17 + check_character(first17)
+    return resident_id_born(random.Random(1), born, area="440106")
 
 
 @pytest.mark.parametrize(

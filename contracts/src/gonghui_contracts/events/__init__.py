@@ -1,11 +1,29 @@
 """Every event payload of the platform, by domain."""
 
-from gonghui_contracts.envelope import Catalog, EventPayload
+from gonghui_contracts.envelope import Catalog, EventPayload, RejectionReason
 from gonghui_contracts.events.aid import (
     CoverageEnded,
     GiftFundExhausted,
     InsuranceEnrolled,
     SelfPaidOffered,
+)
+from gonghui_contracts.events.injury import (
+    CondolenceFundExhausted,
+    CondolencePaid,
+    FollowUpDue,
+    FollowUpEscalated,
+    FollowUpRecorded,
+    FollowUpsScheduled,
+    InjuryCaseOpened,
+    InjuryReported,
+    InjuryReportOutcome,
+    LegalReferralRaised,
+    PatientDischarged,
+    VisitDueSoon,
+    VisitorAssigned,
+    VisitOverdue,
+    VisitRecorded,
+    VisitUnassigned,
 )
 from gonghui_contracts.events.membership import (
     JoinOutcome,
@@ -13,7 +31,6 @@ from gonghui_contracts.events.membership import (
     MemberJoined,
     MemberLeft,
     MemberTransferred,
-    RejectionReason,
 )
 from gonghui_contracts.events.notify import NoticeFailed, NoticeSent
 
@@ -27,6 +44,22 @@ ALL_PAYLOADS: list[type[EventPayload]] = [
     SelfPaidOffered,
     GiftFundExhausted,
     CoverageEnded,
+    InjuryReported,
+    PatientDischarged,
+    InjuryReportOutcome,
+    InjuryCaseOpened,
+    VisitorAssigned,
+    VisitUnassigned,
+    VisitDueSoon,
+    VisitOverdue,
+    VisitRecorded,
+    CondolencePaid,
+    CondolenceFundExhausted,
+    FollowUpsScheduled,
+    FollowUpDue,
+    FollowUpRecorded,
+    FollowUpEscalated,
+    LegalReferralRaised,
     NoticeSent,
     NoticeFailed,
 ]
@@ -36,16 +69,32 @@ CATALOG = Catalog(ALL_PAYLOADS)
 __all__ = [
     "ALL_PAYLOADS",
     "CATALOG",
+    "CondolenceFundExhausted",
+    "CondolencePaid",
     "CoverageEnded",
+    "FollowUpDue",
+    "FollowUpEscalated",
+    "FollowUpRecorded",
+    "FollowUpsScheduled",
     "GiftFundExhausted",
+    "InjuryCaseOpened",
+    "InjuryReportOutcome",
+    "InjuryReported",
     "InsuranceEnrolled",
     "JoinOutcome",
     "JoinRequested",
+    "LegalReferralRaised",
     "MemberJoined",
     "MemberLeft",
     "MemberTransferred",
     "NoticeFailed",
     "NoticeSent",
+    "PatientDischarged",
     "RejectionReason",
     "SelfPaidOffered",
+    "VisitDueSoon",
+    "VisitOverdue",
+    "VisitRecorded",
+    "VisitUnassigned",
+    "VisitorAssigned",
 ]

@@ -6,9 +6,9 @@ from datetime import date
 from typing import Literal
 from uuid import UUID
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
-from gonghui_contracts.envelope import STRICT, TOLERANT, EventPayload
+from gonghui_contracts.envelope import STRICT, EventPayload, RejectionReason
 from gonghui_contracts.values import Industry, JoinChannel, MobilePhone, RegionCode, ResidentId
 
 
@@ -45,12 +45,6 @@ class JoinRequested(EventPayload):
     platform: str | None = Field(
         default=None, max_length=60, description="Platform worked for, if any"
     )
-
-
-class RejectionReason(BaseModel):
-    model_config = TOLERANT
-    field: str = Field(description="Dotted path of the offending field in the request")
-    rule: str = Field(description="The rule it breaks")
 
 
 class JoinOutcome(EventPayload):

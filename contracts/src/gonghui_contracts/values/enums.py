@@ -53,3 +53,38 @@ class Service(StrEnum):
     LEGAL = "legal"
     SKILLS = "skills"
     NOTIFY = "notify"
+
+
+class InjuryKind(StrEnum):
+    FRACTURE = "fracture"
+    LACERATION = "laceration"
+    CRUSH = "crush"
+    BURN = "burn"
+    AMPUTATION = "amputation"
+    HEAD_INJURY = "head_injury"
+    SPRAIN = "sprain"
+    POISONING = "poisoning"
+    TRAFFIC = "traffic"  # on the road at work or on the way (上下班途中)
+    OTHER = "other"
+
+
+class Severity(StrEnum):
+    """As the hospital grades it at admission."""
+
+    MINOR = "minor"
+    SERIOUS = "serious"
+    CRITICAL = "critical"
+    FATAL = "fatal"
+
+
+class Admission(StrEnum):
+    ADMITTED = "admitted"  # 住院
+    OUTPATIENT = "outpatient"  # 门诊
+
+
+class CompensationProblem(StrEnum):
+    """Why a worker may not get work-injury compensation without legal help."""
+
+    NO_INJURY_INSURANCE = "no_injury_insurance"  # employer did not insure (未参加工伤保险)
+    EMPLOYER_REFUSES = "employer_refuses"  # employer refuses to apply or to pay
+    FINDING_DISPUTE = "finding_dispute"  # dispute about the injury finding (工伤认定)

@@ -47,6 +47,13 @@ def region(code: str) -> Region:
     return guangdong_regions()[code]
 
 
+def local_federation(code: str) -> tuple[str, str]:
+    """Id and name of the union federation of a place (属地工会): its county's, or the city's
+    where the city has no county level."""
+    place = region(code)
+    return f"{place.code}-county", f"{place.name}总工会"
+
+
 def validate_region_code(value: str) -> str:
     if len(value) != 6 or not value.isdigit():
         raise ValueError("must be a 6-digit GB/T 2260 code")

@@ -10,8 +10,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
-from aid import service
+from aid import funds, service
 from aid.domain import to_yuan
+from aid.errors import NotFound, Refused
 from servicekit import UnitOfWork
 
 
@@ -34,8 +35,8 @@ class FundView(BaseModel):
     budget: Decimal
     balance: Decimal
     spent: Decimal
-    premium: Decimal
-    gifted: int
+    premium: Decimal | None
+    payments: int
     exhausted_at: datetime | None
 
 
@@ -45,10 +46,11 @@ class LedgerRow(BaseModel):
     amount: Decimal
     balance_after: Decimal
     member_id: uuid.UUID | None
+    case_id: uuid.UUID | None
     at: datetime
 
 
-ERROR_STATUSES = {service.NotFound: 404, service.Refused: 409}
+ERROR_STATUSES = {NotFound: 404, Refused: 409}
 
 
 def router(uow: UnitOfWork) -> APIRouter:
@@ -67,15 +69,15 @@ def router(uow: UnitOfWork) -> APIRouter:
     @api.get("/funds/{fund_id}", response_model=FundView)
     async def fund(fund_id: str) -> FundView:
         async with uow() as unit:
-            found = await service.fund(unit, fund_id)
+            found = await funds.get(unit, fund_id)
         return FundView(
             fund_id=found.fund_id,
             name=found.name,
             budget=to_yuan(found.budget_cents),
             balance=to_yuan(found.balance_cents),
             spent=to_yuan(found.budget_cents - found.balance_cents),
-            premium=to_yuan(found.premium_cents),
-            gifted=found.gifted,
+            premium=None if found.premium_cents is None else to_yuan(found.premium_cents),
+            payments=found.payments,
             exhausted_at=found.exhausted_at,
         )
 
@@ -86,7 +88,7 @@ def router(uow: UnitOfWork) -> APIRouter:
         before_id: Annotated[int | None, Query(description="Page: rows older than this id")] = None,
     ) -> list[LedgerRow]:
         async with uow() as unit:
-            rows = await service.ledger(unit, fund_id, limit, before_id)
+            rows = await funds.ledger(unit, fund_id, limit, before_id)
         return [
             LedgerRow(
                 id=r.id,
@@ -94,6 +96,7 @@ def router(uow: UnitOfWork) -> APIRouter:
                 amount=to_yuan(r.amount_cents),
                 balance_after=to_yuan(r.balance_after_cents),
                 member_id=r.member_id,
+                case_id=r.case_id,
                 at=r.at,
             )
             for r in rows

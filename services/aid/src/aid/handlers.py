@@ -1,19 +1,29 @@
-"""Kafka subscriptions of aid: member lifecycle in, insurance events out."""
+"""Kafka subscriptions of aid: member lifecycle and hospitals' injury reports in."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from aid import service
+from aid.injury import intake
+from aid.injury.desk import Desk
+from aid.injury.intake import ReportResult
 from aid.service import FundTerms
-from gonghui_contracts import Envelope
-from gonghui_contracts.events import MemberJoined, MemberLeft
+from gonghui_contracts import ContractViolation, Envelope, RawEnvelope
+from gonghui_contracts.events import (
+    InjuryReported,
+    InjuryReportOutcome,
+    MemberJoined,
+    MemberLeft,
+    PatientDischarged,
+)
 from servicekit import Subscription, Unit
 
 MEMBERSHIP_EVENTS = "membership.events.v1"
+INJURY_REPORTS = "partner.aid.injury-reports.v1"
 
 
-def subscriptions(terms: FundTerms) -> list[Subscription]:
+def subscriptions(terms: FundTerms, desk: Desk) -> list[Subscription]:
     async def on_membership_event(unit: Unit, event: Envelope[Any]) -> None:
         if isinstance(event.data, MemberJoined):
             await service.on_member_joined(unit, event, terms)
@@ -21,4 +31,44 @@ def subscriptions(terms: FundTerms) -> list[Subscription]:
             await service.on_member_left(unit, event)
         # transfers change the union, not the cover
 
-    return [Subscription(MEMBERSHIP_EVENTS, on_membership_event)]
+    async def on_hospital_message(unit: Unit, event: Envelope[Any]) -> None:
+        message = event.data
+        if isinstance(message, InjuryReported):
+            result = await intake.report(desk, unit, message, cause=event)
+        elif isinstance(message, PatientDischarged):
+            result = await intake.hospital_discharge(desk, unit, message)
+        else:
+            return
+        _answer(unit, event, message.report_ref, message.hospital_id, result)
+
+    async def on_invalid_hospital_message(
+        unit: Unit, head: RawEnvelope, violation: ContractViolation
+    ) -> None:
+        refs = head.references("report_ref", "hospital_id")
+        result = ReportResult("rejected", reasons=tuple(violation.reasons()))
+        _answer(unit, head, refs.get("report_ref", head.key), refs.get("hospital_id"), result)
+
+    return [
+        Subscription(MEMBERSHIP_EVENTS, on_membership_event),
+        Subscription(INJURY_REPORTS, on_hospital_message, reject=on_invalid_hospital_message),
+    ]
+
+
+def _answer(
+    unit: Unit,
+    cause: RawEnvelope | Envelope[Any],
+    ref: str,
+    hospital: str | None,
+    result: ReportResult,
+) -> None:
+    unit.emit(
+        InjuryReportOutcome(
+            report_ref=ref,
+            hospital_id=hospital,
+            outcome=result.outcome,
+            case_id=result.case_id,
+            reasons=list(result.reasons),
+        ),
+        key=ref,
+        cause=cause,
+    )

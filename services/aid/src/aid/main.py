@@ -1,18 +1,23 @@
-"""Assembly of the aid service (mutual-aid insurance; work-injury visits to come)."""
+"""Assembly of the aid service: mutual-aid insurance and work-injury visits."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import date
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 
 from fastapi import FastAPI
 from pydantic import Field
 
-from aid import api, handlers, service
+from aid import api, funds, handlers, service
 from aid.domain import to_cents
+from aid.injury import api as injury_api
+from aid.injury import deadlines, dispatch, registry
+from aid.injury.desk import Desk, InjuryTerms
+from aid.injury.locator import GeoIndex, InMemoryLocator, VisitorLocator
+from aid.injury.rules import DEFAULT_CONDOLENCE_YUAN, condolence_schedule
 from servicekit import KitSettings, Runtime, serve
+from servicekit.pii import PiiVault
 
 
 class Settings(KitSettings):
@@ -26,31 +31,91 @@ class Settings(KitSettings):
     )
     coverage_check_seconds: float = 60.0
 
+    injury_hospitals_file: Path | None = Field(
+        default=None, description="Registry of designated hospitals (default: Shenzhen's 87)"
+    )
+    injury_visitors_file: Path | None = Field(
+        default=None, description="Roster of visitors (default: Shenzhen's 35)"
+    )
+    condolence_fund_id: str = "sz-injury-condolence"
+    condolence_fund_name: str = "深圳市总工会工伤探视慰问金"
+    condolence_fund_budget: Decimal = Field(default=Decimal("3000000.00"), ge=0, description="Yuan")
+    condolence_schedule: dict[str, int] = Field(
+        default=DEFAULT_CONDOLENCE_YUAN,
+        description='Yuan by "<severity>/<admission>", e.g. {"minor/outpatient": 100, ...}',
+    )
+    visit_sla_hours: float = Field(default=24.0, gt=0)
+    visit_reminder_hours: float = Field(default=4.0, ge=0)
+    visit_accept_minutes: float = Field(default=30.0, gt=0)
+    visit_km_per_open_visit: float = Field(
+        default=3.0, ge=0, description="Extra distance accepted to spare a busy visitor"
+    )
+    follow_up_days: tuple[int, ...] = (7, 30, 90)
+    follow_up_grace_days: int = Field(default=3, ge=0)
+    injury_sweep_seconds: float = Field(default=30.0, gt=0)
 
-def create_app(settings: Settings | None = None, today: Callable[[], date] = date.today) -> FastAPI:
+
+def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     runtime = Runtime(settings, migrations_dir=Path(__file__).with_name("migrations"))
+    clock = runtime.clock
     terms = service.FundTerms(
         fund_id=settings.gift_fund_id,
         name=settings.gift_fund_name,
         budget_cents=to_cents(settings.gift_fund_budget),
         premium_cents=to_cents(settings.insurance_premium),
     )
-    for subscription in handlers.subscriptions(terms):
+    hospitals = registry.load_hospitals(settings.injury_hospitals_file)
+    roster = registry.load_roster(hospitals, settings.injury_visitors_file)
+    locator: VisitorLocator = (
+        GeoIndex(runtime.redis) if runtime.redis is not None else InMemoryLocator()
+    )
+    desk = Desk(
+        InjuryTerms(
+            hospitals=hospitals,
+            condolence=condolence_schedule(settings.condolence_schedule),
+            fund_id=settings.condolence_fund_id,
+            visit_sla=timedelta(hours=settings.visit_sla_hours),
+            reminder_before=timedelta(hours=settings.visit_reminder_hours),
+            accept_within=timedelta(minutes=settings.visit_accept_minutes),
+            km_per_open_visit=settings.visit_km_per_open_visit,
+            follow_up_days=settings.follow_up_days,
+            follow_up_grace_days=settings.follow_up_grace_days,
+        ),
+        PiiVault.from_setting(settings.pii_key.get_secret_value()),
+        clock,
+        locator,
+    )
+    for subscription in handlers.subscriptions(terms, desk):
         runtime.subscribe(subscription)
 
-    async def open_fund() -> None:
+    async def prepare() -> None:
         async with runtime.uow() as unit:
             await service.open_fund(unit, terms)
+            await funds.open_fund(
+                unit,
+                settings.condolence_fund_id,
+                settings.condolence_fund_name,
+                to_cents(settings.condolence_fund_budget),
+                at=clock.now(),
+            )
+            await dispatch.seed_roster(desk, unit, roster)
 
     async def end_finished_coverage() -> None:
         async with runtime.uow() as unit:
-            await service.end_finished_coverage(unit, today())
+            await service.end_finished_coverage(unit, clock.today())
 
-    runtime.on_start(open_fund)
+    async def sweep_injuries() -> None:
+        async with runtime.uow() as unit:
+            await deadlines.sweep(desk, unit)
+
+    runtime.on_start(prepare)
     runtime.every(settings.coverage_check_seconds, "end-finished-coverage", end_finished_coverage)
+    runtime.every(settings.injury_sweep_seconds, "injury-deadlines", sweep_injuries)
     return runtime.http_app(
-        title="gonghui aid", routers=[api.router(runtime.uow)], error_statuses=api.ERROR_STATUSES
+        title="gonghui aid",
+        routers=[api.router(runtime.uow), *injury_api.routers(runtime.uow, desk)],
+        error_statuses=api.ERROR_STATUSES,
     )
 
 

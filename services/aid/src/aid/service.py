@@ -8,9 +8,10 @@ from datetime import UTC, date, datetime
 
 from sqlalchemy import select, update
 
-from aid import domain
+from aid import domain, funds
 from aid.domain import CoverStatus, Decision
-from aid.models import Enrolment, Fund, LedgerEntry
+from aid.errors import NotFound, Refused
+from aid.models import Enrolment
 from gonghui_contracts import Envelope
 from gonghui_contracts.events import (
     CoverageEnded,
@@ -31,40 +32,18 @@ class FundTerms:
     premium_cents: int
 
 
-class NotFound(LookupError):
-    pass
-
-
-class Refused(ValueError):
-    pass
-
-
 def _now() -> datetime:
     return datetime.now(UTC)
 
 
 async def open_fund(unit: Unit, terms: FundTerms) -> None:
-    """Create the gift fund with its opening ledger row, unless it exists already."""
-    if await unit.session.get(Fund, terms.fund_id) is not None:
-        return
-    unit.session.add(
-        Fund(
-            fund_id=terms.fund_id,
-            name=terms.name,
-            budget_cents=terms.budget_cents,
-            balance_cents=terms.budget_cents,
-            premium_cents=terms.premium_cents,
-            gifted=0,
-        )
-    )
-    unit.session.add(
-        LedgerEntry(
-            fund_id=terms.fund_id,
-            kind="opening",
-            amount_cents=terms.budget_cents,
-            balance_after_cents=terms.budget_cents,
-            at=_now(),
-        )
+    await funds.open_fund(
+        unit,
+        terms.fund_id,
+        terms.name,
+        terms.budget_cents,
+        at=_now(),
+        premium_cents=terms.premium_cents,
     )
 
 
@@ -79,7 +58,21 @@ async def on_member_joined(unit: Unit, event: Envelope[MemberJoined], terms: Fun
     )
     if existing is not None:
         return  # already enrolled or offered for this policy year: a rejoin within the year
-    balance = await _debit(unit, terms) if joined.new_employment_form else None
+    balance = (
+        await funds.debit(
+            unit,
+            terms.fund_id,
+            funds.Payment(
+                "premium",
+                terms.premium_cents,
+                _now(),
+                member_id=joined.member_id,
+                cause_event_id=event.event_id,
+            ),
+        )
+        if joined.new_employment_form
+        else None
+    )
     decision = domain.decide(joined.new_employment_form, fund_paid=balance is not None)
     enrolment = Enrolment(
         member_id=joined.member_id,
@@ -96,17 +89,6 @@ async def on_member_joined(unit: Unit, event: Envelope[MemberJoined], terms: Fun
             CoverStatus.COVERED,
             "gift_fund",
             terms.fund_id,
-        )
-        unit.session.add(
-            LedgerEntry(
-                fund_id=terms.fund_id,
-                kind="premium",
-                amount_cents=-terms.premium_cents,
-                balance_after_cents=balance,
-                member_id=joined.member_id,
-                cause_event_id=event.event_id,
-                at=_now(),
-            )
         )
         unit.emit(_enrolled(enrolment), key=key, cause=event)
         return
@@ -125,42 +107,17 @@ async def on_member_joined(unit: Unit, event: Envelope[MemberJoined], terms: Fun
         await _announce_exhaustion(unit, terms, event)
 
 
-async def _debit(unit: Unit, terms: FundTerms) -> int | None:
-    """Take one premium from the fund if it can pay one (domain.can_pay); the new balance, or None.
-
-    The condition sits in the UPDATE so that the database applies it to the row as it is at that
-    moment: concurrent enrolments cannot both pass it on the same balance.
-    """
-    result = await unit.session.execute(
-        update(Fund)
-        .where(Fund.fund_id == terms.fund_id, Fund.balance_cents >= terms.premium_cents)
-        .values(balance_cents=Fund.balance_cents - terms.premium_cents, gifted=Fund.gifted + 1)
-        .returning(Fund.balance_cents)
-        .execution_options(synchronize_session=False)
-    )
-    return result.scalar_one_or_none()
-
-
 async def _announce_exhaustion(unit: Unit, terms: FundTerms, cause: Envelope[MemberJoined]) -> None:
-    marked = (
-        await unit.session.execute(
-            update(Fund)
-            .where(Fund.fund_id == terms.fund_id, Fund.exhausted_at.is_(None))
-            .values(exhausted_at=_now())
-            .returning(Fund.budget_cents, Fund.balance_cents, Fund.gifted)
-            .execution_options(synchronize_session=False)
-        )
-    ).first()
-    if marked is None:
+    fund = await funds.mark_exhausted(unit, terms.fund_id, _now())
+    if fund is None:
         return  # said before
-    budget, balance, gifted = marked
     unit.emit(
         GiftFundExhausted(
             fund_id=terms.fund_id,
-            budget=domain.to_yuan(budget),
-            balance=domain.to_yuan(balance),
+            budget=domain.to_yuan(fund.budget_cents),
+            balance=domain.to_yuan(fund.balance_cents),
             premium=domain.to_yuan(terms.premium_cents),
-            gifted=gifted,
+            gifted=fund.payments,
         ),
         key=terms.fund_id,
         cause=cause,
@@ -235,17 +192,3 @@ async def _latest(unit: Unit, member_id: uuid.UUID) -> Enrolment:
 
 async def coverage(unit: Unit, member_id: uuid.UUID) -> Enrolment:
     return await _latest(unit, member_id)
-
-
-async def fund(unit: Unit, fund_id: str) -> Fund:
-    found = await unit.session.get(Fund, fund_id)
-    if found is None:
-        raise NotFound(f"no fund {fund_id}")
-    return found
-
-
-async def ledger(unit: Unit, fund_id: str, limit: int, before_id: int | None) -> list[LedgerEntry]:
-    query = select(LedgerEntry).where(LedgerEntry.fund_id == fund_id)
-    if before_id is not None:
-        query = query.where(LedgerEntry.id < before_id)
-    return list(await unit.session.scalars(query.order_by(LedgerEntry.id.desc()).limit(limit)))

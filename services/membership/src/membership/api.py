@@ -10,7 +10,8 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, HTTPException, Query, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 
-from gonghui_contracts.events.membership import JoinRequested, RejectionReason
+from gonghui_contracts import RejectionReason
+from gonghui_contracts.events.membership import JoinRequested
 from gonghui_contracts.values import (
     Industry,
     JoinChannel,

@@ -15,8 +15,14 @@ from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 
-from gonghui_contracts.events.membership import RejectionReason
-from gonghui_contracts.values import NEW_EMPLOYMENT_FORM_INDUSTRIES, Industry, age_on, region
+from gonghui_contracts import RejectionReason
+from gonghui_contracts.values import (
+    NEW_EMPLOYMENT_FORM_INDUSTRIES,
+    Industry,
+    age_on,
+    local_federation,
+    region,
+)
 
 MINIMUM_AGE = 16
 
@@ -53,9 +59,8 @@ def union_for(region_code: str, industry: Industry) -> Union:
             name=place.city_name + INDUSTRY_FEDERATION_NAMES[industry],
             region_code=place.city_code,
         )
-    return Union(
-        union_id=f"{place.code}-county", name=f"{place.name}总工会", region_code=place.code
-    )
+    union_id, name = local_federation(place.code)
+    return Union(union_id=union_id, name=name, region_code=place.code)
 
 
 def is_new_employment_form(industry: Industry) -> bool:

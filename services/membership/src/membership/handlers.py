@@ -7,7 +7,7 @@ from datetime import date
 from typing import Any
 
 from gonghui_contracts import ContractViolation, Envelope, RawEnvelope
-from gonghui_contracts.events.membership import JoinOutcome, JoinRequested, RejectionReason
+from gonghui_contracts.events.membership import JoinOutcome, JoinRequested
 from membership import service
 from servicekit import Subscription, Unit
 from servicekit.pii import PiiVault
@@ -35,30 +35,16 @@ def subscriptions(vault: PiiVault, today: Callable[[], date]) -> list[Subscripti
     async def on_invalid_request(
         unit: Unit, head: RawEnvelope, violation: ContractViolation
     ) -> None:
-        echo = _echo(head)
+        echo = head.references("request_ref", "partner_id")
         unit.emit(
             JoinOutcome(
                 request_ref=echo.get("request_ref", head.key),
                 partner_id=echo.get("partner_id", head.producer),
                 outcome="rejected",
-                reasons=[_reason(error) for error in violation.errors],
+                reasons=violation.reasons(),
             ),
             key=head.key,
             cause=head,
         )
 
     return [Subscription(JOIN_REQUESTS, on_join_requested, reject=on_invalid_request)]
-
-
-def _echo(head: RawEnvelope) -> dict[str, str]:
-    """The submitter's own references from an invalid request, where they are usable."""
-    return {
-        name: value
-        for name in ("request_ref", "partner_id")
-        if isinstance(value := head.data.get(name), str) and 0 < len(value) <= 64
-    }
-
-
-def _reason(error: str) -> RejectionReason:
-    field, _, rule = error.partition(": ")
-    return RejectionReason(field=field.removeprefix("data."), rule=rule or field)

@@ -13,13 +13,12 @@ from typing import Literal
 
 from sqlalchemy import func, select
 
-from gonghui_contracts import EnvelopeHead
+from gonghui_contracts import EnvelopeHead, RejectionReason
 from gonghui_contracts.events.membership import (
     JoinRequested,
     MemberJoined,
     MemberLeft,
     MemberTransferred,
-    RejectionReason,
 )
 from gonghui_contracts.values import Industry, region
 from membership import domain

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from gonghui_contracts.events import (
@@ -11,21 +10,15 @@ from gonghui_contracts.events import (
     MemberJoined,
     SelfPaidOffered,
 )
-
-
-@dataclass(frozen=True)
-class NoticeRequest:
-    recipient: str  # member:<id> or staff:<id>: the gateway resolves the address
-    template: str
-    values: dict[str, str]
-
-
-def member(member_id: object) -> str:
-    return f"member:{member_id}"
+from notify.injury import injury_notices
+from notify.recipients import NoticeRequest, member
 
 
 def notices_for(payload: Any) -> list[NoticeRequest]:
     """The notices `payload` calls for; empty for events nobody is told about."""
+    injury = injury_notices(payload)
+    if injury is not None:
+        return injury
     if isinstance(payload, MemberJoined):
         return [
             NoticeRequest(

@@ -8,7 +8,12 @@ from gonghui_contracts import Envelope
 from notify import service
 from servicekit import Subscription, Unit
 
-TOPICS = ("membership.events.v1", "aid.events.v1")
+TOPICS = (
+    "membership.events.v1",
+    "aid.events.v1",
+    "aid.injury-cases.v1",
+    "aid.legal-referrals.v1",
+)
 
 
 def subscriptions(locale: str) -> list[Subscription]:

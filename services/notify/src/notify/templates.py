@@ -28,6 +28,59 @@ TEMPLATES: dict[str, dict[str, str]] = {
         "zh": "您的工会二次医保已于{ended_on}到期终止。",
         "en": "Your union supplementary medical cover ended on {ended_on}.",
     },
+    "injury_case_opened": {
+        "zh": "您的工伤探视申请已受理（案件{case_ref}），{union_name}将安排探视员于{visit_due}前到医院看望您。",
+        "en": "Your work-injury report is registered (case {case_ref}); {union_name} will send a "
+        "visitor by {visit_due}.",
+    },
+    "injury_visitor_assigned": {
+        "zh": "工会探视员{visitor_name}将于{visit_due}前到{hospital_name}看望您（案件{case_ref}）。",
+        "en": "Union visitor {visitor_name} will see you at {hospital_name} by {visit_due} "
+        "(case {case_ref}).",
+    },
+    "visit_assignment": {
+        "zh": "新探视任务：案件{case_ref}，{hospital_name}。请于{accept_by}前接单，{visit_due}前完成探视。",
+        "en": "New visit: case {case_ref} at {hospital_name}. Accept by {accept_by}; visit by "
+        "{visit_due}.",
+    },
+    "visit_due_soon": {
+        "zh": "提醒：案件{case_ref}须于{visit_due}前完成探视。",
+        "en": "Reminder: case {case_ref} must be visited by {visit_due}.",
+    },
+    "visit_overdue": {
+        "zh": "督办：工伤案件{case_ref}应于{visit_due}前探视，至今未完成，请即安排。",
+        "en": "Escalation: injury case {case_ref} was due a visit by {visit_due} and has had none.",
+    },
+    "visit_unassigned": {
+        "zh": "督办：工伤案件{case_ref}暂无在岗探视员可派，须于{visit_due}前探视，请即安排。",
+        "en": "Escalation: no visitor on duty for injury case {case_ref}; it is due a visit by "
+        "{visit_due}.",
+    },
+    "condolence_paid": {
+        "zh": "工会工伤慰问金{amount}元已发放，祝您早日康复。",
+        "en": "The union's condolence money of {amount} yuan has been paid. Get well soon.",
+    },
+    "follow_ups_scheduled": {
+        "zh": "您已出院，工会将于{dates}回访您，如有困难可随时联系工会。",
+        "en": "You are discharged; the union will call on you on {dates}.",
+    },
+    "follow_up_due": {
+        "zh": "工会今天将对您进行第{sequence}次出院回访（案件{case_ref}）。",
+        "en": "The union will call on you today: follow-up {sequence} of case {case_ref}.",
+    },
+    "follow_up_task": {
+        "zh": "回访任务：案件{case_ref}第{sequence}次回访今天到期，请完成并记录。",
+        "en": "Follow-up {sequence} of case {case_ref} is due today: please make and record it.",
+    },
+    "follow_up_escalated": {
+        "zh": "督办：工伤案件{case_ref}第{sequence}次回访逾期未记录，请即安排。",
+        "en": "Escalation: follow-up {sequence} of injury case {case_ref} was not recorded in time.",
+    },
+    "legal_referral": {
+        "zh": "已为您转介工会法律援助，律师将联系您协助工伤赔偿事宜。",
+        "en": "You have been referred to the union's legal aid; a lawyer will contact you about "
+        "your compensation.",
+    },
 }
 
 FALLBACK_LOCALE = "en"

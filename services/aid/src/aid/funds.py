@@ -1,0 +1,114 @@
+"""Funds that pay out (the insurance gift fund, the condolence fund) and their ledger.
+
+Money leaves a fund only through `debit`: a conditional UPDATE, so that concurrent payers
+cannot both spend the same balance, and a ledger row in the same transaction.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select, update
+
+from aid.errors import NotFound
+from aid.models import Fund, LedgerEntry
+from servicekit import Unit
+
+
+@dataclass(frozen=True)
+class Payment:
+    kind: str  # premium | condolence
+    amount_cents: int
+    at: datetime
+    member_id: uuid.UUID | None = None
+    case_id: uuid.UUID | None = None
+    cause_event_id: uuid.UUID | None = None
+
+
+async def open_fund(
+    unit: Unit,
+    fund_id: str,
+    name: str,
+    budget_cents: int,
+    *,
+    at: datetime,
+    premium_cents: int | None = None,
+) -> None:
+    """Create the fund with its opening ledger row, unless it exists already."""
+    if await unit.session.get(Fund, fund_id) is not None:
+        return
+    unit.session.add(
+        Fund(
+            fund_id=fund_id,
+            name=name,
+            budget_cents=budget_cents,
+            balance_cents=budget_cents,
+            premium_cents=premium_cents,
+            payments=0,
+        )
+    )
+    unit.session.add(
+        LedgerEntry(
+            fund_id=fund_id,
+            kind="opening",
+            amount_cents=budget_cents,
+            balance_after_cents=budget_cents,
+            at=at,
+        )
+    )
+
+
+async def debit(unit: Unit, fund_id: str, payment: Payment) -> int | None:
+    """Pay `payment` if the fund still holds the whole amount; the balance after, or None."""
+    result = await unit.session.execute(
+        update(Fund)
+        .where(Fund.fund_id == fund_id, Fund.balance_cents >= payment.amount_cents)
+        .values(balance_cents=Fund.balance_cents - payment.amount_cents, payments=Fund.payments + 1)
+        .returning(Fund.balance_cents)
+        .execution_options(synchronize_session=False)
+    )
+    balance = result.scalar_one_or_none()
+    if balance is not None:
+        unit.session.add(
+            LedgerEntry(
+                fund_id=fund_id,
+                kind=payment.kind,
+                amount_cents=-payment.amount_cents,
+                balance_after_cents=balance,
+                member_id=payment.member_id,
+                case_id=payment.case_id,
+                cause_event_id=payment.cause_event_id,
+                at=payment.at,
+            )
+        )
+    return balance
+
+
+async def mark_exhausted(unit: Unit, fund_id: str, at: datetime) -> Fund | None:
+    """Mark the fund as unable to pay; the fund the first time, None when said before."""
+    marked = await unit.session.scalar(
+        update(Fund)
+        .where(Fund.fund_id == fund_id, Fund.exhausted_at.is_(None))
+        .values(exhausted_at=at)
+        .returning(Fund.fund_id)
+        .execution_options(synchronize_session=False)
+    )
+    if marked is None:
+        return None
+    return await get(unit, fund_id, fresh=True)
+
+
+async def get(unit: Unit, fund_id: str, *, fresh: bool = False) -> Fund:
+    found = await unit.session.get(Fund, fund_id, populate_existing=fresh)
+    if found is None:
+        raise NotFound(f"no fund {fund_id}")
+    return found
+
+
+async def ledger(unit: Unit, fund_id: str, limit: int, before_id: int | None) -> list[LedgerEntry]:
+    query = select(LedgerEntry).where(LedgerEntry.fund_id == fund_id)
+    if before_id is not None:
+        query = query.where(LedgerEntry.id < before_id)
+    return list(await unit.session.scalars(query.order_by(LedgerEntry.id.desc()).limit(limit)))

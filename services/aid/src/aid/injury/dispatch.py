@@ -1,0 +1,239 @@
+"""Who visits: the case is offered to one visitor at a time, who accepts or declines; an offer
+not accepted in time lapses and goes to the next. Nobody on duty: the district union is alerted
+and the case is offered again as soon as someone is."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+
+from sqlalchemy import func, select
+
+from aid.errors import NotFound, Refused
+from aid.injury.desk import Desk, emit, find_case, in_case_trace
+from aid.injury.registry import RosterEntry
+from aid.injury.rules import Candidate, Hospital, choose_visitor, distance_km
+from aid.models import InjuryCase, VisitOffer, Visitor
+from gonghui_contracts import EnvelopeHead
+from gonghui_contracts.events import VisitorAssigned, VisitUnassigned
+from servicekit import Unit
+
+
+async def seed_roster(desk: Desk, unit: Unit, roster: Sequence[RosterEntry]) -> None:
+    """Add roster visitors the database does not know yet; load every station for search."""
+    known = set(await unit.session.scalars(select(Visitor.visitor_id)))
+    for entry in roster:
+        if entry.visitor_id not in known:
+            unit.session.add(
+                Visitor(
+                    visitor_id=entry.visitor_id,
+                    name=entry.name,
+                    station_hospital_id=entry.station_hospital_id,
+                    on_duty=True,
+                )
+            )
+    stations = []
+    for entry in roster:
+        station = desk.terms.hospitals[entry.station_hospital_id]
+        stations.append((entry.visitor_id, station.latitude, station.longitude))
+    await desk.locator.load(stations)
+
+
+async def set_duty(unit: Unit, visitor_id: str, on_duty: bool) -> Visitor:
+    visitor = await unit.session.get(Visitor, visitor_id)
+    if visitor is None:
+        raise NotFound(f"no visitor {visitor_id}")
+    visitor.on_duty = on_duty
+    return visitor
+
+
+async def offer(
+    desk: Desk,
+    unit: Unit,
+    case: InjuryCase,
+    *,
+    exclude: frozenset[str] = frozenset(),
+    cause: EnvelopeHead | None = None,
+) -> str | None:
+    """Offer the case to the best visitor on duty; the visitor's id, or None after alerting the
+    district union (once) that nobody is."""
+    terms = desk.terms
+    hospital = terms.hospitals[case.hospital_id]
+    nearby = dict(await desk.locator.nearest(hospital, terms.nearby_candidates))
+    choice = choose_visitor(
+        await _candidates(desk, unit, hospital, nearby),
+        exclude=exclude,
+        km_per_open_visit=terms.km_per_open_visit,
+    )
+    if choice is None:  # nobody near is free: anyone on duty, wherever stationed
+        choice = choose_visitor(
+            await _candidates(desk, unit, hospital, None),
+            exclude=exclude,
+            km_per_open_visit=terms.km_per_open_visit,
+        )
+    previous, now = case.visitor_id, desk.clock.now()
+    if choice is None:
+        case.visitor_id, case.accept_by, case.accepted_at = None, None, None
+        if case.unassigned_alerted_at is None:
+            case.unassigned_alerted_at = now
+            unassigned = VisitUnassigned(
+                case_id=case.case_id,
+                union_id=case.union_id,
+                district_code=case.district_code,
+                visit_due_at=case.visit_due_at,
+            )
+            emit(unit, case, unassigned, cause)
+        return None
+    visitor = await unit.session.get(Visitor, choice)
+    assert visitor is not None
+    case.offers += 1
+    case.visitor_id, case.accept_by, case.accepted_at = choice, now + terms.accept_within, None
+    unit.session.add(
+        VisitOffer(
+            case_id=case.case_id,
+            visitor_id=choice,
+            attempt=case.offers,
+            offered_at=now,
+            status="offered",
+        )
+    )
+    assigned = VisitorAssigned(
+        case_id=case.case_id,
+        visitor_id=choice,
+        visitor_name=visitor.name,
+        hospital_id=hospital.hospital_id,
+        hospital_name=hospital.name,
+        attempt=case.offers,
+        replaces_visitor_id=previous,
+        accept_by=case.accept_by,
+        visit_due_at=case.visit_due_at,
+    )
+    emit(unit, case, assigned, cause)
+    return choice
+
+
+async def _candidates(
+    desk: Desk, unit: Unit, hospital: Hospital, nearby: dict[str, float] | None
+) -> list[Candidate]:
+    """Visitors with their duty and open visits: those `nearby` (id → km), or, without it,
+    everyone on duty with the distance from their station."""
+    query = select(Visitor)
+    if nearby is not None:
+        query = query.where(Visitor.visitor_id.in_(list(nearby)))
+    else:
+        query = query.where(Visitor.on_duty.is_(True))
+    visitors = list(await unit.session.scalars(query))
+    open_visits = dict(
+        (
+            await unit.session.execute(
+                select(InjuryCase.visitor_id, func.count())
+                .where(
+                    InjuryCase.visitor_id.in_([v.visitor_id for v in visitors]),
+                    InjuryCase.visited_at.is_(None),
+                )
+                .group_by(InjuryCase.visitor_id)
+            )
+        )
+        .tuples()
+        .all()
+    )
+    candidates = []
+    for visitor in visitors:
+        if nearby is not None:
+            km = nearby[visitor.visitor_id]
+        else:
+            station = desk.terms.hospitals[visitor.station_hospital_id]
+            km = distance_km(
+                hospital.latitude, hospital.longitude, station.latitude, station.longitude
+            )
+        load = open_visits.get(visitor.visitor_id, 0)
+        candidates.append(Candidate(visitor.visitor_id, km, load, visitor.on_duty))
+    return candidates
+
+
+async def accept(desk: Desk, unit: Unit, case_id: uuid.UUID, visitor_id: str) -> InjuryCase:
+    case = await _offered_to(unit, case_id, visitor_id)
+    if case.accepted_at is None:
+        case.accepted_at = desk.clock.now()
+        await close_offer(desk, unit, case, "accepted", closes=False)
+    return case
+
+
+async def decline(desk: Desk, unit: Unit, case_id: uuid.UUID, visitor_id: str) -> InjuryCase:
+    case = await _offered_to(unit, case_id, visitor_id)
+    with in_case_trace(case, "reassign visit"):
+        await close_offer(desk, unit, case, "declined")
+        await offer(desk, unit, case, exclude=await _asked_before(unit, case))
+    return case
+
+
+async def reoffer_lapsed(desk: Desk, unit: Unit, limit: int) -> int:
+    """Offers not accepted in time go to the next visitor."""
+    lapsed = await unit.session.scalars(
+        select(InjuryCase)
+        .where(
+            InjuryCase.visited_at.is_(None),
+            InjuryCase.accepted_at.is_(None),
+            InjuryCase.accept_by < desk.clock.now(),
+        )
+        .limit(limit)
+    )
+    count = 0
+    for case in lapsed:
+        with in_case_trace(case, "reassign visit"):
+            await close_offer(desk, unit, case, "lapsed")
+            await offer(desk, unit, case, exclude=await _asked_before(unit, case))
+        count += 1
+    return count
+
+
+async def offer_waiting(desk: Desk, unit: Unit, limit: int) -> int:
+    """Cases nobody could be asked about before (nobody on duty) are offered again."""
+    waiting = await unit.session.scalars(
+        select(InjuryCase)
+        .where(InjuryCase.visited_at.is_(None), InjuryCase.visitor_id.is_(None))
+        .limit(limit)
+    )
+    count = 0
+    for case in waiting:
+        with in_case_trace(case, "assign waiting visit"):
+            count += await offer(desk, unit, case) is not None
+    return count
+
+
+async def _offered_to(unit: Unit, case_id: uuid.UUID, visitor_id: str) -> InjuryCase:
+    case = await find_case(unit, case_id, for_update=True)
+    if case.visited_at is not None:
+        raise Refused("the visit is already recorded")
+    if case.visitor_id != visitor_id:
+        raise Refused("the case is not offered to this visitor")
+    return case
+
+
+async def close_offer(
+    desk: Desk, unit: Unit, case: InjuryCase, status: str, *, closes: bool = True
+) -> None:
+    current = await unit.session.scalar(
+        select(VisitOffer).where(
+            VisitOffer.case_id == case.case_id, VisitOffer.attempt == case.offers
+        )
+    )
+    if current is not None:
+        current.status = status
+        current.closed_at = desk.clock.now() if closes else None
+
+
+async def _asked_before(unit: Unit, case: InjuryCase) -> frozenset[str]:
+    """Visitors this case was offered to; once everyone on duty has been asked, only the last
+    one is skipped, so that the case keeps going round rather than waiting."""
+    asked = frozenset(
+        await unit.session.scalars(
+            select(VisitOffer.visitor_id).where(VisitOffer.case_id == case.case_id)
+        )
+    )
+    on_duty = frozenset(
+        await unit.session.scalars(select(Visitor.visitor_id).where(Visitor.on_duty.is_(True)))
+    )
+    if on_duty <= asked:
+        return frozenset({case.visitor_id}) if case.visitor_id else frozenset()
+    return asked
