@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import random
 import signal
@@ -11,19 +12,20 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import httpx
 import pytest
 from aiokafka import AIOKafkaProducer, ConsumerRecord
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
-from gonghui_contracts import samples
-from servicekit.topics_admin import reader_from_start
+from gonghui_contracts import TOPICS, samples
+from servicekit.topics_admin import ensure_topics, reader_from_start
 
 pytestmark = pytest.mark.integration
 
@@ -232,6 +234,69 @@ def services(tmp_path: Path) -> Iterator[Any]:
     yield make
     for proc in started:
         proc.stop()
+
+
+@dataclass
+class Platform:
+    """Some of the platform's services, on topics of their own and fresh databases."""
+
+    prefix: str
+    services: dict[str, ServiceProcess]
+    databases: dict[str, str]
+    sink: Path
+
+    def topic(self, name: str) -> str:
+        return self.prefix + name
+
+    def url(self, service: str) -> str:
+        return self.services[service].url
+
+    def notices(self) -> list[dict[str, Any]]:
+        if not self.sink.exists():
+            return []
+        return [json.loads(line) for line in self.sink.read_text("utf-8").splitlines()]
+
+    async def sql(self, service: str, query: str, *args: Any) -> list[Any]:
+        connection = await asyncpg.connect(
+            self.databases[service].replace("postgresql+asyncpg", "postgresql")
+        )
+        try:
+            return list(await connection.fetch(query, *args))
+        finally:
+            await connection.close()
+
+
+StartPlatform = Callable[[tuple[str, ...], dict[str, str]], Awaitable[Platform]]
+
+
+@pytest.fixture
+async def start_platform(new_database: Any, services: Any, tmp_path: Path) -> StartPlatform:
+    """`await start_platform(("aid", "notify"), {"ENV": "value"})`: those services started as
+    processes, with every topic of the registry created under a prefix of their own."""
+
+    async def start(names: tuple[str, ...], env: dict[str, str]) -> Platform:
+        prefix = f"it{uuid.uuid4().hex[:8]}."
+        await ensure_topics(KAFKA, TOPICS, prefix=prefix)
+        databases = {name: await new_database(name) for name in names}
+        sink = tmp_path / "notices.jsonl"
+        started = {}
+        for name in names:
+            started[name] = services(
+                python("-m", f"{name}.main"),
+                {
+                    **tracing_env(name),
+                    "KAFKA_BOOTSTRAP_SERVERS": KAFKA,
+                    "KAFKA_TOPIC_PREFIX": prefix,
+                    "DATABASE_URL": databases[name],
+                    "REDIS_URL": REDIS_URL,
+                    "NOTIFY_SINK_PATH": str(sink),
+                    **env,
+                },
+            )
+            started[name].start()
+        return Platform(prefix, started, databases, sink)
+
+    return start
 
 
 async def eventually(check: Any, timeout: float = 30.0, interval: float = 0.3) -> Any:

@@ -5,28 +5,20 @@ from __future__ import annotations
 
 import json
 import uuid
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
 
 import asyncpg
 import httpx
 import pytest
 
-from gonghui_contracts import TOPICS
-from servicekit.topics_admin import ensure_topics
-
 from .conftest import (
-    KAFKA,
-    REDIS_URL,
+    Platform,
+    StartPlatform,
     eventually,
     partner_span,
     publish,
     publish_many,
-    python,
     random_resident_id,
     read_topic,
-    tracing_env,
     zipkin_spans,
 )
 from .test_membership import REQUESTS, join_request
@@ -35,47 +27,12 @@ pytestmark = pytest.mark.integration
 PREMIUM = 60
 
 
-@dataclass
-class Platform:
-    prefix: str
-    services: dict[str, Any]
-    databases: dict[str, str]
-    sink: Path
-
-    def topic(self, name: str) -> str:
-        return self.prefix + name
-
-    def url(self, service: str) -> str:
-        return str(self.services[service].url)
-
-    def notices(self) -> list[dict[str, Any]]:
-        if not self.sink.exists():
-            return []
-        return [json.loads(line) for line in self.sink.read_text("utf-8").splitlines()]
-
-
 @pytest.fixture
-async def platform(new_database: Any, services: Any, tmp_path: Path) -> Platform:
-    prefix = f"it{uuid.uuid4().hex[:8]}."
-    await ensure_topics(KAFKA, TOPICS, prefix=prefix)
-    databases = {name: await new_database(name) for name in ("membership", "aid", "notify")}
-    sink = tmp_path / "notices.jsonl"
-    started = {}
-    for name in ("membership", "aid", "notify"):
-        started[name] = services(
-            python("-m", f"{name}.main"),
-            {
-                **tracing_env(name),
-                "KAFKA_BOOTSTRAP_SERVERS": KAFKA,
-                "KAFKA_TOPIC_PREFIX": prefix,
-                "DATABASE_URL": databases[name],
-                "REDIS_URL": REDIS_URL,
-                "GIFT_FUND_BUDGET": str(PREMIUM * 300),  # pays for 300 members
-                "NOTIFY_SINK_PATH": str(sink),
-            },
-        )
-        started[name].start()
-    return Platform(prefix, started, databases, sink)
+async def platform(start_platform: StartPlatform) -> Platform:
+    return await start_platform(
+        ("membership", "aid", "notify"),
+        {"GIFT_FUND_BUDGET": str(PREMIUM * 300)},  # pays for 300 members
+    )
 
 
 async def test_an_invalid_request_gets_a_rejection_and_causes_nothing_else(
@@ -109,7 +66,7 @@ async def test_one_join_is_one_trace_through_three_services(platform: Platform) 
         return (
             found
             if {"membership", "aid", "notify"} <= set(found)
-            and "send notify.events.v1" in found["notify"]
+            and f"send {platform.topic('notify.events.v1')}" in found["notify"]
             else {}
         )
 

@@ -105,14 +105,9 @@ async def test_partner_requests_get_outcomes_and_one_join_is_one_trace(
 
     async def traced() -> dict[str, list[str]]:
         found = await zipkin_spans(trace_id)
-        return (
-            found
-            if "send partner.membership.join-outcomes.v1" in found.get("membership", [])
-            else {}
-        )
+        return found if f"send {prefix}{OUTCOMES}" in found.get("membership", []) else {}
 
     spans = await eventually(traced, timeout=30)
     assert "it-partner" in spans
-    assert {f"process {requests}", "send membership.events.v1", "select", "insert"} <= set(
-        spans["membership"]
-    )
+    sent = f"send {prefix}membership.events.v1"
+    assert {f"process {requests}", sent, "select", "insert"} <= set(spans["membership"])

@@ -40,6 +40,9 @@ class Publisher(Protocol):
     async def publish(self, records: Sequence[OutgoingRecord]) -> None:
         """Send every record; return once Kafka acknowledged all of them, raise otherwise."""
 
+    def destination(self, topic: str) -> str:
+        """The Kafka topic a record for registry topic `topic` goes to."""
+
 
 class BrokerPublisher:
     """Publishes through a FastStream Kafka broker (idempotent producer, acks=all).
@@ -49,12 +52,15 @@ class BrokerPublisher:
         self.broker = broker
         self.topic_prefix = topic_prefix
 
+    def destination(self, topic: str) -> str:
+        return self.topic_prefix + topic
+
     async def publish(self, records: Sequence[OutgoingRecord]) -> None:
         pending = []
         for record in records:
             result = await self.broker.publish(
                 record.value,
-                topic=self.topic_prefix + record.topic,
+                topic=self.destination(record.topic),
                 key=record.key,
                 headers=record.headers,
                 no_confirm=True,
@@ -153,7 +159,9 @@ class OutboxRelay:
             attributes={"messaging.batch.message_count": len(rows)},
         ):
             spans = [
-                telemetry.start_send_span(row.topic, headers, row.message_id)
+                telemetry.start_send_span(
+                    self.publisher.destination(row.topic), headers, row.message_id
+                )
                 for row, headers in zip(rows, stored, strict=True)
             ]
             records = [

@@ -48,6 +48,9 @@ class RecordingPublisher:
         self.published: list[OutgoingRecord] = []
         self.fail_next = 0
 
+    def destination(self, topic: str) -> str:
+        return topic
+
     async def publish(self, records: Sequence[OutgoingRecord]) -> None:
         if self.fail_next:
             self.fail_next -= 1
