@@ -22,7 +22,7 @@ status: ## one line per part of the stack; fails if any is down
 
 demo: up ## the platform with the SF courier ceremony replayed through it (fresh databases and topics)
 	@$(RUN) reset
-	@GIFT_FUND_BUDGET=300000.00 $(RUN) start
+	@GIFT_FUND_BUDGET=300000.00 CLOCK_ADJUSTABLE=true INJURY_SWEEP_SECONDS=1 $(RUN) start
 	@$(UV) run --frozen python tools/demo.py
 
 bench: up ## 23,000 couriers at once, then 1,000 joins/s, through three services, beside a bare-Kafka floor

@@ -6,7 +6,6 @@ Run by `make demo` after the stack and the services are up, on emptied databases
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import sys
 import time
@@ -16,23 +15,18 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
-from opentelemetry.exporter.zipkin.json import ZipkinExporter
+from aiokafka import AIOKafkaProducer
 from opentelemetry.propagate import inject
-from opentelemetry.sdk.resources import Resource
-from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.sdk.trace.export import BatchSpanProcessor
 from opentelemetry.trace import SpanKind
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 sys.path.insert(0, str(Path(__file__).parent))
+import injury_day
 import localrun
 import scenario
-
-from gonghui_contracts import TOPICS
-from servicekit.topics_admin import reader_from_start
+import streams
 
 REQUESTS = "partner.membership.join-requests.v1"
 OUTCOMES = "partner.membership.join-outcomes.v1"
@@ -40,20 +34,10 @@ AID_EVENTS = "aid.events.v1"
 console = Console()
 
 
-def partner_tracer() -> tuple[TracerProvider, Any]:
-    provider = TracerProvider(resource=Resource.create({"service.name": scenario.PARTNER}))
-    provider.add_span_processor(
-        BatchSpanProcessor(
-            ZipkinExporter(endpoint=f"{localrun.ZIPKIN}/api/v2/spans"), max_queue_size=20000
-        )
-    )
-    return provider, provider.get_tracer("partner-batch-upload")
-
-
 async def publish(requests: list[bytes], refs: list[str]) -> dict[str, str]:
     """Publish as the partner's system would, each request in a span of its own; returns the
     trace id of each request."""
-    provider, tracer = partner_tracer()
+    provider, tracer = streams.producer_tracer(scenario.PARTNER)
     producer = AIOKafkaProducer(
         bootstrap_servers=localrun.KAFKA, enable_idempotence=True, linger_ms=5
     )
@@ -81,43 +65,8 @@ async def publish(requests: list[bytes], refs: list[str]) -> dict[str, str]:
     return traces
 
 
-class TopicReader:
-    """Reads a topic from its beginning, remembering where it got to."""
-
-    def __init__(self, topic: str) -> None:
-        self.topic = topic
-        self.consumer: AIOKafkaConsumer | None = None
-
-    async def __aenter__(self) -> TopicReader:
-        self.consumer, _ = await reader_from_start(localrun.KAFKA, self.topic)
-        return self
-
-    async def __aexit__(self, *_: object) -> None:
-        assert self.consumer is not None
-        await self.consumer.stop()
-
-    async def poll(self) -> list[dict[str, Any]]:
-        assert self.consumer is not None
-        batches = await self.consumer.getmany(timeout_ms=200, max_records=5000)
-        return [json.loads(record.value) for records in batches.values() for record in records]
-
-
 def notices(sink: localrun.NoticeSink, correlations: set[str]) -> list[dict[str, Any]]:
     return [n for n in sink.read() if n["correlation_id"] in correlations]
-
-
-async def dead_letters() -> int:
-    total = 0
-    consumer = AIOKafkaConsumer(bootstrap_servers=localrun.KAFKA, enable_auto_commit=False)
-    await consumer.start()
-    try:
-        partitions = [TopicPartition(spec.dlq, 0) for spec in TOPICS]
-        ends = await consumer.end_offsets(partitions)
-        starts = await consumer.beginning_offsets(partitions)
-        total = sum(ends[p] - starts[p] for p in partitions)
-    finally:
-        await consumer.stop()
-    return total
 
 
 async def main() -> int:
@@ -143,7 +92,10 @@ async def main() -> int:
         MofNCompleteColumn(),
         TimeElapsedColumn(),
     )
-    async with TopicReader(OUTCOMES) as outcome_reader, TopicReader(AID_EVENTS) as aid_reader:
+    async with (
+        streams.TopicReader(OUTCOMES) as outcome_reader,
+        streams.TopicReader(AID_EVENTS) as aid_reader,
+    ):
         with Progress(*columns, console=console) as progress:
             answered = progress.add_task("partner outcomes", total=len(plan.requests))
             insured = progress.add_task("insurance decisions", total=plan.expected["joined"])
@@ -174,7 +126,7 @@ async def main() -> int:
                 if progress.finished:
                     break
     elapsed = time.monotonic() - started
-    return await summarize(
+    ceremony = await summarize(
         plan=plan,
         outcomes=outcomes,
         aid=aid,
@@ -182,6 +134,9 @@ async def main() -> int:
         traces=traces,
         elapsed=elapsed,
     )
+    injuries = await injury_day.run(console, int(os.environ.get("DEMO_INJURIES", "300")))
+    console.print("services keep running: `make stop` stops them, `make down` the whole stack")
+    return 0 if ceremony and injuries else 1
 
 
 async def summarize(
@@ -192,7 +147,7 @@ async def summarize(
     sent: list[dict[str, Any]],
     traces: dict[str, str],
     elapsed: float,
-) -> int:
+) -> bool:
     kinds = Counter(o["outcome"] for o in outcomes.values())
     reasons = Counter(
         f"{r['field']}: {r['rule']}" for o in outcomes.values() for r in o["reasons"][:1]
@@ -207,7 +162,7 @@ async def summarize(
             await client.get(f"{localrun.SERVICES['aid'].url}/v1/funds/gd-new-form-gift")
         ).json()
     unique_notices = len({n["notice_id"] for n in sent})
-    dead = await dead_letters()
+    dead = await streams.dead_letters()
 
     table = Table(title=f"SF courier ceremony — done in {elapsed:.1f}s", show_lines=False)
     table.add_column("what")
@@ -247,29 +202,12 @@ async def summarize(
     ]
     for what, ok in checks:
         console.print(f"  {'[green]✓' if ok else '[red]✗'}[/] {what}")
-    console.print("services keep running: `make stop` stops them, `make down` the whole stack")
-    trace_url = await complete_trace(outcomes, traces)
-    console.print(f"trace: {trace_url}")
-    return 0 if all(ok for _, ok in checks) else 1
-
-
-async def complete_trace(outcomes: dict[str, dict[str, Any]], traces: dict[str, str]) -> str:
-    """The Zipkin URL of one join whose trace shows the partner, membership, aid and notify."""
-    wanted = {scenario.PARTNER, "membership", "aid", "notify"}
     joined = [ref for ref, o in outcomes.items() if o["outcome"] == "joined"][:20]
-    async with httpx.AsyncClient(timeout=5) as client:
-        for _ in range(30):
-            for ref in joined:
-                try:
-                    response = await client.get(f"{localrun.ZIPKIN}/api/v2/trace/{traces[ref]}")
-                except httpx.HTTPError:
-                    continue
-                if response.status_code == 200:
-                    services = {span["localEndpoint"]["serviceName"] for span in response.json()}
-                    if wanted <= services:
-                        return f"{localrun.ZIPKIN}/zipkin/traces/{traces[ref]}"
-            await asyncio.sleep(1)
-    return "(no complete trace found in Zipkin)"
+    trace_url = await streams.complete_trace(
+        [traces[ref] for ref in joined], {scenario.PARTNER, "membership", "aid", "notify"}
+    )
+    console.print(f"trace: {trace_url}")
+    return all(ok for _, ok in checks)
 
 
 if __name__ == "__main__":

@@ -123,6 +123,7 @@ class InjurySummary(BaseModel):
     discharged: int
     follow_ups: dict[str, int]
     referrals: int
+    offers_passed_on: int = Field(description="Offers declined or lapsed: another visitor asked")
 
 
 class Tally(BaseModel):
@@ -298,6 +299,7 @@ def _analysis_router(uow: UnitOfWork, clock: Clock) -> APIRouter:
             discharged=found.discharged,
             follow_ups=found.follow_ups,
             referrals=found.referrals,
+            offers_passed_on=found.offers_passed_on,
         )
 
     @api.get("/by/{dimension}", response_model=list[Tally])

@@ -9,7 +9,7 @@ from typing import Literal
 
 from sqlalchemy import ColumnElement, func, null, select
 
-from aid.models import FollowUp, InjuryCase, InjuryReport, Visitor
+from aid.models import FollowUp, InjuryCase, InjuryReport, VisitOffer, Visitor
 from servicekit import Unit
 
 Dimension = Literal["employer", "industry", "district"]
@@ -69,6 +69,7 @@ class Summary:
     discharged: int
     follow_ups: dict[str, int]
     referrals: int
+    offers_passed_on: int  # offers declined or left to lapse, so another visitor was asked
 
 
 async def summary(unit: Unit, since: datetime, until: datetime) -> Summary:
@@ -110,6 +111,12 @@ async def summary(unit: Unit, since: datetime, until: datetime) -> Summary:
         .tuples()
         .all()
     )
+    passed_on = await unit.session.scalar(
+        select(func.count())
+        .select_from(VisitOffer)
+        .join(InjuryCase, InjuryCase.case_id == VisitOffer.case_id)
+        .where(in_period, VisitOffer.status.in_(["lapsed", "declined"]))
+    )
     cases, report_sum = int(row[0]), int(row[1])
     return Summary(
         reports=int(reports or 0),
@@ -125,6 +132,7 @@ async def summary(unit: Unit, since: datetime, until: datetime) -> Summary:
         discharged=row[9],
         follow_ups=follow_up_counts,
         referrals=row[10],
+        offers_passed_on=int(passed_on or 0),
     )
 
 
