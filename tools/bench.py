@@ -1,9 +1,11 @@
-"""`make bench`: the 23,000-courier burst through membership → aid → notify, beside a floor.
+"""`make bench`: the 23,000-courier burst through membership → aid → notify, and Shenzhen's
+100,000 injury reports through aid (→ notify), each beside a bare-Kafka floor.
 
 Writes bench/results/<time>.json and prints a table against the targets. Phases:
   floor   bare aiokafka: N messages produced, relayed over three hops, consumed (same broker)
   burst   N join requests published at once; time until every member's last notice is sent
   steady  join requests paced at a fixed rate; end-to-end latency percentiles
+  injuries N hospital reports at once; time until each is dispatched to a visitor, latencies
 Services run with trace sampling (OTEL_TRACES_SAMPLER, 1 % by default), as in production.
 """
 
@@ -12,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import statistics
 import subprocess
 import sys
 import time
@@ -21,14 +22,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import httpx
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from rich.console import Console
 from rich.table import Table
 
 sys.path.insert(0, str(Path(__file__).parent))
+import bench_injuries
 import localrun
+import measure
 import scenario
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -67,9 +69,10 @@ async def floor_hop(source: str, target: str | None, count: int, group: str) -> 
         await consumer.stop()
 
 
-async def run_floor(count: int, payloads: list[bytes]) -> dict[str, float]:
+async def run_floor(count: int, payloads: list[bytes], hops_count: int = 3) -> dict[str, float]:
+    """`count` messages through `hops_count` consume-and-forward hops, one process each."""
     run = uuid.uuid4().hex[:6]
-    hops = [f"bench.floor.{run}.{n}" for n in range(4)]
+    hops = [f"bench.floor.{run}.{n}" for n in range(hops_count + 1)]
     admin = AIOKafkaAdminClient(bootstrap_servers=localrun.KAFKA)
     await admin.start()
     await admin.create_topics([NewTopic(t, 6, 1) for t in hops])
@@ -80,11 +83,11 @@ async def run_floor(count: int, payloads: list[bytes]) -> dict[str, float]:
                 __file__,
                 "floor-hop",
                 hops[n],
-                hops[n + 1] if n < 2 else "",
+                hops[n + 1] if n < hops_count - 1 else "",
                 str(count),
             ]
         )
-        for n in range(3)
+        for n in range(hops_count)
     ]
     await asyncio.sleep(3)  # let the consumers join their groups
     started = time.monotonic()
@@ -111,24 +114,6 @@ async def run_floor(count: int, payloads: list[bytes]) -> dict[str, float]:
 
 
 # ---------------------------------------------------------------- the pipeline
-
-
-def counters(service: str) -> float:
-    """Messages this service settled so far (its Prometheus counter)."""
-    text = httpx.get(f"{localrun.SERVICES[service].url}/metrics", timeout=5).text
-    return sum(
-        float(line.rsplit(" ", 1)[1])
-        for line in text.splitlines()
-        if line.startswith("kit_messages_consumed_total{")
-    )
-
-
-def peak_rss_mib(service: str) -> float:
-    pid = int(localrun.SERVICES[service].pid_file.read_text())
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return round(int(line.split()[1]) / 1024, 1)
-    return float("nan")
 
 
 async def publish(requests: list[bytes], keys: list[str], rate: float | None) -> dict[str, float]:
@@ -167,7 +152,7 @@ def flows_done(sink: localrun.NoticeSink, correlations: set[str]) -> dict[str, f
 async def run_flow(name: str, count: int, rate: float | None, timeout: float) -> dict[str, Any]:
     run = f"{name}{uuid.uuid4().hex[:5]}"
     plan = scenario.build(run, total=count, repeats=0, invalid=0, seed=hash(run))
-    before = {s: counters(s) for s in SERVICES}
+    before = {s: measure.counters(s) for s in SERVICES}
     started = time.time()
     published = await publish(plan.requests, plan.refs, rate)
     expected = set(published)
@@ -181,23 +166,16 @@ async def run_flow(name: str, count: int, rate: float | None, timeout: float) ->
         await asyncio.sleep(1)
     drained = max(finished.values(), default=time.time()) - started
     latencies = sorted(finished[k] - published[k] for k in finished)
-    after = {s: counters(s) for s in SERVICES}
+    after = {s: measure.counters(s) for s in SERVICES}
     return {
         "requests": count,
         "rate_offered": rate,
         "completed": len(finished),
         "drain_seconds": round(drained, 2),
         "pipeline_per_second": round(len(finished) / drained, 1) if drained > 0 else None,
-        "latency_seconds": _percentiles(latencies),
+        "latency_seconds": measure.percentiles(latencies),
         "events_per_second": {s: round((after[s] - before[s]) / drained, 1) for s in SERVICES},
     }
-
-
-def _percentiles(values: list[float]) -> dict[str, float | None]:
-    if len(values) < 2:
-        return {"p50": None, "p95": None, "p99": None}
-    cuts = statistics.quantiles(values, n=100, method="inclusive")
-    return {"p50": round(cuts[49], 3), "p95": round(cuts[94], 3), "p99": round(cuts[98], 3)}
 
 
 # ---------------------------------------------------------------- report
@@ -235,14 +213,37 @@ def report(result: dict[str, Any]) -> None:
             for s in SERVICES
         ],
         *[(f"peak RSS {s}", f"{rss[s]} MiB", "≤ 150 MiB", rss[s] <= 150) for s in SERVICES],
+        *injury_rows(result["injuries"], result["injury_floor"]),
     ]
     table = Table(title=f"gonghui bench — {result['when']} (trace sampling {result['sampling']})")
     for column in ("measure", "result", "target", ""):
         table.add_column(column)
-    for measure, value, target, met in rows:
+    for what, value, target, met in rows:
         verdict = "" if met is None else ("[green]met" if met else "[red]missed")
-        table.add_row(measure, value, target, verdict)
+        table.add_row(what, value, target, verdict)
     console.print(table)
+
+
+def injury_rows(
+    injuries: dict[str, Any], floor: dict[str, Any]
+) -> list[tuple[str, str, str, bool | None]]:
+    rate = injuries["dispatch_per_second"] or 0
+    return [
+        (
+            "injury burst: all dispatched",
+            f"{injuries['drain_seconds']} s for {injuries['dispatched']:,} of "
+            f"{injuries['reports']:,}",
+            "",
+            injuries["dispatched"] == injuries["reports"],
+        ),
+        (
+            "dispatch rate vs floor (2 hops)",
+            f"{rate}/s vs {floor['per_second']}/s = {rate / floor['per_second']:.1%}",
+            "",
+            None,
+        ),
+        ("dispatch latency p50/p95/p99", _triple(injuries["latency_seconds"]), "", None),
+    ]
 
 
 def _triple(latency: dict[str, float | None]) -> str:
@@ -264,6 +265,13 @@ async def main() -> int:
     console.rule(f"steady: {steady_rate:.0f} joins/s for {steady_seconds:.0f} s")
     steady = await run_flow("steady", int(steady_rate * steady_seconds), steady_rate, timeout)
     console.print(steady)
+    injury_count = int(os.environ.get("BENCH_INJURIES", "100000"))
+    console.rule("floor: bare aiokafka, two hops (hospital → aid → out)")
+    injury_floor = await run_floor(injury_count, sample, hops_count=2)
+    console.print(injury_floor)
+    console.rule(f"injuries: {injury_count:,} hospital reports at once")
+    injuries = await bench_injuries.run(injury_count, timeout)
+    console.print(injuries)
     when = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     result: dict[str, Any] = {
         "when": when,
@@ -272,7 +280,9 @@ async def main() -> int:
         "floor": floor,
         "burst": burst,
         "steady": steady,
-        "peak_rss_mib": {s: peak_rss_mib(s) for s in SERVICES},
+        "injury_floor": injury_floor,
+        "injuries": injuries,
+        "peak_rss_mib": {s: measure.peak_rss_mib(s) for s in SERVICES},
     }
     RESULTS.mkdir(parents=True, exist_ok=True)
     path = RESULTS / f"{when.replace(':', '')}.json"

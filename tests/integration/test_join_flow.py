@@ -115,7 +115,8 @@ async def test_sigkill_of_aid_mid_burst_enrols_each_member_once_and_spends_exact
             "SELECT count(*) FROM enrolments WHERE paid_by = 'gift_fund'"
         )
         balance, budget, fund_count = await connection.fetchrow(
-            "SELECT balance_cents, budget_cents, payments FROM funds"
+            "SELECT balance_cents, budget_cents, payments FROM funds WHERE fund_id = $1",
+            "gd-new-form-gift",
         )
         ledger = await connection.fetchval(
             "SELECT -sum(amount_cents) FROM fund_ledger WHERE kind = 'premium'"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Hashable
 from contextlib import asynccontextmanager
 from typing import Any, TypeVar
 
@@ -13,6 +13,7 @@ from servicekit import outbox, telemetry
 from servicekit.outbox import OutgoingRecord
 
 P = TypeVar("P", bound=EventPayload)
+M = TypeVar("M")
 
 
 class Unit:
@@ -23,6 +24,10 @@ class Unit:
         self.session = session
         self.producer = producer
         self.staged: list[OutgoingRecord] = []
+        # Kept with the session: the units of one consumed batch share its transaction.
+        self._added: dict[tuple[type, Hashable], object] = session.info.setdefault(
+            "servicekit.added", {}
+        )
 
     def emit(
         self, payload: P, *, key: str, cause: EnvelopeHead | None = None, topic: str | None = None
@@ -45,6 +50,21 @@ class Unit:
 
     def stage(self, record: OutgoingRecord) -> None:
         self.staged.append(record)
+
+    def add(self, row: object, *, key: Hashable) -> None:
+        """Add `row` to the session, findable by `added` under `key` while the transaction
+        lasts."""
+        self.session.add(row)
+        self._added[type(row), key] = row
+
+    def added(self, model: type[M], key: Hashable) -> M | None:
+        """The row of `model` added under `key` in this transaction (by this unit or another of
+        the same consumed batch), if any. Handlers that run with autoflush off, so that a whole
+        batch's inserts reach the database together at commit, look here before they query for
+        a row the same batch may have made."""
+        row = self._added.get((model, key))
+        # A row whose savepoint was rolled back has left the session: it was never added.
+        return row if isinstance(row, model) and row in self.session else None
 
 
 class UnitOfWork:

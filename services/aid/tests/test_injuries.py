@@ -1,4 +1,4 @@
-"""The work-injury use cases on SQLite, with the in-memory locator and a clock the test moves."""
+"""The work-injury use cases on SQLite, with the in-memory visitor index and a movable clock."""
 
 from __future__ import annotations
 
@@ -17,8 +17,8 @@ from aid import funds
 from aid.errors import Refused
 from aid.injury import deadlines, dispatch, follow_ups, intake, queries, registry, visits
 from aid.injury.desk import Desk, InjuryTerms, find_case
-from aid.injury.locator import InMemoryLocator
 from aid.injury.rules import DEFAULT_CONDOLENCE_YUAN, condolence_schedule
+from aid.injury.visitor_index import InMemoryVisitorIndex
 from aid.models import Base, Fund, LedgerEntry
 from gonghui_contracts import samples
 from gonghui_contracts.events import InjuryReported
@@ -85,7 +85,7 @@ async def world(tmp_path: Path) -> AsyncIterator[World]:
             ),
             PiiVault.from_setting(""),
             clock,
-            InMemoryLocator(),
+            InMemoryVisitorIndex(),
         )
         async with uow() as unit:
             await funds.open_fund(unit, FUND, "慰问金", 700_00, at=clock.now())

@@ -14,8 +14,8 @@ from aid.domain import to_cents
 from aid.injury import api as injury_api
 from aid.injury import deadlines, dispatch, registry
 from aid.injury.desk import Desk, InjuryTerms
-from aid.injury.locator import GeoIndex, InMemoryLocator, VisitorLocator
 from aid.injury.rules import DEFAULT_CONDOLENCE_YUAN, condolence_schedule
+from aid.injury.visitor_index import InMemoryVisitorIndex, RedisVisitorIndex, VisitorIndex
 from servicekit import KitSettings, Runtime, serve
 from servicekit.pii import PiiVault
 
@@ -67,8 +67,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     hospitals = registry.load_hospitals(settings.injury_hospitals_file)
     roster = registry.load_roster(hospitals, settings.injury_visitors_file)
-    locator: VisitorLocator = (
-        GeoIndex(runtime.redis) if runtime.redis is not None else InMemoryLocator()
+    visitors: VisitorIndex = (
+        RedisVisitorIndex(runtime.redis) if runtime.redis is not None else InMemoryVisitorIndex()
     )
     desk = Desk(
         InjuryTerms(
@@ -84,7 +84,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         ),
         PiiVault.from_setting(settings.pii_key.get_secret_value()),
         clock,
-        locator,
+        visitors,
     )
     for subscription in handlers.subscriptions(terms, desk):
         runtime.subscribe(subscription)

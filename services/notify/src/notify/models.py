@@ -24,7 +24,7 @@ class Notice(Base):
     template: Mapped[str] = mapped_column(String(40))
     locale: Mapped[str] = mapped_column(String(8))
     body: Mapped[str] = mapped_column(Text)
-    cause_event_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    cause_event_id: Mapped[uuid.UUID] = mapped_column(Uuid, index=True)
     correlation_id: Mapped[uuid.UUID] = mapped_column(Uuid)
     trace_headers: Mapped[str] = mapped_column(Text, doc="JSON: the trace context of the cause")
     status: Mapped[str] = mapped_column(String(12), index=True)  # pending | sent | failed

@@ -26,18 +26,29 @@ def _now() -> datetime:
 
 
 async def record_notices(unit: Unit, event: Envelope[Any], locale: str) -> int:
-    """Store the notices `event` calls for, once each; returns how many are new."""
-    created = 0
-    for request in domain.notices_for(event.data):
-        exists = await unit.session.scalar(
-            select(Notice.notice_id).where(
-                Notice.recipient == request.recipient,
-                Notice.cause_event_id == event.event_id,
-                Notice.template == request.template,
+    """Store the notices `event` calls for, once each; returns how many are new.
+
+    Runs without autoflush, so that a consumed batch's notices are inserted together at commit.
+    """
+    requests = domain.notices_for(event.data)
+    if not requests:
+        return 0
+    with unit.session.no_autoflush:
+        recorded = set(
+            (
+                await unit.session.execute(
+                    select(Notice.recipient, Notice.template).where(
+                        Notice.cause_event_id == event.event_id
+                    )
+                )
             )
+            .tuples()
+            .all()
         )
-        if exists is not None:
-            continue
+    created = 0
+    for request in requests:
+        if (request.recipient, request.template) in recorded:
+            continue  # the event came again (a replayed dead letter): told once already
         used_locale, body = templates.render(request.template, locale, request.values)
         unit.session.add(
             Notice(

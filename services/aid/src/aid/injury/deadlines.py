@@ -25,6 +25,7 @@ async def sweep(desk: Desk, unit: Unit, limit: int = 500) -> dict[str, int]:
     }
     done.update(await follow_ups.advance(desk, unit, limit))
     await _measure_awaiting(desk, unit)
+    await _recount_open_visits(desk, unit)
     return done
 
 
@@ -72,6 +73,18 @@ async def _escalate_overdue(desk: Desk, unit: Unit, limit: int) -> int:
         metrics.ESCALATIONS.labels("visit").inc()
         count += 1
     return count
+
+
+async def _recount_open_visits(desk: Desk, unit: Unit) -> None:
+    """Write the database's counts of open visits back to the index that steers dispatch."""
+    counts = (
+        await unit.session.execute(
+            select(InjuryCase.visitor_id, func.count())
+            .where(InjuryCase.visited_at.is_(None), InjuryCase.visitor_id.is_not(None))
+            .group_by(InjuryCase.visitor_id)
+        )
+    ).tuples()
+    await desk.visitors.reset_open_visits({v: n for v, n in counts if v is not None})
 
 
 async def _measure_awaiting(desk: Desk, unit: Unit) -> None:

@@ -1,4 +1,4 @@
-"""What every work-injury use case works with: the terms, the vault, the clock, the locator,
+"""What every work-injury use case works with: the terms, the vault, the clock, the visitor index,
 and the case with its trace.
 
 Every later step of a case (a deadline, a visit recorded over HTTP) runs in a span of the trace the
@@ -18,8 +18,8 @@ from opentelemetry import trace
 from sqlalchemy import select
 
 from aid.errors import NotFound
-from aid.injury.locator import VisitorLocator
 from aid.injury.rules import CondolenceSchedule, Hospital
+from aid.injury.visitor_index import VisitorIndex
 from aid.models import InjuryCase
 from gonghui_contracts import EnvelopeHead, EventPayload
 from servicekit import Unit, telemetry
@@ -46,7 +46,7 @@ class Desk:
     terms: InjuryTerms
     vault: PiiVault
     clock: Clock
-    locator: VisitorLocator
+    visitors: VisitorIndex
 
 
 async def find_case(unit: Unit, case_id: uuid.UUID, *, for_update: bool = False) -> InjuryCase:

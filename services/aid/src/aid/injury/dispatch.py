@@ -7,7 +7,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from aid.errors import NotFound, Refused
 from aid.injury.desk import Desk, emit, find_case, in_case_trace
@@ -36,7 +36,7 @@ async def seed_roster(desk: Desk, unit: Unit, roster: Sequence[RosterEntry]) -> 
     for entry in roster:
         station = desk.terms.hospitals[entry.station_hospital_id]
         stations.append((entry.visitor_id, station.latitude, station.longitude))
-    await desk.locator.load(stations)
+    await desk.visitors.load(stations)
 
 
 async def set_duty(unit: Unit, visitor_id: str, on_duty: bool) -> Visitor:
@@ -59,7 +59,7 @@ async def offer(
     district union (once) that nobody is."""
     terms = desk.terms
     hospital = terms.hospitals[case.hospital_id]
-    nearby = dict(await desk.locator.nearest(hospital, terms.nearby_candidates))
+    nearby = dict(await desk.visitors.nearest(hospital, terms.nearby_candidates))
     choice = choose_visitor(
         await _candidates(desk, unit, hospital, nearby),
         exclude=exclude,
@@ -86,6 +86,7 @@ async def offer(
         return None
     visitor = await unit.session.get(Visitor, choice)
     assert visitor is not None
+    await desk.visitors.count_visit(choice, 1)
     case.offers += 1
     case.visitor_id, case.accept_by, case.accepted_at = choice, now + terms.accept_within, None
     unit.session.add(
@@ -117,26 +118,14 @@ async def _candidates(
 ) -> list[Candidate]:
     """Visitors with their duty and open visits: those `nearby` (id → km), or, without it,
     everyone on duty with the distance from their station."""
-    query = select(Visitor)
-    if nearby is not None:
-        query = query.where(Visitor.visitor_id.in_(list(nearby)))
+    if nearby is not None:  # by primary key: after the first, from the session, not a query
+        found = [await unit.session.get(Visitor, visitor_id) for visitor_id in nearby]
+        visitors = [v for v in found if v is not None]
     else:
-        query = query.where(Visitor.on_duty.is_(True))
-    visitors = list(await unit.session.scalars(query))
-    open_visits = dict(
-        (
-            await unit.session.execute(
-                select(InjuryCase.visitor_id, func.count())
-                .where(
-                    InjuryCase.visitor_id.in_([v.visitor_id for v in visitors]),
-                    InjuryCase.visited_at.is_(None),
-                )
-                .group_by(InjuryCase.visitor_id)
-            )
+        visitors = list(
+            await unit.session.scalars(select(Visitor).where(Visitor.on_duty.is_(True)))
         )
-        .tuples()
-        .all()
-    )
+    open_visits = await desk.visitors.open_visits(v.visitor_id for v in visitors)
     candidates = []
     for visitor in visitors:
         if nearby is not None:
@@ -221,6 +210,8 @@ async def close_offer(
     if current is not None:
         current.status = status
         current.closed_at = desk.clock.now() if closes else None
+        if closes:  # the visit is off the visitor's list: made, or passed on
+            await desk.visitors.count_visit(current.visitor_id, -1)
 
 
 async def _asked_before(unit: Unit, case: InjuryCase) -> frozenset[str]:

@@ -35,8 +35,17 @@ class ReportResult:
 async def report(
     desk: Desk, unit: Unit, report: InjuryReported, cause: EnvelopeHead | None = None
 ) -> ReportResult:
+    # Without autoflush, a batch's inserts reach the database together at commit; reports and
+    # cases of the same batch are found among the unit's pending objects instead.
+    with unit.session.no_autoflush:
+        return await _report(desk, unit, report, cause)
+
+
+async def _report(
+    desk: Desk, unit: Unit, report: InjuryReported, cause: EnvelopeHead | None
+) -> ReportResult:
     source = report.hospital_id if report.reporter == "hospital" else "app"
-    seen = await unit.session.scalar(
+    seen = unit.added(InjuryReport, (source, report.report_ref)) or await unit.session.scalar(
         select(InjuryReport).where(
             InjuryReport.source == source, InjuryReport.report_ref == report.report_ref
         )
@@ -50,28 +59,29 @@ async def report(
     if problems:
         return ReportResult("rejected", reasons=tuple(problems))
     key = case_key(desk.vault.fingerprint(report.worker.resident_id), report.injured_on)
-    case = await unit.session.scalar(select(InjuryCase).where(InjuryCase.case_key == key))
+    case = unit.added(InjuryCase, key) or await unit.session.scalar(
+        select(InjuryCase).where(InjuryCase.case_key == key)
+    )
     outcome: Outcome = "merged"
     if case is None:
         outcome = "opened"
         case = _open(desk, report, key, now)
-        unit.session.add(case)
+        unit.add(case, key=key)
         emit(unit, case, _opened(case), cause)
         await dispatch.offer(desk, unit, case, cause=cause)
         metrics.CASES_OPENED.labels(report.reporter).inc()
     else:
         case.reports += 1
         metrics.REPORTS_MERGED.labels(report.reporter).inc()
-    unit.session.add(
-        InjuryReport(
-            source=source,
-            report_ref=report.report_ref,
-            reporter=report.reporter,
-            case_id=case.case_id,
-            outcome=outcome,
-            received_at=now,
-        )
+    received = InjuryReport(
+        source=source,
+        report_ref=report.report_ref,
+        reporter=report.reporter,
+        case_id=case.case_id,
+        outcome=outcome,
+        received_at=now,
     )
+    unit.add(received, key=(source, report.report_ref))
     return ReportResult(outcome, case.case_id)
 
 

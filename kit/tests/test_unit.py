@@ -1,0 +1,59 @@
+"""Rows added in a transaction are found by the units that share it, and not after a rollback."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import String, func, select
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from servicekit import Unit
+from servicekit.db import new_metadata
+from servicekit.testing import sqlite_sessions
+
+
+class Base(DeclarativeBase):
+    metadata = new_metadata()
+
+
+class Row(Base):
+    __tablename__ = "rows"
+    key: Mapped[str] = mapped_column(String(10), primary_key=True)
+
+
+async def test_units_of_one_transaction_find_each_others_rows_without_a_flush(
+    tmp_path: Path,
+) -> None:
+    async with sqlite_sessions(tmp_path, Base.metadata) as sessions:
+        async with sessions() as session, session.begin():
+            first, second = Unit(session, "t"), Unit(session, "t")
+            with session.no_autoflush:
+                first.add(Row(key="a"), key="a")
+                found = second.added(Row, "a")
+                assert found is not None
+                assert found.key == "a"
+                assert second.added(Row, "b") is None
+                assert await session.scalar(select(func.count()).select_from(Row)) == 0
+        async with sessions() as session:
+            assert Unit(session, "t").added(Row, "a") is None  # another transaction
+            assert await session.scalar(select(func.count()).select_from(Row)) == 1
+
+
+async def add_then_fail(unit: Unit) -> None:
+    async with unit.session.begin_nested():
+        unit.add(Row(key="gone"), key="gone")
+        await unit.session.flush()
+        raise RuntimeError("handler failed")
+
+
+async def test_a_row_of_a_rolled_back_savepoint_is_not_found(tmp_path: Path) -> None:
+    async with (
+        sqlite_sessions(tmp_path, Base.metadata) as sessions,
+        sessions() as session,
+        session.begin(),
+    ):
+        unit = Unit(session, "t")
+        with pytest.raises(RuntimeError):
+            await add_then_fail(unit)
+        assert unit.added(Row, "gone") is None
