@@ -27,15 +27,19 @@ def reports(count: int, seed: int) -> list[tuple[str, bytes]]:
     rng = random.Random(seed)
     today = date.today()
     employers = [samples.employer_credit_code(rng) for _ in range(500)]
-    made = []
+    made, workers = [], set()
     for n in range(count):
         ref = f"bench-{seed}-{n:06d}"
+        resident_id = samples.adult_resident_id(rng, today)
+        while resident_id in workers:  # distinct workers: a repeat would merge, not dispatch
+            resident_id = samples.adult_resident_id(rng, today)
+        workers.add(resident_id)
         report = {
             "report_ref": ref,
             "hospital_id": HOSPITALS[n % len(HOSPITALS)],
             "worker": {
                 "name": samples.person_name(rng),
-                "resident_id": samples.adult_resident_id(rng, today),
+                "resident_id": resident_id,
                 "phone": samples.mobile_phone(rng),
             },
             "employer": {"credit_code": rng.choice(employers), "name": "基准测试企业"},

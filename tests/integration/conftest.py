@@ -107,6 +107,30 @@ async def new_topic() -> AsyncIterator[Any]:
     await admin.close()
 
 
+@pytest.fixture
+async def registry_topics() -> AsyncIterator[Callable[[], Awaitable[str]]]:
+    """`prefix = await registry_topics()`: every topic of the registry, created under a prefix of
+    this test's own and deleted afterwards. (Ask for it before `services`, so that the services
+    are stopped before their topics go.)"""
+    prefixes: list[str] = []
+
+    async def make() -> str:
+        prefix = f"it{uuid.uuid4().hex[:8]}."
+        prefixes.append(prefix)
+        await ensure_topics(KAFKA, TOPICS, prefix=prefix)
+        return prefix
+
+    yield make
+    admin = AIOKafkaAdminClient(bootstrap_servers=KAFKA)
+    await admin.start()
+    try:
+        names = [t for t in await admin.list_topics() if t.startswith(tuple(prefixes))]
+        if names:
+            await admin.delete_topics(names)
+    finally:
+        await admin.close()
+
+
 async def publish(
     topic: str,
     value: bytes,
@@ -270,13 +294,14 @@ StartPlatform = Callable[[tuple[str, ...], dict[str, str]], Awaitable[Platform]]
 
 
 @pytest.fixture
-async def start_platform(new_database: Any, services: Any, tmp_path: Path) -> StartPlatform:
+async def start_platform(
+    registry_topics: Any, new_database: Any, services: Any, tmp_path: Path
+) -> StartPlatform:
     """`await start_platform(("aid", "notify"), {"ENV": "value"})`: those services started as
     processes, with every topic of the registry created under a prefix of their own."""
 
     async def start(names: tuple[str, ...], env: dict[str, str]) -> Platform:
-        prefix = f"it{uuid.uuid4().hex[:8]}."
-        await ensure_topics(KAFKA, TOPICS, prefix=prefix)
+        prefix = await registry_topics()
         databases = {name: await new_database(name) for name in names}
         sink = tmp_path / "notices.jsonl"
         started = {}

@@ -8,9 +8,8 @@ from typing import Any
 
 import pytest
 
-from gonghui_contracts import TOPICS, Envelope
+from gonghui_contracts import Envelope
 from gonghui_contracts.events import JoinRequested
-from servicekit.topics_admin import ensure_topics
 
 from .conftest import (
     KAFKA,
@@ -59,11 +58,10 @@ async def outcomes_for(topic: str, refs: set[str], expect: int) -> dict[str, dic
 
 
 async def test_partner_requests_get_outcomes_and_one_join_is_one_trace(
-    new_database: Any, services: Any
+    registry_topics: Any, new_database: Any, services: Any
 ) -> None:
     run, person = uuid.uuid4().hex[:8], random_resident_id()
-    prefix = f"it{run}."  # topics of this run only: the shared ones may hold a demo's backlog
-    await ensure_topics(KAFKA, TOPICS, prefix=prefix)
+    prefix = await registry_topics()  # this run's own: the shared ones may hold a demo's backlog
     requests = prefix + REQUESTS
     membership = services(
         python("-m", "membership.main"),

@@ -16,7 +16,11 @@ from servicekit import Unit
 
 
 async def sweep(desk: Desk, unit: Unit, limit: int = 500) -> dict[str, int]:
-    """One pass; how many of each thing it did (at most `limit` of each)."""
+    """One pass; how many of each thing it did (at most `limit` of each).
+
+    Cases are taken FOR UPDATE SKIP LOCKED, and the database checks their conditions again when
+    it locks them: a case being visited at this moment is left to the next pass, never
+    reassigned or escalated after its visit."""
     done = {
         "reoffered": await dispatch.reoffer_lapsed(desk, unit, limit),
         "offered_late": await dispatch.offer_waiting(desk, unit, limit),
@@ -39,7 +43,7 @@ async def _remind(desk: Desk, unit: Unit, limit: int) -> int:
         InjuryCase.visit_due_at > now,
     )
     count = 0
-    for case in await unit.session.scalars(due_soon.limit(limit)):
+    for case in await unit.session.scalars(due_soon.limit(limit).with_for_update(skip_locked=True)):
         assert case.visitor_id is not None
         case.reminded_at = now
         with in_case_trace(case, "remind visitor"):
@@ -59,7 +63,7 @@ async def _escalate_overdue(desk: Desk, unit: Unit, limit: int) -> int:
         InjuryCase.visit_due_at < now,
     )
     count = 0
-    for case in await unit.session.scalars(overdue.limit(limit)):
+    for case in await unit.session.scalars(overdue.limit(limit).with_for_update(skip_locked=True)):
         case.escalated_at = now
         with in_case_trace(case, "escalate overdue visit"):
             escalation = VisitOverdue(

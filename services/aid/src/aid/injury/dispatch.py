@@ -166,6 +166,7 @@ async def reoffer_lapsed(desk: Desk, unit: Unit, limit: int) -> int:
             InjuryCase.accept_by < desk.clock.now(),
         )
         .limit(limit)
+        .with_for_update(skip_locked=True)
     )
     count = 0
     for case in lapsed:
@@ -182,6 +183,7 @@ async def offer_waiting(desk: Desk, unit: Unit, limit: int) -> int:
         select(InjuryCase)
         .where(InjuryCase.visited_at.is_(None), InjuryCase.visitor_id.is_(None))
         .limit(limit)
+        .with_for_update(skip_locked=True)
     )
     count = 0
     for case in waiting:

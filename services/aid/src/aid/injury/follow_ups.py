@@ -70,7 +70,9 @@ async def record(
 ) -> FollowUp:
     case = await find_case(unit, case_id, for_update=True)
     follow_up = await unit.session.scalar(
-        select(FollowUp).where(FollowUp.case_id == case_id, FollowUp.sequence == sequence)
+        select(FollowUp)
+        .where(FollowUp.case_id == case_id, FollowUp.sequence == sequence)
+        .with_for_update()
     )
     if follow_up is None:
         raise NotFound(f"case {case_id} has no follow-up {sequence}")
@@ -103,6 +105,7 @@ async def advance(desk: Desk, unit: Unit, limit: int) -> dict[str, int]:
             FollowUp.due_on <= today,
         )
         .limit(limit)
+        .with_for_update(of=FollowUp, skip_locked=True)
     )
     for follow_up, case in rows.tuples():
         before = FollowUpState(follow_up.status)
