@@ -25,7 +25,7 @@ demo: up ## the platform with the SF courier ceremony replayed through it (fresh
 	@GIFT_FUND_BUDGET=300000.00 CLOCK_ADJUSTABLE=true INJURY_SWEEP_SECONDS=1 $(RUN) start
 	@$(UV) run --frozen python tools/demo.py
 
-bench: up ## 23,000 couriers at once, then 1,000 joins/s, through three services, beside a bare-Kafka floor
+bench: up ## 23,000 couriers at once, then 1,000 joins/s, then 100,000 injury reports at once, each beside a bare-Kafka floor (about 40 min)
 	@$(RUN) reset
 	@OTEL_TRACES_SAMPLER=parentbased_traceidratio OTEL_TRACES_SAMPLER_ARG=$(BENCH_SAMPLING) \
 		GIFT_FUND_BUDGET=30000000.00 $(RUN) start membership aid notify

@@ -6,6 +6,8 @@ Writes bench/results/<time>.json and prints a table against the targets. Phases:
   burst   N join requests published at once; time until every member's last notice is sent
   steady  join requests paced at a fixed rate; end-to-end latency percentiles
   injuries N hospital reports at once; time until each is dispatched to a visitor, latencies
+BENCH_PHASES=joins or =injuries runs one of the two (default both); BENCH_BURST, BENCH_INJURIES,
+BENCH_STEADY_RATE, BENCH_STEADY_SECONDS and BENCH_TIMEOUT size them.
 Services run with trace sampling (OTEL_TRACES_SAMPLER, 1 % by default), as in production.
 """
 
@@ -38,6 +40,7 @@ RESULTS = ROOT / "bench" / "results"
 REQUESTS = "partner.membership.join-requests.v1"
 SERVICES = ("membership", "aid", "notify")
 console = Console()
+SAMPLE = scenario.build("floor", total=100, repeats=0, invalid=0).requests
 
 
 # ---------------------------------------------------------------- floor: bare aiokafka
@@ -182,12 +185,27 @@ async def run_flow(name: str, count: int, rate: float | None, timeout: float) ->
 
 
 def report(result: dict[str, Any]) -> None:
+    rss = result["peak_rss_mib"]
+    rows = [
+        *(join_rows(result) if "burst" in result else []),
+        *[(f"peak RSS {s}", f"{rss[s]} MiB", "≤ 150 MiB", rss[s] <= 150) for s in SERVICES],
+        *(injury_rows(result["injuries"], result["injury_floor"]) if "injuries" in result else []),
+    ]
+    table = Table(title=f"gonghui bench — {result['when']} (trace sampling {result['sampling']})")
+    for column in ("measure", "result", "target", ""):
+        table.add_column(column)
+    for what, value, target, met in rows:
+        verdict = "" if met is None else ("[green]met" if met else "[red]missed")
+        table.add_row(what, value, target, verdict)
+    console.print(table)
+
+
+def join_rows(result: dict[str, Any]) -> list[tuple[str, str, str, bool | None]]:
     burst, steady, floor = result["burst"], result["steady"], result["floor"]
     rate = burst["pipeline_per_second"] or 0
     ratio = rate / floor["per_second"]
     steady_p = steady["latency_seconds"]
-    rss = result["peak_rss_mib"]
-    rows = [
+    return [
         (
             "burst drained",
             f"{burst['drain_seconds']} s for {burst['requests']:,}",
@@ -212,16 +230,7 @@ def report(result: dict[str, Any]) -> None:
             (f"events/s {s} (burst)", str(burst["events_per_second"][s]), "", None)
             for s in SERVICES
         ],
-        *[(f"peak RSS {s}", f"{rss[s]} MiB", "≤ 150 MiB", rss[s] <= 150) for s in SERVICES],
-        *injury_rows(result["injuries"], result["injury_floor"]),
     ]
-    table = Table(title=f"gonghui bench — {result['when']} (trace sampling {result['sampling']})")
-    for column in ("measure", "result", "target", ""):
-        table.add_column(column)
-    for what, value, target, met in rows:
-        verdict = "" if met is None else ("[green]met" if met else "[red]missed")
-        table.add_row(what, value, target, verdict)
-    console.print(table)
 
 
 def injury_rows(
@@ -250,14 +259,12 @@ def _triple(latency: dict[str, float | None]) -> str:
     return "/".join(str(v) for v in latency.values()) + " s"
 
 
-async def main() -> int:
+async def join_phases(timeout: float) -> dict[str, Any]:
     burst_size = int(os.environ.get("BENCH_BURST", "23000"))
     steady_rate = float(os.environ.get("BENCH_STEADY_RATE", "1000"))
     steady_seconds = float(os.environ.get("BENCH_STEADY_SECONDS", "5"))
-    timeout = float(os.environ.get("BENCH_TIMEOUT", "900"))
     console.rule("floor: bare aiokafka, three hops")
-    sample = scenario.build("floor", total=100, repeats=0, invalid=0).requests
-    floor = await run_floor(burst_size, sample)
+    floor = await run_floor(burst_size, SAMPLE)
     console.print(floor)
     console.rule(f"burst: {burst_size:,} join requests at once")
     burst = await run_flow("burst", burst_size, None, timeout)
@@ -265,25 +272,34 @@ async def main() -> int:
     console.rule(f"steady: {steady_rate:.0f} joins/s for {steady_seconds:.0f} s")
     steady = await run_flow("steady", int(steady_rate * steady_seconds), steady_rate, timeout)
     console.print(steady)
-    injury_count = int(os.environ.get("BENCH_INJURIES", "100000"))
+    return {"floor": floor, "burst": burst, "steady": steady}
+
+
+async def injury_phases(timeout: float) -> dict[str, Any]:
+    count = int(os.environ.get("BENCH_INJURIES", "100000"))
     console.rule("floor: bare aiokafka, two hops (hospital → aid → out)")
-    injury_floor = await run_floor(injury_count, sample, hops_count=2)
-    console.print(injury_floor)
-    console.rule(f"injuries: {injury_count:,} hospital reports at once")
-    injuries = await bench_injuries.run(injury_count, timeout)
+    floor = await run_floor(count, SAMPLE, hops_count=2)
+    console.print(floor)
+    console.rule(f"injuries: {count:,} hospital reports at once")
+    injuries = await bench_injuries.run(count, timeout)
     console.print(injuries)
+    return {"injury_floor": floor, "injuries": injuries}
+
+
+async def main() -> int:
+    phases = set(os.environ.get("BENCH_PHASES", "joins,injuries").split(","))
+    timeout = float(os.environ.get("BENCH_TIMEOUT", "3600"))
     when = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     result: dict[str, Any] = {
         "when": when,
         "machine": {"cpus": os.cpu_count()},
         "sampling": os.environ.get("OTEL_TRACES_SAMPLER_ARG", "1.0"),
-        "floor": floor,
-        "burst": burst,
-        "steady": steady,
-        "injury_floor": injury_floor,
-        "injuries": injuries,
-        "peak_rss_mib": {s: measure.peak_rss_mib(s) for s in SERVICES},
     }
+    if "joins" in phases:
+        result.update(await join_phases(timeout))
+    if "injuries" in phases:
+        result.update(await injury_phases(timeout))
+    result["peak_rss_mib"] = {s: measure.peak_rss_mib(s) for s in SERVICES}
     RESULTS.mkdir(parents=True, exist_ok=True)
     path = RESULTS / f"{when.replace(':', '')}.json"
     path.write_text(json.dumps(result, indent=2) + "\n")
