@@ -179,6 +179,23 @@ async def test_an_offer_not_accepted_in_time_goes_to_another_visitor(world: Worl
     assert (await world.sweep())["reoffered"] == 0
 
 
+async def test_a_declined_offer_goes_to_another_visitor_and_the_decliner_cannot_visit(
+    world: World,
+) -> None:
+    case_id = (await world.report(injury())).case_id
+    assert case_id is not None
+    first = (await world.case(case_id)).visitor_id
+    async with world.uow() as unit:
+        await dispatch.decline(world.desk, unit, case_id, first)
+    case = await world.case(case_id)
+    assert case.visitor_id not in {None, first}
+    with pytest.raises(Refused, match="another visitor"):
+        await world.visit(case_id, first)
+    with pytest.raises(Refused, match="not offered to this visitor"):
+        async with world.uow() as unit:
+            await dispatch.accept(world.desk, unit, case_id, first)
+
+
 async def test_nobody_on_duty_alerts_the_district_union_once_then_assigns_when_someone_is(
     world: World,
 ) -> None:

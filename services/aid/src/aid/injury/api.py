@@ -20,11 +20,10 @@ from aid.injury.desk import Desk, find_case
 from aid.injury.rules import sla_state
 from aid.models import FollowUp, InjuryCase
 from gonghui_contracts.events import InjuryReported, RejectionReason
+from gonghui_contracts.events.injury import VisitNeed
 from gonghui_contracts.values import CompensationProblem
 from servicekit import UnitOfWork, invalid_value
 from servicekit.clock import Clock
-
-VisitNeed = Literal["hardship", "legal_help"]
 
 
 class ReportAnswer(BaseModel):

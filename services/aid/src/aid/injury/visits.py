@@ -21,11 +21,9 @@ from gonghui_contracts.events import (
     LegalReferralRaised,
     VisitRecorded,
 )
-from gonghui_contracts.events.injury import Employer, InjuredWorker
+from gonghui_contracts.events.injury import Employer, InjuredWorker, VisitNeed
 from gonghui_contracts.values import Admission, CompensationProblem, Industry, InjuryKind, Severity
 from servicekit import Unit
-
-Need = Literal["hardship", "legal_help"]
 
 
 async def record_visit(
@@ -34,7 +32,7 @@ async def record_visit(
     case_id: uuid.UUID,
     *,
     visitor_id: str,
-    needs: Sequence[Need],
+    needs: Sequence[VisitNeed],
     problem: CompensationProblem | None,
 ) -> InjuryCase:
     case = await find_case(unit, case_id, for_update=True)
