@@ -147,8 +147,8 @@ def continued(
     stored: Mapping[str, str], name: str, attributes: Mapping[str, Any] = {}
 ) -> Iterator[trace.Span]:
     """A span in the trace whose context was `stored` (say, with a case when it was opened),
-    linked to the current span: a later step of a long-running flow (a deadline, an HTTP
-    request about the case) stays in the flow's trace, and the request's trace points to it."""
+    with a link to the current span: a later step of a long-running flow (a deadline, an HTTP
+    request about the case) stays in the flow's trace and points to what set it off."""
     current = trace.get_current_span().get_span_context()
     links = [Link(current)] if current.is_valid else []
     token = context.attach(extract(stored))  # replaces a job's quiet context as well
