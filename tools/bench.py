@@ -34,6 +34,7 @@ import bench_injuries
 import localrun
 import measure
 import scenario
+import streams
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results"
@@ -119,29 +120,6 @@ async def run_floor(count: int, payloads: list[bytes], hops_count: int = 3) -> d
 # ---------------------------------------------------------------- the pipeline
 
 
-async def publish(requests: list[bytes], keys: list[str], rate: float | None) -> dict[str, float]:
-    """Publish, paced at `rate` per second if given; returns publish time by correlation id."""
-    producer = AIOKafkaProducer(
-        bootstrap_servers=localrun.KAFKA, enable_idempotence=True, linger_ms=2
-    )
-    await producer.start()
-    published: dict[str, float] = {}
-    started = time.monotonic()
-    try:
-        pending = []
-        for n, (value, key) in enumerate(zip(requests, keys, strict=True)):
-            if rate:
-                delay = started + n / rate - time.monotonic()
-                if delay > 0:
-                    await asyncio.sleep(delay)
-            published[json.loads(value)["correlation_id"]] = time.time()
-            pending.append(await producer.send(REQUESTS, value, key=key.encode()))
-        await asyncio.gather(*pending)
-    finally:
-        await producer.stop()
-    return published
-
-
 def flows_done(sink: localrun.NoticeSink, correlations: set[str]) -> dict[str, float]:
     """When each flow got its second (last) notice, by correlation id."""
     times: dict[str, list[float]] = {}
@@ -157,7 +135,9 @@ async def run_flow(name: str, count: int, rate: float | None, timeout: float) ->
     plan = scenario.build(run, total=count, repeats=0, invalid=0, seed=hash(run))
     before = {s: measure.counters(s) for s in SERVICES}
     started = time.time()
-    published = await publish(plan.requests, plan.refs, rate)
+    published = await streams.publish_timed(
+        REQUESTS, list(zip(plan.refs, plan.requests, strict=True)), rate
+    )
     expected = set(published)
     deadline = time.monotonic() + timeout
     sink = localrun.NoticeSink()

@@ -13,7 +13,7 @@ from typing import Any
 
 import localrun
 import measure
-from aiokafka import AIOKafkaProducer
+import streams
 from injury_day import HOSPITALS, hospital_message
 
 from gonghui_contracts import samples
@@ -53,24 +53,6 @@ def reports(count: int, seed: int) -> list[tuple[str, bytes]]:
     return made
 
 
-async def publish(messages: list[tuple[str, bytes]]) -> dict[str, float]:
-    """Publish at once; the publish time of each, by the envelope's correlation id."""
-    producer = AIOKafkaProducer(
-        bootstrap_servers=localrun.KAFKA, enable_idempotence=True, linger_ms=5
-    )
-    await producer.start()
-    published: dict[str, float] = {}
-    try:
-        pending = []
-        for ref, value in messages:
-            published[json.loads(value)["correlation_id"]] = time.time()
-            pending.append(await producer.send(REPORTS, value, key=ref.encode()))
-        await asyncio.gather(*pending)
-    finally:
-        await producer.stop()
-    return published
-
-
 async def dispatched(expected: set[str], timeout: float) -> dict[str, float]:
     """When each report's first VisitorAssigned reached Kafka, by correlation id."""
     consumer, _ = await reader_from_start(localrun.KAFKA, CASES)
@@ -98,7 +80,7 @@ async def run(count: int, timeout: float) -> dict[str, Any]:
     messages = await asyncio.to_thread(reports, count, random.randrange(1 << 30))
     before = measure.counters("aid")
     started = time.time()
-    published = await publish(messages)
+    published = await streams.publish_timed(REPORTS, messages)
     done = await dispatched(set(published), timeout)
     drained = max(done.values(), default=time.time()) - started
     latencies = sorted(done[k] - published[k] for k in done)

@@ -15,9 +15,6 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from aiokafka import AIOKafkaProducer
-from opentelemetry.propagate import inject
-from opentelemetry.trace import SpanKind
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
@@ -34,37 +31,6 @@ AID_EVENTS = "aid.events.v1"
 console = Console()
 
 
-async def publish(requests: list[bytes], refs: list[str]) -> dict[str, str]:
-    """Publish as the partner's system would, each request in a span of its own; returns the
-    trace id of each request."""
-    provider, tracer = streams.producer_tracer(scenario.PARTNER)
-    producer = AIOKafkaProducer(
-        bootstrap_servers=localrun.KAFKA, enable_idempotence=True, linger_ms=5
-    )
-    await producer.start()
-    traces: dict[str, str] = {}
-    try:
-        pending = []
-        for value, ref in zip(requests, refs, strict=True):
-            with tracer.start_as_current_span(f"send {REQUESTS}", kind=SpanKind.PRODUCER) as span:
-                headers: dict[str, str] = {}
-                inject(headers)
-                traces[ref] = format(span.get_span_context().trace_id, "032x")
-                pending.append(
-                    await producer.send(
-                        REQUESTS,
-                        value,
-                        key=ref.encode(),
-                        headers=[(k, v.encode()) for k, v in headers.items()],
-                    )
-                )
-        await asyncio.gather(*pending)
-    finally:
-        await producer.stop()
-        provider.shutdown()
-    return traces
-
-
 def notices(sink: localrun.NoticeSink, correlations: set[str]) -> list[dict[str, Any]]:
     return [n for n in sink.read() if n["correlation_id"] in correlations]
 
@@ -79,7 +45,9 @@ async def main() -> int:
         f"[bold]SF Express Guangzhou courier ceremony: {len(plan.requests):,} join requests"
     )
     started = time.monotonic()
-    traces = await publish(plan.requests, plan.refs)
+    traces = await streams.publish_traced(
+        REQUESTS, list(zip(plan.refs, plan.requests, strict=True)), scenario.PARTNER
+    )
     console.print(f"published {len(plan.requests):,} requests in {time.monotonic() - started:.1f}s")
 
     outcomes: dict[str, dict[str, Any]] = {}

@@ -21,8 +21,6 @@ import httpx
 import localrun
 import streams
 from aiokafka import AIOKafkaProducer
-from opentelemetry.propagate import inject
-from opentelemetry.trace import SpanKind
 from rich.console import Console
 from rich.table import Table
 
@@ -169,12 +167,8 @@ async def until(check: Callable[[], Awaitable[bool]], what: str, timeout: float 
         await asyncio.sleep(0.5)
 
 
-async def publish_reports(plan: Plan) -> dict[str, str]:
-    """Hospitals' reports (and the spoiled ones), each in a span; trace id by report ref."""
-    provider, tracer = streams.producer_tracer("sz-injury-hospitals")
-    producer = AIOKafkaProducer(bootstrap_servers=localrun.KAFKA, enable_idempotence=True)
-    await producer.start()
-    traces: dict[str, str] = {}
+def hospital_messages(plan: Plan) -> list[tuple[str, bytes]]:
+    """The hospitals' reports, and the spoiled ones, as (report ref, message)."""
     messages = [
         (i.report["report_ref"], hospital_message(i.report))
         for i in plan.injuries
@@ -183,22 +177,7 @@ async def publish_reports(plan: Plan) -> dict[str, str]:
     for kind, report in plan.invalid:
         message = hospital_message(report)
         messages.append((report["report_ref"], spoiled(message) if "checksum" in kind else message))
-    try:
-        pending = []
-        for ref, value in messages:
-            with tracer.start_as_current_span(f"send {REPORTS}", kind=SpanKind.PRODUCER) as span:
-                headers: dict[str, str] = {}
-                inject(headers)
-                traces[ref] = format(span.get_span_context().trace_id, "032x")
-                kafka_headers = [(k, v.encode()) for k, v in headers.items()]
-                pending.append(
-                    await producer.send(REPORTS, value, key=ref.encode(), headers=kafka_headers)
-                )
-        await asyncio.gather(*pending)
-    finally:
-        await producer.stop()
-        provider.shutdown()
-    return traces
+    return messages
 
 
 async def report_from_app(aid: Aid, injury: Injury) -> dict[str, Any]:
@@ -220,7 +199,9 @@ async def run(console: Console, total: int) -> bool:
     async with httpx.AsyncClient(timeout=30) as client:
         aid = Aid(client)
         since = (await aid.call("GET", "/admin/clock")).json()["now"]
-        traces = await publish_reports(plan)
+        traces = await streams.publish_traced(
+            REPORTS, hospital_messages(plan), "sz-injury-hospitals"
+        )
         by_app = [i for i in plan.injuries if i.channel != "hospital"]
         answers = await asyncio.gather(*(report_from_app(aid, i) for i in by_app))
         for injury, answer in zip(by_app, answers, strict=True):

@@ -5,15 +5,18 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from typing import Any
 
 import httpx
 import localrun
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from opentelemetry.exporter.zipkin.json import ZipkinExporter
+from opentelemetry.propagate import inject
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
+from opentelemetry.trace import SpanKind
 
 from gonghui_contracts import TOPICS
 from servicekit.topics_admin import reader_from_start
@@ -28,6 +31,61 @@ def producer_tracer(service_name: str) -> tuple[TracerProvider, Any]:
         )
     )
     return provider, provider.get_tracer(service_name)
+
+
+async def publish_traced(
+    topic: str, messages: list[tuple[str, bytes]], service_name: str
+) -> dict[str, str]:
+    """Publish (key, value) pairs as `service_name`'s system would, each in a PRODUCER span of
+    its own exported to Zipkin; returns the trace id of each by key."""
+    provider, tracer = producer_tracer(service_name)
+    producer = AIOKafkaProducer(
+        bootstrap_servers=localrun.KAFKA, enable_idempotence=True, linger_ms=5
+    )
+    await producer.start()
+    traces: dict[str, str] = {}
+    try:
+        pending = []
+        for key, value in messages:
+            with tracer.start_as_current_span(f"send {topic}", kind=SpanKind.PRODUCER) as span:
+                headers: dict[str, str] = {}
+                inject(headers)
+                traces[key] = format(span.get_span_context().trace_id, "032x")
+                kafka_headers = [(k, v.encode()) for k, v in headers.items()]
+                pending.append(
+                    await producer.send(topic, value, key=key.encode(), headers=kafka_headers)
+                )
+        await asyncio.gather(*pending)
+    finally:
+        await producer.stop()
+        provider.shutdown()
+    return traces
+
+
+async def publish_timed(
+    topic: str, messages: list[tuple[str, bytes]], rate: float | None = None
+) -> dict[str, float]:
+    """Publish (key, value) envelopes, paced at `rate` per second if given; returns when each
+    was sent, by its correlation id."""
+    producer = AIOKafkaProducer(
+        bootstrap_servers=localrun.KAFKA, enable_idempotence=True, linger_ms=2
+    )
+    await producer.start()
+    published: dict[str, float] = {}
+    started = time.monotonic()
+    try:
+        pending = []
+        for n, (key, value) in enumerate(messages):
+            if rate:
+                delay = started + n / rate - time.monotonic()
+                if delay > 0:
+                    await asyncio.sleep(delay)
+            published[json.loads(value)["correlation_id"]] = time.time()
+            pending.append(await producer.send(topic, value, key=key.encode()))
+        await asyncio.gather(*pending)
+    finally:
+        await producer.stop()
+    return published
 
 
 class TopicReader:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import uuid
 
-import asyncpg
 import httpx
 import pytest
 
@@ -99,30 +98,25 @@ async def test_sigkill_of_aid_mid_burst_enrols_each_member_once_and_spends_exact
     platform.services["aid"].kill()  # ...when it dies without any chance to clean up
     platform.services["aid"].start()
 
-    connection = await asyncpg.connect(
-        platform.databases["aid"].replace("postgresql+asyncpg", "postgresql")
+    async def all_decided() -> bool:
+        (row,) = await platform.sql("aid", "SELECT count(*) FROM enrolments")
+        return int(row[0]) == members
+
+    assert await eventually(all_decided, timeout=120)
+    ((per_member,),) = await platform.sql(
+        "aid", "SELECT max(n) FROM (SELECT count(*) AS n FROM enrolments GROUP BY member_id) AS c"
     )
-    try:
-
-        async def all_decided() -> bool:
-            return int(await connection.fetchval("SELECT count(*) FROM enrolments")) == members
-
-        assert await eventually(all_decided, timeout=120)
-        per_member = await connection.fetchval(
-            "SELECT max(n) FROM (SELECT count(*) AS n FROM enrolments GROUP BY member_id) AS c"
-        )
-        gifted = await connection.fetchval(
-            "SELECT count(*) FROM enrolments WHERE paid_by = 'gift_fund'"
-        )
-        balance, budget, fund_count = await connection.fetchrow(
-            "SELECT balance_cents, budget_cents, payments FROM funds WHERE fund_id = $1",
-            "gd-new-form-gift",
-        )
-        ledger = await connection.fetchval(
-            "SELECT -sum(amount_cents) FROM fund_ledger WHERE kind = 'premium'"
-        )
-    finally:
-        await connection.close()
+    ((gifted,),) = await platform.sql(
+        "aid", "SELECT count(*) FROM enrolments WHERE paid_by = 'gift_fund'"
+    )
+    ((balance, budget, fund_count),) = await platform.sql(
+        "aid",
+        "SELECT balance_cents, budget_cents, payments FROM funds WHERE fund_id = $1",
+        "gd-new-form-gift",
+    )
+    ((ledger,),) = await platform.sql(
+        "aid", "SELECT -sum(amount_cents) FROM fund_ledger WHERE kind = 'premium'"
+    )
     assert per_member == 1
     assert gifted == fund_count == 300
     assert budget - balance == ledger == gifted * PREMIUM * 100

@@ -22,7 +22,7 @@ from aid.models import FollowUp, InjuryCase
 from gonghui_contracts.events import InjuryReported, RejectionReason
 from gonghui_contracts.events.injury import VisitNeed
 from gonghui_contracts.values import CompensationProblem
-from servicekit import UnitOfWork, invalid_value
+from servicekit import Unit, UnitOfWork, invalid_value
 from servicekit.clock import Clock
 
 
@@ -151,6 +151,10 @@ def routers(uow: UnitOfWork, desk: Desk) -> list[APIRouter]:
 def _case_router(uow: UnitOfWork, desk: Desk) -> APIRouter:
     api = APIRouter(prefix="/v1", tags=["work injuries"])
 
+    async def view(unit: Unit, case: InjuryCase) -> CaseView:
+        """The case as this unit leaves it, with its follow-ups and its SLA clock read now."""
+        return _case_view(case, await queries.follow_ups(unit, case.case_id), desk)
+
     @api.post(
         "/injury-reports",
         response_model=ReportAnswer,
@@ -179,21 +183,17 @@ def _case_router(uow: UnitOfWork, desk: Desk) -> APIRouter:
     @api.get("/injury-cases/{case_id}", response_model=CaseView)
     async def case(case_id: uuid.UUID) -> CaseView:
         async with uow() as unit:
-            found = await find_case(unit, case_id)
-            scheduled = await queries.follow_ups(unit, case_id)
-        return _case_view(found, scheduled, desk)
+            return await view(unit, await find_case(unit, case_id))
 
     @api.post("/injury-cases/{case_id}/accept", response_model=CaseView)
     async def accept(case_id: uuid.UUID, body: VisitorRef) -> CaseView:
         async with uow() as unit:
-            found = await dispatch.accept(desk, unit, case_id, body.visitor_id)
-        return _case_view(found, [], desk)
+            return await view(unit, await dispatch.accept(desk, unit, case_id, body.visitor_id))
 
     @api.post("/injury-cases/{case_id}/decline", response_model=CaseView)
     async def decline(case_id: uuid.UUID, body: VisitorRef) -> CaseView:
         async with uow() as unit:
-            found = await dispatch.decline(desk, unit, case_id, body.visitor_id)
-        return _case_view(found, [], desk)
+            return await view(unit, await dispatch.decline(desk, unit, case_id, body.visitor_id))
 
     @api.post("/injury-cases/{case_id}/visit", response_model=CaseView)
     async def visit(case_id: uuid.UUID, body: VisitRecord) -> CaseView:
@@ -206,15 +206,14 @@ def _case_router(uow: UnitOfWork, desk: Desk) -> APIRouter:
                 needs=body.needs,
                 problem=body.compensation_problem,
             )
-        return _case_view(found, [], desk)
+            return await view(unit, found)
 
     @api.post("/injury-cases/{case_id}/discharge", response_model=CaseView)
     async def discharge(case_id: uuid.UUID, body: DischargeRecord) -> CaseView:
         async with uow() as unit:
             found = await find_case(unit, case_id, for_update=True)
             await follow_ups.discharge(desk, unit, found, body.discharged_on, "visitor")
-            scheduled = await queries.follow_ups(unit, case_id)
-        return _case_view(found, scheduled, desk)
+            return await view(unit, found)
 
     @api.post("/injury-cases/{case_id}/follow-ups/{sequence}", response_model=FollowUpView)
     async def follow_up(case_id: uuid.UUID, sequence: int, body: FollowUpRecord) -> FollowUpView:

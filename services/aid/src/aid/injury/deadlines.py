@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 
 from aid import metrics
-from aid.injury import dispatch, follow_ups
+from aid.injury import dispatch, follow_ups, queries
 from aid.injury.desk import Desk, emit, in_case_trace
 from aid.models import InjuryCase
 from gonghui_contracts.events import VisitDueSoon, VisitOverdue
@@ -81,14 +81,7 @@ async def _escalate_overdue(desk: Desk, unit: Unit, limit: int) -> int:
 
 async def _recount_open_visits(desk: Desk, unit: Unit) -> None:
     """Write the database's counts of open visits back to the index that steers dispatch."""
-    counts = (
-        await unit.session.execute(
-            select(InjuryCase.visitor_id, func.count())
-            .where(InjuryCase.visited_at.is_(None), InjuryCase.visitor_id.is_not(None))
-            .group_by(InjuryCase.visitor_id)
-        )
-    ).tuples()
-    await desk.visitors.reset_open_visits({v: n for v, n in counts if v is not None})
+    await desk.visitors.reset_open_visits(await queries.open_visits(unit))
 
 
 async def _measure_awaiting(desk: Desk, unit: Unit) -> None:

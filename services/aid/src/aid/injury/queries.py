@@ -19,20 +19,22 @@ def _period(since: datetime, until: datetime) -> ColumnElement[bool]:
     return (InjuryCase.reported_at >= since) & (InjuryCase.reported_at < until)
 
 
-async def visitors(unit: Unit) -> list[tuple[Visitor, int]]:
-    open_visits = dict(
-        (
-            await unit.session.execute(
-                select(InjuryCase.visitor_id, func.count())
-                .where(InjuryCase.visited_at.is_(None), InjuryCase.visitor_id.is_not(None))
-                .group_by(InjuryCase.visitor_id)
-            )
+async def open_visits(unit: Unit) -> dict[str, int]:
+    """Cases assigned and not yet visited, by visitor: the database's count."""
+    counts = (
+        await unit.session.execute(
+            select(InjuryCase.visitor_id, func.count())
+            .where(InjuryCase.visited_at.is_(None), InjuryCase.visitor_id.is_not(None))
+            .group_by(InjuryCase.visitor_id)
         )
-        .tuples()
-        .all()
-    )
+    ).tuples()
+    return {visitor_id: n for visitor_id, n in counts if visitor_id is not None}
+
+
+async def visitors(unit: Unit) -> list[tuple[Visitor, int]]:
+    counts = await open_visits(unit)
     roster = await unit.session.scalars(select(Visitor).order_by(Visitor.visitor_id))
-    return [(v, open_visits.get(v.visitor_id, 0)) for v in roster]
+    return [(v, counts.get(v.visitor_id, 0)) for v in roster]
 
 
 async def open_assignments(unit: Unit, visitor_id: str, limit: int) -> list[InjuryCase]:
