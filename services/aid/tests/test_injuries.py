@@ -27,6 +27,7 @@ from servicekit import UnitOfWork
 from servicekit.clock import Clock
 from servicekit.pii import PiiVault
 from servicekit.testing import outbox_rows, sqlite_sessions
+from servicekit.workload import InMemoryWorkload
 
 HOSPITALS = registry.load_hospitals()
 FUND = "condolence-test"
@@ -86,6 +87,7 @@ async def world(tmp_path: Path) -> AsyncIterator[World]:
             PiiVault.from_setting(""),
             clock,
             InMemoryVisitorIndex(),
+            InMemoryWorkload(),
         )
         async with uow() as unit:
             await funds.open_fund(unit, FUND, "慰问金", 700_00, at=clock.now())

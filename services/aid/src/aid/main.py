@@ -18,6 +18,7 @@ from aid.injury.rules import DEFAULT_CONDOLENCE_YUAN, condolence_schedule
 from aid.injury.visitor_index import InMemoryVisitorIndex, RedisVisitorIndex, VisitorIndex
 from servicekit import KitSettings, Runtime, serve
 from servicekit.pii import PiiVault
+from servicekit.workload import workload
 
 
 class Settings(KitSettings):
@@ -85,6 +86,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         PiiVault.from_setting(settings.pii_key.get_secret_value()),
         clock,
         visitors,
+        workload(runtime.redis, "aid:visitor-open-visits"),
     )
     for subscription in handlers.subscriptions(terms, desk):
         runtime.subscribe(subscription)

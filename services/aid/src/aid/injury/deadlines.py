@@ -81,7 +81,7 @@ async def _escalate_overdue(desk: Desk, unit: Unit, limit: int) -> int:
 
 async def _recount_open_visits(desk: Desk, unit: Unit) -> None:
     """Write the database's counts of open visits back to the index that steers dispatch."""
-    await desk.visitors.reset_open_visits(await queries.open_visits(unit))
+    await desk.open_visits.reset(await queries.open_visits(unit))
 
 
 async def _measure_awaiting(desk: Desk, unit: Unit) -> None:

@@ -1,5 +1,5 @@
-"""What every work-injury use case works with: the terms, the vault, the clock, the visitor index,
-and the case with its trace.
+"""What every work-injury use case works with: the terms, the vault, the clock, where visitors
+are and how many open visits they have, and the case with its trace.
 
 Every later step of a case (a deadline, a visit recorded over HTTP) runs in a span of the trace the
 report started, linked to whatever triggered it: an injury is one trace from report to referral.
@@ -25,6 +25,7 @@ from gonghui_contracts import EnvelopeHead, EventPayload
 from servicekit import Unit, telemetry
 from servicekit.clock import Clock
 from servicekit.pii import PiiVault
+from servicekit.workload import Workload
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,7 @@ class Desk:
     vault: PiiVault
     clock: Clock
     visitors: VisitorIndex
+    open_visits: Workload
 
 
 async def find_case(unit: Unit, case_id: uuid.UUID, *, for_update: bool = False) -> InjuryCase:

@@ -86,7 +86,7 @@ async def offer(
         return None
     visitor = await unit.session.get(Visitor, choice)
     assert visitor is not None
-    await desk.visitors.count_visit(choice, 1)
+    await desk.open_visits.change(choice, 1)
     case.offers += 1
     case.visitor_id, case.accept_by, case.accepted_at = choice, now + terms.accept_within, None
     unit.session.add(
@@ -125,7 +125,7 @@ async def _candidates(
         visitors = list(
             await unit.session.scalars(select(Visitor).where(Visitor.on_duty.is_(True)))
         )
-    open_visits = await desk.visitors.open_visits(v.visitor_id for v in visitors)
+    open_visits = await desk.open_visits.counts(v.visitor_id for v in visitors)
     candidates = []
     for visitor in visitors:
         if nearby is not None:
@@ -213,7 +213,7 @@ async def close_offer(
         current.status = status
         current.closed_at = desk.clock.now() if closes else None
         if closes:  # the visit is off the visitor's list: made, or passed on
-            await desk.visitors.count_visit(current.visitor_id, -1)
+            await desk.open_visits.change(current.visitor_id, -1)
 
 
 async def _asked_before(unit: Unit, case: InjuryCase) -> frozenset[str]:

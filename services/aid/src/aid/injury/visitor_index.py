@@ -1,19 +1,16 @@
-"""Where visitors are and how busy: the nearest ones to a hospital, and their open visits.
+"""Where visitors are: the nearest ones to a hospital.
 
-With Redis (REDIS_URL), stations are a GEO set (GEOSEARCH finds the nearest) and open visits a
-hash (HINCRBY as offers are made and visits recorded). The counts only steer the balance between
-visitors; the database is their truth, and the deadline sweep writes its counts back regularly, so
-an increment lost to a rolled-back transaction does not last. Without Redis (a lone service on
-SQLite, unit tests) both live in memory.
+With Redis (REDIS_URL), stations are a GEO set and GEOSEARCH finds the nearest; without it (a lone
+service on SQLite, unit tests) they live in memory. How busy each visitor is, is the kit's
+`Workload`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
-from typing import Protocol, cast
+from collections.abc import Sequence
+from typing import Protocol
 
 from redis.asyncio import Redis
-from redis.typing import EncodableT
 
 from aid.injury.rules import Hospital, distance_km
 
@@ -26,12 +23,6 @@ class VisitorIndex(Protocol):
 
     async def nearest(self, hospital: Hospital, count: int) -> Nearby: ...
 
-    async def open_visits(self, visitor_ids: Iterable[str]) -> dict[str, int]: ...
-
-    async def count_visit(self, visitor_id: str, change: int) -> None: ...
-
-    async def reset_open_visits(self, counts: Mapping[str, int]) -> None: ...
-
 
 class RedisVisitorIndex:
     """Stations change with the roster only, so each hospital's nearest visitors are searched
@@ -40,7 +31,6 @@ class RedisVisitorIndex:
     def __init__(self, redis: Redis, prefix: str = "aid:") -> None:
         self.redis = redis
         self.stations = prefix + "visitor-stations"
-        self.loads = prefix + "visitor-open-visits"
         self.searched: dict[tuple[str, int], Nearby] = {}
 
     async def load(self, stations: Sequence[Station]) -> None:
@@ -71,28 +61,10 @@ class RedisVisitorIndex:
         )
         return [(_text(member), float(km)) for member, km in found]  # type: ignore[str-unpack,arg-type]
 
-    async def open_visits(self, visitor_ids: Iterable[str]) -> dict[str, int]:
-        ids = list(visitor_ids)
-        if not ids:
-            return {}
-        counts = await self.redis.hmget(self.loads, ids)
-        return {v: int(n or 0) for v, n in zip(ids, counts, strict=True)}
-
-    async def count_visit(self, visitor_id: str, change: int) -> None:
-        await self.redis.hincrby(self.loads, visitor_id, change)
-
-    async def reset_open_visits(self, counts: Mapping[str, int]) -> None:
-        async with self.redis.pipeline(transaction=True) as pipe:
-            pipe.delete(self.loads)
-            if counts:
-                pipe.hset(self.loads, mapping=cast("Mapping[EncodableT, EncodableT]", counts))
-            await pipe.execute()
-
 
 class InMemoryVisitorIndex:
     def __init__(self) -> None:
         self.stations: dict[str, tuple[float, float]] = {}
-        self.loads: dict[str, int] = {}
 
     async def load(self, stations: Sequence[Station]) -> None:
         self.stations.update({v: (lat, lon) for v, lat, lon in stations})
@@ -103,15 +75,6 @@ class InMemoryVisitorIndex:
             for visitor_id, (lat, lon) in self.stations.items()
         )
         return [(visitor_id, km) for km, visitor_id in ranked[:count]]
-
-    async def open_visits(self, visitor_ids: Iterable[str]) -> dict[str, int]:
-        return {v: self.loads.get(v, 0) for v in visitor_ids}
-
-    async def count_visit(self, visitor_id: str, change: int) -> None:
-        self.loads[visitor_id] = self.loads.get(visitor_id, 0) + change
-
-    async def reset_open_visits(self, counts: Mapping[str, int]) -> None:
-        self.loads = dict(counts)
 
 
 def _text(member: bytes | str) -> str:
