@@ -10,6 +10,8 @@ from gonghui_contracts.values import (
     guangdong_regions,
     mask_mobile,
     region,
+    to_cents,
+    to_yuan,
 )
 
 
@@ -69,3 +71,10 @@ def test_money_is_a_decimal_sent_as_a_string() -> None:
 def test_money_refuses_negative_sub_cent_and_huge_amounts(amount: str) -> None:
     with pytest.raises(ValidationError):
         Price(amount=Decimal(amount))
+
+
+def test_money_converts_to_cents_and_back_exactly() -> None:
+    assert to_cents(Decimal("60.00")) == 6000
+    assert to_cents(Decimal("0.1") + Decimal("0.2")) == 30
+    assert to_yuan(30_000_000_00) == Decimal("30000000.00")
+    assert to_yuan(to_cents(Decimal("12.34"))) == Decimal("12.34")

@@ -13,9 +13,16 @@ from typing import Literal
 
 from gonghui_contracts.envelope import EventPayload
 from gonghui_contracts.events import (
+    CaseUnassigned,
     CondolenceFundExhausted,
     CondolencePaid,
     CoverageEnded,
+    DeadlineMissed,
+    DeadlineNear,
+    DisputeFiled,
+    EarlyWarningRaised,
+    EmployerResponded,
+    FilingOutcome,
     FollowUpDue,
     FollowUpEscalated,
     FollowUpRecorded,
@@ -27,6 +34,10 @@ from gonghui_contracts.events import (
     InsuranceEnrolled,
     JoinOutcome,
     JoinRequested,
+    LawyerAccepted,
+    LawyerAssigned,
+    LegalCaseClosed,
+    LegalCaseOpened,
     LegalReferralRaised,
     MemberJoined,
     MemberLeft,
@@ -35,6 +46,9 @@ from gonghui_contracts.events import (
     NoticeSent,
     PatientDischarged,
     SelfPaidOffered,
+    StageChanged,
+    StageExtended,
+    SupervisionLetterIssued,
     VisitDueSoon,
     VisitorAssigned,
     VisitOverdue,
@@ -168,6 +182,58 @@ TOPICS: tuple[TopicSpec, ...] = (
         partitions=3,
         retention=timedelta(days=30),
         producers=frozenset({Service.AID}),
+    ),
+    TopicSpec(
+        name="partner.legal.filings.v1",
+        description="Labour-dispute filings: 12351 hotline work orders, court-linked and "
+        "arbitration referrals. Carries personal data.",
+        carries=(DisputeFiled,),
+        key="filing_ref",
+        partitions=6,
+        retention=timedelta(days=7),
+        producers=frozenset(
+            {PartnerKind.HOTLINE_12351, PartnerKind.COURT, PartnerKind.ARBITRATION}
+        ),
+    ),
+    TopicSpec(
+        name="partner.legal.filing-outcomes.v1",
+        description="What became of each filing: opened, merged or rejected with reasons, "
+        "answered by a union lawyer (a 12351 work order closes), concluded.",
+        carries=(FilingOutcome,),
+        key="filing_ref",
+        partitions=6,
+        retention=timedelta(days=30),
+        producers=frozenset({Service.LEGAL}),
+    ),
+    TopicSpec(
+        name="legal.cases.v1",
+        description="Dispute cases: opened, lawyer assigned or accepted, nobody free, stage "
+        "moves and extensions along 商调裁诉援执, deadlines near or missed, closed.",
+        carries=(
+            LegalCaseOpened,
+            LawyerAssigned,
+            LawyerAccepted,
+            CaseUnassigned,
+            StageChanged,
+            StageExtended,
+            DeadlineNear,
+            DeadlineMissed,
+            LegalCaseClosed,
+        ),
+        key="case_id",
+        partitions=6,
+        retention=timedelta(days=30),
+        producers=frozenset({Service.LEGAL}),
+    ),
+    TopicSpec(
+        name="legal.supervision.v1",
+        description="Early warnings for district unions, and labour-law supervision letters "
+        "(一函两书) with the employers' responses.",
+        carries=(EarlyWarningRaised, SupervisionLetterIssued, EmployerResponded),
+        key="employer_code (district_code:industry for hot spots)",
+        partitions=3,
+        retention=timedelta(days=90),
+        producers=frozenset({Service.LEGAL}),
     ),
     TopicSpec(
         name="notify.events.v1",

@@ -4,15 +4,22 @@ from gonghui_contracts.values.credit_code import CreditCode
 from gonghui_contracts.values.enums import (
     NEW_EMPLOYMENT_FORM_INDUSTRIES,
     Admission,
+    CaseOutcome,
+    CaseStage,
     CompensationProblem,
+    DisputeKind,
+    EmployerResponse,
+    FilingChannel,
     Industry,
     InjuryKind,
     JoinChannel,
+    LetterKind,
     PartnerKind,
+    PriorityGroup,
     Service,
     Severity,
 )
-from gonghui_contracts.values.money import Yuan, yuan
+from gonghui_contracts.values.money import Yuan, to_cents, to_yuan, yuan
 from gonghui_contracts.values.phone import MobilePhone, mask_mobile
 from gonghui_contracts.values.regions import (
     Region,
@@ -21,18 +28,25 @@ from gonghui_contracts.values.regions import (
     local_federation,
     region,
 )
-from gonghui_contracts.values.resident_id import ResidentId, age_on, birth_date
+from gonghui_contracts.values.resident_id import ResidentId, age_on, birth_date, is_female
 
 __all__ = [
     "NEW_EMPLOYMENT_FORM_INDUSTRIES",
     "Admission",
+    "CaseOutcome",
+    "CaseStage",
     "CompensationProblem",
     "CreditCode",
+    "DisputeKind",
+    "EmployerResponse",
+    "FilingChannel",
     "Industry",
     "InjuryKind",
     "JoinChannel",
+    "LetterKind",
     "MobilePhone",
     "PartnerKind",
+    "PriorityGroup",
     "Region",
     "RegionCode",
     "ResidentId",
@@ -42,8 +56,11 @@ __all__ = [
     "age_on",
     "birth_date",
     "guangdong_regions",
+    "is_female",
     "local_federation",
     "mask_mobile",
     "region",
+    "to_cents",
+    "to_yuan",
     "yuan",
 ]

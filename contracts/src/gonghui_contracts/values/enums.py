@@ -88,3 +88,64 @@ class CompensationProblem(StrEnum):
     NO_INJURY_INSURANCE = "no_injury_insurance"  # employer did not insure (未参加工伤保险)
     EMPLOYER_REFUSES = "employer_refuses"  # employer refuses to apply or to pay
     FINDING_DISPUTE = "finding_dispute"  # dispute about the injury finding (工伤认定)
+
+
+class DisputeKind(StrEnum):
+    WAGE_ARREARS = "wage_arrears"  # 欠薪
+    NO_CONTRACT = "no_contract"  # 未签劳动合同
+    DISMISSAL = "dismissal"  # 违法解除
+    INJURY_COMPENSATION = "injury_compensation"  # 工伤赔偿
+    SOCIAL_INSURANCE = "social_insurance"  # 社保
+    OTHER = "other"
+
+
+class PriorityGroup(StrEnum):
+    """Workers served first (优先服务群体)."""
+
+    NEW_EMPLOYMENT_FORM = "new_employment_form"  # 新就业形态劳动者
+    MIGRANT = "migrant"  # 农民工
+    HARDSHIP = "hardship"  # 困难职工
+    WOMEN = "women"  # 女职工
+
+
+class FilingChannel(StrEnum):
+    """Where a dispute came to the union from."""
+
+    HOTLINE_12351 = "hotline_12351"  # a 12351 work order (工单)
+    COURT = "court"  # court-linked mediation (诉调对接)
+    ARBITRATION = "arbitration"  # referred by the arbitration commission
+    WALK_IN = "walk_in"  # at a legal-service station
+    INJURY_REFERRAL = "injury_referral"  # from a work-injury visit
+
+
+class CaseStage(StrEnum):
+    """The dispute chain 商调裁诉援执, in order."""
+
+    NEGOTIATION = "negotiation"  # 商
+    MEDIATION = "mediation"  # 调
+    ARBITRATION = "arbitration"  # 裁
+    LITIGATION = "litigation"  # 诉
+    LEGAL_AID = "legal_aid"  # 援
+    ENFORCEMENT = "enforcement"  # 执
+
+
+class CaseOutcome(StrEnum):
+    SETTLED = "settled"  # agreement (和解/调解协议), with an amount
+    WITHDRAWN = "withdrawn"
+    AWARD = "award"  # arbitration award (裁决)
+    JUDGMENT = "judgment"  # court judgment (判决)
+    ENFORCED = "enforced"  # paid under enforcement (执行完毕)
+
+
+class LetterKind(StrEnum):
+    """Labour-law supervision 一函两书, in the order they are sent."""
+
+    PROMPT = "prompt"  # 提示函
+    OPINION = "opinion"  # 意见书
+    SUGGESTION = "suggestion"  # 建议书, to the authorities
+
+
+class EmployerResponse(StrEnum):
+    RECTIFIED = "rectified"  # 已整改
+    EXPLAINED = "explained"  # explained, rectification under way
+    REFUSED = "refused"

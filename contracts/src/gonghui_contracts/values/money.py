@@ -15,6 +15,15 @@ def yuan(amount: str | int | Decimal) -> Decimal:
     return Decimal(amount).quantize(CENT)
 
 
+def to_cents(amount: Decimal) -> int:
+    """Yuan as integer cents, the way services store money."""
+    return int(yuan(amount) * 100)
+
+
+def to_yuan(cents: int) -> Decimal:
+    return yuan(Decimal(cents) / 100)
+
+
 Yuan = Annotated[
     Decimal,
     Field(

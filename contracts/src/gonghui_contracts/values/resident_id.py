@@ -73,6 +73,11 @@ def age_on(number: str, day: date) -> int:
     return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
 
 
+def is_female(number: str) -> bool:
+    """The sequence code's last digit is even for women (GB 11643)."""
+    return int(number[16]) % 2 == 0
+
+
 def validate_resident_id(value: str, today: date | None = None) -> str:
     """Return the normalised number, or raise ValueError saying which rule it breaks.
 

@@ -2,24 +2,107 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 from fastapi import FastAPI
+from pydantic import Field
 
-from servicekit import KitSettings, serve
-from servicekit.app import build_app
+from gonghui_contracts.values import CaseStage
+from legal import api, assignment, deadlines, handlers, registry
+from legal.desk import Desk, LegalTerms
+from legal.errors import ERROR_STATUSES
+from legal.rules.chain import DEFAULT_STAGE_DAYS, ChainTerms
+from legal.rules.letters import SupervisionTerms
+from legal.rules.warnings import WarningTerms
+from legal.windows import windows
+from servicekit import KitSettings, Runtime, serve
+from servicekit.pii import PiiVault
+from servicekit.workload import workload
 
 
 class Settings(KitSettings):
     service_name: str = "legal"
     http_port: int = 8103
+    legal_registry_file: Path | None = Field(
+        default=None, description="Stations and lawyers (default: the shipped Guangdong sample)"
+    )
+    lawyer_accept_minutes: float = Field(default=120.0, gt=0)
+    stage_days: dict[CaseStage, int] = Field(
+        default=dict(DEFAULT_STAGE_DAYS), description='Days per stage, e.g. {"mediation": 15}'
+    )
+    arbitration_extension_days: int = Field(default=15, ge=0)
+    limitation_years: int = Field(default=1, ge=1)
+    stage_reminder_days: int = Field(default=3, ge=0)
+    limitation_reminder_days: int = Field(default=30, ge=0)
+    warning_window_days: int = Field(default=30, ge=1)
+    warning_employer_filings: int = Field(default=3, ge=1)
+    warning_employer_workers: int = Field(default=30, ge=1)
+    warning_hotspot_window_days: int = Field(default=7, ge=1)
+    warning_hotspot_filings: int = Field(default=10, ge=1)
+    letter_repeat_cases: int = Field(default=3, ge=1)
+    letter_period_days: int = Field(default=365, ge=1)
+    letter_respond_days: int = Field(default=30, ge=1)
+    legal_sweep_seconds: float = Field(default=30.0, gt=0)
+
+
+def terms(settings: Settings) -> LegalTerms:
+    stations, _ = registry.load(settings.legal_registry_file)
+    return LegalTerms(
+        stations=stations,
+        chain=ChainTerms(
+            stage_days={**DEFAULT_STAGE_DAYS, **settings.stage_days},
+            extension_days={CaseStage.ARBITRATION: settings.arbitration_extension_days},
+            limitation_years=settings.limitation_years,
+            reminder_days=settings.stage_reminder_days,
+            limitation_reminder_days=settings.limitation_reminder_days,
+        ),
+        warnings=WarningTerms(
+            window=timedelta(days=settings.warning_window_days),
+            employer_filings=settings.warning_employer_filings,
+            employer_workers=settings.warning_employer_workers,
+            hotspot_window=timedelta(days=settings.warning_hotspot_window_days),
+            hotspot_filings=settings.warning_hotspot_filings,
+        ),
+        supervision=SupervisionTerms(
+            repeat_cases=settings.letter_repeat_cases,
+            period=timedelta(days=settings.letter_period_days),
+            respond_days=settings.letter_respond_days,
+        ),
+        accept_within=timedelta(minutes=settings.lawyer_accept_minutes),
+    )
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
-    return build_app(
-        settings or Settings(),
+    settings = settings or Settings()
+    runtime = Runtime(settings, migrations_dir=Path(__file__).with_name("migrations"))
+    desk = Desk(
+        terms(settings),
+        PiiVault.from_setting(settings.pii_key.get_secret_value()),
+        runtime.clock,
+        workload(runtime.redis, "legal:lawyer-open-cases"),
+        windows(runtime.redis),
+    )
+    for subscription in handlers.subscriptions(desk):
+        runtime.subscribe(subscription)
+
+    async def prepare() -> None:
+        _, lawyers = registry.load(settings.legal_registry_file)
+        async with runtime.uow() as unit:
+            await assignment.seed_lawyers(unit, lawyers)
+        async with runtime.uow() as unit:
+            await deadlines.recount(desk, unit)
+
+    async def sweep() -> None:
+        async with runtime.uow() as unit:
+            await deadlines.sweep(desk, unit)
+
+    runtime.on_start(prepare)
+    runtime.every(settings.legal_sweep_seconds, "legal-deadlines", sweep)
+    return runtime.http_app(
         title="gonghui legal",
-        migrations_dir=Path(__file__).with_name("migrations"),
+        routers=api.routers(runtime.uow, desk),
+        error_statuses=ERROR_STATUSES,
     )
 
 

@@ -1,0 +1,497 @@
+"""legal's HTTP API: walk-in filings at a station, the lawyer's actions on a case (accept,
+decline, move, extend, close), employers' answers to letters, and the queries staff read."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from gonghui_contracts.events import DisputeDetails, RejectionReason
+from gonghui_contracts.events.injury import Reference
+from gonghui_contracts.values import (
+    CaseOutcome,
+    CaseStage,
+    EmployerResponse,
+    FilingChannel,
+    LetterKind,
+    Yuan,
+    to_yuan,
+)
+from legal import assignment, intake, progress, queries, supervision
+from legal.desk import Desk, find_case
+from legal.models import CaseEvent, DisputeCase
+from legal.rules.chain import deadline_state
+from servicekit import Unit, UnitOfWork, invalid_value
+
+Who = Field(min_length=1, max_length=64, description="Staff id of who does it")
+Why = Field(min_length=1, max_length=200)
+
+
+class WalkIn(DisputeDetails):
+    """A dispute brought to a legal-service station in person."""
+
+    station_id: str = Field(min_length=1, max_length=32)
+    filing_ref: str = Reference
+
+
+class FilingAnswer(BaseModel):
+    outcome: str
+    case_id: uuid.UUID | None
+    reasons: list[RejectionReason]
+
+
+class HistoryLine(BaseModel):
+    at: datetime
+    action: str
+    stage: str
+    to_stage: str | None
+    lawyer_id: str | None
+    by: str
+    reason: str
+
+
+class CaseView(BaseModel):
+    case_id: uuid.UUID
+    channel: str
+    district_code: str
+    union_id: str
+    kind: str
+    industry: str
+    employer_code: str
+    employer_name: str
+    workers: int
+    claimed: Decimal
+    priority_groups: list[str]
+    group_dispute: bool
+    filings: int
+    arose_on: date
+    limitation_ends_on: date
+    opened_at: datetime
+    stage: str
+    stage_due_at: datetime
+    stage_extended: bool
+    deadline_state: str
+    seconds_to_due: float = Field(description="Negative once the stage is late")
+    lawyer_id: str | None
+    station_id: str | None
+    accept_by: datetime | None
+    accepted_at: datetime | None
+    closed_at: datetime | None
+    outcome: str | None
+    amount: Decimal | None
+    workers_accepting: int | None
+    history: list[HistoryLine]
+
+
+class LawyerRef(BaseModel):
+    lawyer_id: str = Field(min_length=1, max_length=32)
+
+
+class Decline(LawyerRef):
+    reason: str = Why
+
+
+class Move(BaseModel):
+    to: CaseStage
+    by: str = Who
+    reason: str = Why
+
+
+class Extension(BaseModel):
+    by: str = Who
+    reason: str = Why
+
+
+class Close(BaseModel):
+    outcome: CaseOutcome
+    amount: Yuan | None = None
+    workers_accepting: int | None = Field(default=None, ge=1)
+    by: str = Who
+    reason: str = Why
+
+
+class Duty(BaseModel):
+    on_duty: bool
+
+
+class Caseload(BaseModel):
+    lawyer_id: str
+    name: str
+    station_id: str
+    district_code: str
+    capacity: int
+    on_duty: bool
+    open_cases: int
+    accepted_cases: int
+
+
+class StationLoad(BaseModel):
+    station_id: str
+    name: str
+    district_code: str
+    lawyers: int
+    capacity: int
+    open_cases: int
+
+
+class QueueEntry(BaseModel):
+    case_id: uuid.UUID
+    priority_groups: list[str]
+    group_dispute: bool
+    workers: int
+    kind: str
+    district_code: str
+    opened_at: datetime
+    lawyer_id: str | None
+    accept_by: datetime | None
+
+
+class DistrictView(BaseModel):
+    district_code: str
+    cases: int
+    closed: int
+    settled: int
+    settled_amount: Decimal
+    recovered_amount: Decimal
+    median_stage_days: dict[str, float]
+
+
+class EmployerAnswer(BaseModel):
+    response: EmployerResponse
+    recorded_by: str = Who
+
+
+class LetterView(BaseModel):
+    letter_id: uuid.UUID
+    letter: LetterKind
+    employer_code: str
+    employer_name: str
+    union_id: str
+    district_code: str
+    cases: int
+    issued_at: datetime
+    respond_by: date
+    response: str | None
+
+
+class LegalSummary(BaseModel):
+    since: datetime
+    until: datetime
+    filings: dict[str, int]
+    filings_merged: int
+    cases: int
+    group_disputes: int
+    group_workers: int
+    priority_cases: int
+    workers: int
+    claimed: Decimal
+    assigned: int
+    accepted: int
+    waiting_for_lawyer: int
+    offers_passed_on: int
+    stages_reached: dict[str, int]
+    open_by_stage: dict[str, int]
+    closed: dict[str, int]
+    settled_amount: Decimal
+    recovered_amount: Decimal
+    group_settlement_workers: int
+    group_settlement_accepting: int
+    escalations: int
+    warnings: dict[str, int]
+    letters: dict[str, int]
+    letter_responses: dict[str, int]
+
+
+Since = Annotated[datetime | None, Query(description="Opened at or after (default: a year ago)")]
+Until = Annotated[datetime | None, Query(description="Opened before (default: now)")]
+Limit = Annotated[int, Query(ge=1, le=1000)]
+
+
+def routers(uow: UnitOfWork, desk: Desk) -> list[APIRouter]:
+    return [_case_router(uow, desk), _staff_router(uow, desk)]
+
+
+def _case_router(uow: UnitOfWork, desk: Desk) -> APIRouter:
+    api = APIRouter(prefix="/v1", tags=["disputes"])
+
+    async def view(unit: Unit, case: DisputeCase) -> CaseView:
+        return _case_view(desk, case, await queries.history(unit, case.case_id))
+
+    @api.post(
+        "/filings",
+        response_model=FilingAnswer,
+        status_code=201,
+        responses={200: {"description": "the same dispute: its open case, or a repeated filing"}},
+    )
+    async def walk_in(body: WalkIn) -> JSONResponse:
+        """A walk-in at a legal-service station: 201 case opened, 200 the dispute's open case (a
+        repeat, or the same dispute filed before), 422 with reasons."""
+        if body.station_id not in desk.terms.stations:
+            raise invalid_value(("body", "station_id"), "no legal-service station has this id")
+        details = DisputeDetails.model_validate(
+            body.model_dump(exclude={"station_id", "filing_ref"})
+        )
+        for attempt in (1, 2):
+            try:
+                async with uow() as unit:
+                    result = await intake.file(
+                        desk,
+                        unit,
+                        FilingChannel.WALK_IN,
+                        body.filing_ref,
+                        details,
+                        station_id=body.station_id,
+                    )
+                break
+            except IntegrityError:  # the same dispute opened at this moment elsewhere
+                if attempt == 2:
+                    raise
+        answer = FilingAnswer(
+            outcome=result.outcome, case_id=result.case_id, reasons=list(result.reasons)
+        )
+        code = {"opened": 201, "rejected": 422}.get(result.outcome, 200)
+        return JSONResponse(answer.model_dump(mode="json"), status_code=code)
+
+    @api.get("/cases/{case_id}", response_model=CaseView)
+    async def case(case_id: uuid.UUID) -> CaseView:
+        async with uow() as unit:
+            return await view(unit, await find_case(unit, case_id))
+
+    @api.post("/cases/{case_id}/accept", response_model=CaseView)
+    async def accept(case_id: uuid.UUID, body: LawyerRef) -> CaseView:
+        async with uow() as unit:
+            return await view(unit, await assignment.accept(desk, unit, case_id, body.lawyer_id))
+
+    @api.post("/cases/{case_id}/decline", response_model=CaseView)
+    async def decline(case_id: uuid.UUID, body: Decline) -> CaseView:
+        async with uow() as unit:
+            found = await assignment.decline(desk, unit, case_id, body.lawyer_id, body.reason)
+            return await view(unit, found)
+
+    @api.post("/cases/{case_id}/moves", response_model=CaseView)
+    async def move(case_id: uuid.UUID, body: Move) -> CaseView:
+        """Move the case to a later stage; 409 naming the rule if the chain does not allow it."""
+        async with uow() as unit:
+            found = await progress.move(
+                desk, unit, case_id, body.to, by=body.by, reason=body.reason
+            )
+            return await view(unit, found)
+
+    @api.post("/cases/{case_id}/extension", response_model=CaseView)
+    async def extend(case_id: uuid.UUID, body: Extension) -> CaseView:
+        async with uow() as unit:
+            found = await progress.extend(desk, unit, case_id, by=body.by, reason=body.reason)
+            return await view(unit, found)
+
+    @api.post("/cases/{case_id}/close", response_model=CaseView)
+    async def close(case_id: uuid.UUID, body: Close) -> CaseView:
+        async with uow() as unit:
+            found = await progress.close(
+                desk,
+                unit,
+                case_id,
+                body.outcome,
+                amount=body.amount,
+                workers_accepting=body.workers_accepting,
+                by=body.by,
+                reason=body.reason,
+            )
+            return await view(unit, found)
+
+    @api.get("/queue", response_model=list[QueueEntry])
+    async def queue(limit: Limit = 200) -> list[QueueEntry]:
+        """Cases no lawyer has accepted yet, in the order they are served: priority groups
+        first, then collective disputes, then the oldest."""
+        async with uow() as unit:
+            cases = await queries.queue(unit, limit)
+        return [
+            QueueEntry(
+                case_id=c.case_id,
+                priority_groups=_split(c.priority_groups),
+                group_dispute=c.group_dispute,
+                workers=c.workers,
+                kind=c.kind,
+                district_code=c.district_code,
+                opened_at=c.opened_at,
+                lawyer_id=c.lawyer_id,
+                accept_by=c.accept_by,
+            )
+            for c in cases
+        ]
+
+    return api
+
+
+def _staff_router(uow: UnitOfWork, desk: Desk) -> APIRouter:
+    api = APIRouter(prefix="/v1", tags=["lawyers, supervision and figures"])
+
+    @api.get("/lawyers", response_model=list[Caseload])
+    async def lawyers() -> list[Caseload]:
+        async with uow() as unit:
+            rows = await queries.caseloads(unit)
+        return [
+            Caseload(
+                lawyer_id=lw.lawyer_id,
+                name=lw.name,
+                station_id=lw.station_id,
+                district_code=lw.district_code,
+                capacity=lw.capacity,
+                on_duty=lw.on_duty,
+                open_cases=n,
+                accepted_cases=accepted,
+            )
+            for lw, n, accepted in rows
+        ]
+
+    @api.get("/stations", response_model=list[StationLoad])
+    async def stations() -> list[StationLoad]:
+        async with uow() as unit:
+            rows = await queries.caseloads(unit)
+        loads: dict[str, StationLoad] = {}
+        for lawyer, n, _ in rows:
+            station = desk.terms.stations.get(lawyer.station_id)
+            if station is None:
+                continue
+            load = loads.setdefault(
+                station.station_id,
+                StationLoad(
+                    station_id=station.station_id,
+                    name=station.name,
+                    district_code=station.district_code,
+                    lawyers=0,
+                    capacity=0,
+                    open_cases=0,
+                ),
+            )
+            load.lawyers += 1
+            load.capacity += lawyer.capacity
+            load.open_cases += n
+        return list(loads.values())
+
+    @api.put("/lawyers/{lawyer_id}/duty", response_model=Duty)
+    async def duty(lawyer_id: str, body: Duty) -> Duty:
+        async with uow() as unit:
+            lawyer = await assignment.set_duty(unit, lawyer_id, body.on_duty)
+        return Duty(on_duty=lawyer.on_duty)
+
+    @api.get("/lawyers/{lawyer_id}/cases", response_model=list[uuid.UUID])
+    async def lawyer_cases(lawyer_id: str, limit: Limit = 200) -> list[uuid.UUID]:
+        """The lawyer's open cases (offered or accepted)."""
+        async with uow() as unit:
+            found = await unit.session.scalars(
+                select(DisputeCase.case_id)
+                .where(DisputeCase.lawyer_id == lawyer_id, DisputeCase.closed_at.is_(None))
+                .order_by(DisputeCase.opened_at)
+                .limit(limit)
+            )
+            return list(found)
+
+    def period(since: datetime | None, until: datetime | None) -> tuple[datetime, datetime]:
+        until = until or desk.clock.now() + timedelta(seconds=1)
+        return since or until - timedelta(days=365), until
+
+    @api.get("/disputes/by-district", response_model=list[DistrictView])
+    async def by_district(since: Since = None, until: Until = None) -> list[DistrictView]:
+        """Cases opened in the period by district: settlements and amounts recovered, and the
+        median days spent in each stage."""
+        start, end = period(since, until)
+        async with uow() as unit:
+            rows = await queries.by_district(unit, start, end)
+        return [
+            DistrictView(
+                district_code=r.district_code,
+                cases=r.cases,
+                closed=r.closed,
+                settled=r.settled,
+                settled_amount=to_yuan(r.settled_cents),
+                recovered_amount=to_yuan(r.recovered_cents),
+                median_stage_days=r.stage_days,
+            )
+            for r in rows
+        ]
+
+    @api.get("/disputes/summary", response_model=LegalSummary)
+    async def summary(since: Since = None, until: Until = None) -> LegalSummary:
+        start, end = period(since, until)
+        async with uow() as unit:
+            found = await queries.summary(unit, start, end)
+        counts = vars(found).copy()
+        return LegalSummary(
+            since=start,
+            until=end,
+            claimed=to_yuan(counts.pop("claimed_cents")),
+            settled_amount=to_yuan(counts.pop("settled_cents")),
+            recovered_amount=to_yuan(counts.pop("recovered_cents")),
+            **counts,
+        )
+
+    @api.get("/supervision/employers", response_model=list[LetterView])
+    async def supervised(letter: LetterKind | None = None, limit: Limit = 200) -> list[LetterView]:
+        """Employers under labour-law supervision by the last letter they were sent."""
+        async with uow() as unit:
+            letters = await queries.supervised_employers(
+                unit, letter.value if letter else None, limit
+            )
+        return [LetterView.model_validate(x, from_attributes=True) for x in letters]
+
+    @api.post("/supervision/letters/{letter_id}/response", response_model=LetterView)
+    async def respond(letter_id: uuid.UUID, body: EmployerAnswer) -> LetterView:
+        async with uow() as unit:
+            found = await supervision.respond(
+                desk, unit, letter_id, body.response, body.recorded_by
+            )
+            return LetterView.model_validate(found, from_attributes=True)
+
+    return api
+
+
+def _split(text: str) -> list[str]:
+    return [part for part in text.split(",") if part]
+
+
+def _case_view(desk: Desk, case: DisputeCase, lines: Sequence[CaseEvent]) -> CaseView:
+    now = desk.clock.now()
+    reminder = timedelta(days=desk.terms.chain.reminder_days)
+    return CaseView(
+        case_id=case.case_id,
+        channel=case.channel,
+        district_code=case.district_code,
+        union_id=case.union_id,
+        kind=case.kind,
+        industry=case.industry,
+        employer_code=case.employer_code,
+        employer_name=case.employer_name,
+        workers=case.workers,
+        claimed=to_yuan(case.claimed_cents),
+        priority_groups=_split(case.priority_groups),
+        group_dispute=case.group_dispute,
+        filings=case.filings,
+        arose_on=case.arose_on,
+        limitation_ends_on=case.limitation_ends_on,
+        opened_at=case.opened_at,
+        stage=case.stage,
+        stage_due_at=case.stage_due_at,
+        stage_extended=case.stage_extended,
+        deadline_state="closed"
+        if case.closed_at
+        else deadline_state(now, case.stage_due_at, reminder),
+        seconds_to_due=(case.stage_due_at - now).total_seconds(),
+        lawyer_id=case.lawyer_id,
+        station_id=case.station_id,
+        accept_by=case.accept_by,
+        accepted_at=case.accepted_at,
+        closed_at=case.closed_at,
+        outcome=case.outcome,
+        amount=None if case.amount_cents is None else to_yuan(case.amount_cents),
+        workers_accepting=case.workers_accepting,
+        history=[HistoryLine.model_validate(line, from_attributes=True) for line in lines],
+    )

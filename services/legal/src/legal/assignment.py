@@ -1,0 +1,271 @@
+"""Which lawyer takes a case: offered to one lawyer at a time, who accepts or declines; an offer
+not accepted in time lapses and goes to the next. Nobody free in the district's city: the district
+union is alerted once, and the case waits in the queue — priority cases first — until a lawyer is.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+
+from sqlalchemy import select
+
+from gonghui_contracts import EnvelopeHead
+from gonghui_contracts.events import CaseUnassigned, FilingOutcome, LawyerAccepted, LawyerAssigned
+from gonghui_contracts.values import DisputeKind, FilingChannel, PriorityGroup
+from legal import metrics
+from legal.desk import Desk, emit, find_case, in_case_trace, record
+from legal.errors import NotFound, Refused
+from legal.models import CaseEvent, DisputeCase, Filing, Lawyer
+from legal.rules.matching import Candidate, CaseNeeds, LawyerProfile, choose_lawyer
+from servicekit import Unit
+
+PARTNER_CHANNELS = frozenset(
+    {FilingChannel.HOTLINE_12351.value, FilingChannel.COURT.value, FilingChannel.ARBITRATION.value}
+)
+
+
+async def seed_lawyers(unit: Unit, lawyers: Sequence[LawyerProfile]) -> int:
+    """Add registry lawyers the database does not know yet; those it knows keep their state."""
+    known = set(await unit.session.scalars(select(Lawyer.lawyer_id)))
+    added = 0
+    for profile in lawyers:
+        if profile.lawyer_id in known:
+            continue
+        unit.session.add(
+            Lawyer(
+                lawyer_id=profile.lawyer_id,
+                name=profile.name,
+                station_id=profile.station.station_id,
+                district_code=profile.station.district_code,
+                specialties=",".join(sorted(k.value for k in profile.specialties)),
+                capacity=profile.capacity,
+                acts_for=",".join(sorted(profile.acts_for)),
+                on_duty=True,
+            )
+        )
+        added += 1
+    return added
+
+
+async def set_duty(unit: Unit, lawyer_id: str, on_duty: bool) -> Lawyer:
+    lawyer = await unit.session.get(Lawyer, lawyer_id)
+    if lawyer is None:
+        raise NotFound(f"no lawyer {lawyer_id}")
+    lawyer.on_duty = on_duty
+    return lawyer
+
+
+async def offer(
+    desk: Desk,
+    unit: Unit,
+    case: DisputeCase,
+    *,
+    exclude: frozenset[str] = frozenset(),
+    cause: EnvelopeHead | None = None,
+) -> str | None:
+    """Offer the case to the best free lawyer; the lawyer's id, or None after alerting the district
+    union (once) that nobody is."""
+    needs = CaseNeeds(
+        district_code=case.district_code,
+        kind=DisputeKind(case.kind),
+        employer_code=case.employer_code,
+        new_form=PriorityGroup.NEW_EMPLOYMENT_FORM.value in case.priority_groups,
+    )
+    choice = choose_lawyer(await _candidates(desk, unit, case.district_code), needs, exclude)
+    if choice is None:  # the district has nobody free: the rest of the city
+        choice = choose_lawyer(await _candidates(desk, unit, None), needs, exclude)
+    previous, now = case.lawyer_id, desk.clock.now()
+    if choice is None:
+        case.lawyer_id = case.station_id = case.accept_by = case.accepted_at = None
+        if case.unassigned_alerted_at is None:
+            case.unassigned_alerted_at = now
+            unassigned = CaseUnassigned(
+                case_id=case.case_id,
+                union_id=case.union_id,
+                district_code=case.district_code,
+                kind=DisputeKind(case.kind),
+                priority=case.priority,
+            )
+            emit(unit, case, unassigned, cause)
+            metrics.UNASSIGNED.inc()
+        return None
+    await desk.open_cases.change(choice.lawyer_id, 1)
+    case.offers += 1
+    case.lawyer_id, case.station_id = choice.lawyer_id, choice.station.station_id
+    case.accept_by, case.accepted_at = now + desk.terms.accept_within, None
+    record(desk, unit, case, "offered", by="system", reason="matched", lawyer_id=choice.lawyer_id)
+    assigned = LawyerAssigned(
+        case_id=case.case_id,
+        lawyer_id=choice.lawyer_id,
+        lawyer_name=choice.name,
+        station_id=choice.station.station_id,
+        station_name=choice.station.name,
+        attempt=case.offers,
+        replaces_lawyer_id=previous,
+        accept_by=case.accept_by,
+    )
+    emit(unit, case, assigned, cause)
+    return choice.lawyer_id
+
+
+async def _candidates(desk: Desk, unit: Unit, district_code: str | None) -> list[Candidate]:
+    """Lawyers of the district (or, without one, every lawyer on duty) with their open cases."""
+    query = select(Lawyer).where(Lawyer.on_duty.is_(True))
+    if district_code is not None:
+        query = query.where(Lawyer.district_code == district_code)
+    lawyers = list(await unit.session.scalars(query))
+    load = await desk.open_cases.counts(lawyer.lawyer_id for lawyer in lawyers)
+    stations = desk.terms.stations
+    return [
+        Candidate(
+            LawyerProfile(
+                lawyer_id=lawyer.lawyer_id,
+                name=lawyer.name,
+                station=stations[lawyer.station_id],
+                specialties=frozenset(DisputeKind(k) for k in lawyer.specialties.split(",") if k),
+                capacity=lawyer.capacity,
+                acts_for=frozenset(code for code in lawyer.acts_for.split(",") if code),
+            ),
+            open_cases=load.get(lawyer.lawyer_id, 0),
+            on_duty=lawyer.on_duty,
+        )
+        for lawyer in lawyers
+        if lawyer.station_id in stations
+    ]
+
+
+async def accept(desk: Desk, unit: Unit, case_id: uuid.UUID, lawyer_id: str) -> DisputeCase:
+    """The lawyer takes the case up: the worker has an answer, a 12351 work order closes."""
+    case = await _offered_to(unit, case_id, lawyer_id)
+    if case.accepted_at is not None:
+        return case
+    with in_case_trace(case, "lawyer accepts"):
+        case.accepted_at = desk.clock.now()
+        record(
+            desk, unit, case, "accepted", by=lawyer_id, reason="took the case", lawyer_id=lawyer_id
+        )
+        assert case.station_id is not None
+        accepted = LawyerAccepted(
+            case_id=case.case_id,
+            lawyer_id=lawyer_id,
+            station_id=case.station_id,
+            accepted_at=case.accepted_at,
+        )
+        emit(unit, case, accepted)
+        await tell_partners(unit, case, "answered")
+    metrics.ACCEPTED.inc()
+    return case
+
+
+async def decline(
+    desk: Desk, unit: Unit, case_id: uuid.UUID, lawyer_id: str, reason: str
+) -> DisputeCase:
+    case = await _offered_to(unit, case_id, lawyer_id)
+    if case.accepted_at is not None:
+        raise Refused("the case was accepted: ask the district union to reassign it")
+    with in_case_trace(case, "reassign case"):
+        await _pass_on(desk, unit, case, "declined", by=lawyer_id, reason=reason)
+    return case
+
+
+async def reoffer_lapsed(desk: Desk, unit: Unit, limit: int) -> int:
+    """Offers not accepted in time go to the next lawyer."""
+    lapsed = await unit.session.scalars(
+        select(DisputeCase)
+        .where(
+            DisputeCase.closed_at.is_(None),
+            DisputeCase.accepted_at.is_(None),
+            DisputeCase.accept_by < desk.clock.now(),
+        )
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    count = 0
+    for case in lapsed:
+        with in_case_trace(case, "reassign case"):
+            await _pass_on(desk, unit, case, "lapsed", by="system", reason="not accepted in time")
+        count += 1
+    return count
+
+
+async def offer_waiting(desk: Desk, unit: Unit, limit: int) -> int:
+    """Cases nobody could take before are offered again, in queue order: priority first."""
+    waiting = await unit.session.scalars(
+        select(DisputeCase)
+        .where(DisputeCase.closed_at.is_(None), DisputeCase.lawyer_id.is_(None))
+        .order_by(
+            DisputeCase.priority.desc(), DisputeCase.group_dispute.desc(), DisputeCase.opened_at
+        )
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    count = 0
+    for case in waiting:
+        with in_case_trace(case, "assign waiting case"):
+            count += await offer(desk, unit, case) is not None
+    return count
+
+
+async def tell_partners(unit: Unit, case: DisputeCase, outcome: str, **details: object) -> None:
+    """Every partner that filed this dispute hears what became of it, on the reply topic."""
+    filings = await unit.session.scalars(
+        select(Filing).where(Filing.case_id == case.case_id, Filing.channel.in_(PARTNER_CHANNELS))
+    )
+    for filing in filings:
+        told = FilingOutcome(
+            channel=FilingChannel(filing.channel),
+            filing_ref=filing.filing_ref,
+            outcome=outcome,
+            case_id=case.case_id,
+            lawyer_id=case.lawyer_id,
+            station_id=case.station_id,
+            work_order_closed=outcome == "answered"
+            and filing.channel == FilingChannel.HOTLINE_12351.value,
+            **details,
+        )
+        unit.emit(told, key=filing.filing_ref)
+
+
+async def _pass_on(
+    desk: Desk, unit: Unit, case: DisputeCase, why: str, *, by: str, reason: str
+) -> None:
+    assert case.lawyer_id is not None
+    await desk.open_cases.change(case.lawyer_id, -1)
+    record(desk, unit, case, why, by=by, reason=reason, lawyer_id=case.lawyer_id)
+    metrics.OFFERS_PASSED_ON.labels(why).inc()
+    await offer(desk, unit, case, exclude=await _asked_before(unit, case))
+
+
+async def _offered_to(unit: Unit, case_id: uuid.UUID, lawyer_id: str) -> DisputeCase:
+    case = await find_case(unit, case_id, for_update=True)
+    if case.closed_at is not None:
+        raise Refused("the case is closed")
+    if case.lawyer_id != lawyer_id:
+        raise Refused("the case is not offered to this lawyer")
+    return case
+
+
+async def _asked_before(unit: Unit, case: DisputeCase) -> frozenset[str]:
+    """Lawyers this case was offered to; once every lawyer of the city on duty has been asked,
+    only the last one is skipped, so that the case keeps going round rather than waiting."""
+    asked = frozenset(
+        lawyer
+        for lawyer in await unit.session.scalars(
+            select(CaseEvent.lawyer_id).where(
+                CaseEvent.case_id == case.case_id, CaseEvent.action == "offered"
+            )
+        )
+        if lawyer is not None
+    )
+    city = case.district_code[:4]
+    on_duty = frozenset(
+        await unit.session.scalars(
+            select(Lawyer.lawyer_id).where(
+                Lawyer.on_duty.is_(True), Lawyer.district_code.startswith(city)
+            )
+        )
+    )
+    if on_duty <= asked:
+        return frozenset({case.lawyer_id}) if case.lawyer_id else frozenset()
+    return asked

@@ -1,0 +1,61 @@
+"""Kafka subscriptions of legal: partners' filings, and aid's injury referrals."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gonghui_contracts import ContractViolation, Envelope, RawEnvelope
+from gonghui_contracts.events import DisputeFiled, FilingOutcome, LegalReferralRaised
+from gonghui_contracts.values import FilingChannel
+from legal import intake
+from legal.desk import Desk
+from legal.intake import FilingResult
+from servicekit import Subscription, Unit
+
+FILINGS = "partner.legal.filings.v1"
+REFERRALS = "aid.legal-referrals.v1"
+
+
+def subscriptions(desk: Desk) -> list[Subscription]:
+    async def on_filing(unit: Unit, event: Envelope[Any]) -> None:
+        filed = event.data
+        if not isinstance(filed, DisputeFiled):
+            return
+        channel = FilingChannel(filed.channel)
+        result = await intake.file(desk, unit, channel, filed.filing_ref, filed, cause=event)
+        _answer(unit, event, channel, filed.filing_ref, result)
+
+    async def on_invalid_filing(
+        unit: Unit, head: RawEnvelope, violation: ContractViolation
+    ) -> None:
+        refs = head.references("filing_ref", "channel")
+        known = {channel.value for channel in FilingChannel}
+        channel = FilingChannel(refs["channel"]) if refs.get("channel") in known else None
+        result = FilingResult("rejected", reasons=tuple(violation.reasons()))
+        _answer(unit, head, channel, refs.get("filing_ref", head.key), result)
+
+    async def on_referral(unit: Unit, event: Envelope[Any]) -> None:
+        if isinstance(event.data, LegalReferralRaised):
+            await intake.referral(desk, unit, event.data, cause=event)
+
+    return [
+        Subscription(FILINGS, on_filing, reject=on_invalid_filing),
+        Subscription(REFERRALS, on_referral),
+    ]
+
+
+def _answer(
+    unit: Unit,
+    cause: RawEnvelope | Envelope[Any],
+    channel: FilingChannel | None,
+    ref: str,
+    result: FilingResult,
+) -> None:
+    answer = FilingOutcome(
+        channel=channel,
+        filing_ref=ref,
+        outcome=result.outcome,
+        case_id=result.case_id,
+        reasons=list(result.reasons),
+    )
+    unit.emit(answer, key=ref, cause=cause)

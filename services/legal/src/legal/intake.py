@@ -1,0 +1,223 @@
+"""Filings in, from every channel: partners' topic (12351 work orders, court and arbitration
+referrals), walk-ins at a station (HTTP), and injury referrals from aid. The same dispute — one
+employer, one kind, the same workers — while its case is open is one case; a filing seen before
+gets the same answer and changes nothing."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+
+from sqlalchemy import select
+
+from gonghui_contracts import EnvelopeHead, RejectionReason
+from gonghui_contracts.events import Claimant as ClaimantIn
+from gonghui_contracts.events import DisputeDetails, LegalCaseOpened, LegalReferralRaised
+from gonghui_contracts.events.injury import Employer
+from gonghui_contracts.values import (
+    CaseStage,
+    DisputeKind,
+    FilingChannel,
+    Industry,
+    PriorityGroup,
+    local_federation,
+    to_cents,
+    to_yuan,
+)
+from legal import assignment, early_warning, metrics, supervision
+from legal.desk import Desk, emit, record
+from legal.models import Claimant, DisputeCase, Filing
+from legal.rules.chain import first_stage, limitation_ends
+from legal.rules.triage import case_groups, is_group_dispute
+from servicekit import Unit, telemetry
+
+Outcome = Literal["opened", "merged", "rejected"]
+
+
+@dataclass(frozen=True)
+class FilingResult:
+    outcome: Outcome
+    case_id: uuid.UUID | None = None
+    reasons: tuple[RejectionReason, ...] = ()
+    answered: bool = False  # the case's lawyer has accepted it already
+
+
+async def file(
+    desk: Desk,
+    unit: Unit,
+    channel: FilingChannel,
+    ref: str,
+    details: DisputeDetails,
+    *,
+    cause: EnvelopeHead | None = None,
+    station_id: str | None = None,
+) -> FilingResult:
+    # Without autoflush, a batch's inserts reach the database together at commit; filings and
+    # cases of the same batch are found among the unit's pending objects instead.
+    with unit.session.no_autoflush:
+        return await _file(desk, unit, channel, ref, details, cause, station_id)
+
+
+async def _file(  # noqa: PLR0917 — the arguments of `file`, passed on
+    desk: Desk,
+    unit: Unit,
+    channel: FilingChannel,
+    ref: str,
+    details: DisputeDetails,
+    cause: EnvelopeHead | None,
+    station_id: str | None,
+) -> FilingResult:
+    seen = unit.added(Filing, (channel.value, ref)) or await unit.session.scalar(
+        select(Filing).where(Filing.channel == channel.value, Filing.filing_ref == ref)
+    )
+    if seen is not None:
+        case = await unit.session.get(DisputeCase, seen.case_id)
+        answered = case is not None and case.accepted_at is not None
+        return FilingResult(seen.outcome, seen.case_id, answered=answered)  # type: ignore[arg-type]
+    if details.arose_on > desk.clock.today():
+        reason = RejectionReason(field="arose_on", rule="is in the future")
+        return FilingResult("rejected", reasons=(reason,))
+    now = desk.clock.now()
+    key = open_key(desk, details)
+    case = unit.added(DisputeCase, key) or await unit.session.scalar(
+        select(DisputeCase).where(DisputeCase.open_key == key)
+    )
+    outcome: Outcome = "merged"
+    if case is None:
+        outcome = "opened"
+        case = _open(desk, unit, channel, details, key=key, now=now)
+        unit.add(case, key=key)
+        emit(unit, case, _opened(case), cause)
+        await assignment.offer(desk, unit, case, cause=cause)
+        await early_warning.observe(desk, unit, case, f"{channel.value}:{ref}", cause)
+        await supervision.consider(desk, unit, case.employer_code, cause)
+        metrics.CASES_OPENED.labels(channel.value).inc()
+    else:
+        case.filings += 1
+        record(desk, unit, case, "merged", by=channel.value, reason="the same dispute filed again")
+        metrics.FILINGS_MERGED.labels(channel.value).inc()
+    unit.add(
+        Filing(
+            channel=channel.value,
+            filing_ref=ref,
+            station_id=station_id,
+            case_id=case.case_id,
+            outcome=outcome,
+            received_at=now,
+        ),
+        key=(channel.value, ref),
+    )
+    return FilingResult(outcome, case.case_id, answered=case.accepted_at is not None)
+
+
+async def referral(
+    desk: Desk, unit: Unit, raised: LegalReferralRaised, cause: EnvelopeHead | None = None
+) -> FilingResult:
+    """An injured worker aid found needs help to be compensated: a dispute of its own kind."""
+    details = DisputeDetails(
+        employer=Employer(credit_code=raised.employer.credit_code, name=raised.employer.name),
+        industry=raised.industry,
+        district_code=raised.district_code,
+        kind=DisputeKind.INJURY_COMPENSATION,
+        arose_on=raised.injured_on,
+        workers=[
+            ClaimantIn(
+                name=raised.worker.name,
+                resident_id=raised.worker.resident_id,
+                phone=raised.worker.phone,
+                claimed=0,
+            )
+        ],
+    )
+    return await file(
+        desk, unit, FilingChannel.INJURY_REFERRAL, str(raised.referral_id), details, cause=cause
+    )
+
+
+def open_key(desk: Desk, details: DisputeDetails) -> str:
+    """Names the dispute, not its workers: fingerprints of their IDs, never the IDs."""
+    workers = sorted(desk.vault.fingerprint(w.resident_id) for w in details.workers)
+    text = "|".join([details.employer.credit_code, details.kind.value, *workers])
+    return hashlib.sha256(text.encode()).hexdigest()[:64]
+
+
+def _open(
+    desk: Desk,
+    unit: Unit,
+    channel: FilingChannel,
+    details: DisputeDetails,
+    *,
+    key: str,
+    now: datetime,
+) -> DisputeCase:
+    union_id, _ = local_federation(details.district_code)
+    stage = first_stage(channel)
+    groups = case_groups(details.workers, details.industry)
+    limitation = limitation_ends(details.arose_on, desk.terms.chain.limitation_years)
+    case = DisputeCase(
+        case_id=uuid.uuid4(),
+        open_key=key,
+        channel=channel.value,
+        district_code=details.district_code,
+        union_id=union_id,
+        kind=details.kind.value,
+        industry=details.industry.value,
+        employer_code=details.employer.credit_code,
+        employer_name=details.employer.name,
+        workers=len(details.workers),
+        claimed_cents=sum(to_cents(w.claimed) for w in details.workers),
+        priority_groups=",".join(g.value for g in groups),
+        priority=bool(groups),
+        group_dispute=is_group_dispute(len(details.workers)),
+        filings=1,
+        arose_on=details.arose_on,
+        limitation_ends_on=limitation,
+        opened_at=now,
+        stage=stage.value,
+        stage_started_at=now,
+        stage_due_at=desk.terms.chain.due(stage, now),
+        stage_extended=False,
+        offers=0,
+        trace_headers=json.dumps(telemetry.inject({})),
+    )
+    if limitation < desk.clock.today():  # nothing left to remind anyone of
+        case.limitation_reminded_at = case.limitation_escalated_at = now
+    vault = desk.vault
+    for sequence, worker in enumerate(details.workers, start=1):
+        unit.session.add(
+            Claimant(
+                case_id=case.case_id,
+                sequence=sequence,
+                name=vault.encrypt(worker.name),
+                resident_id=vault.encrypt(worker.resident_id),
+                phone=vault.encrypt(worker.phone),
+                groups=",".join(sorted(g.value for g in worker.groups)),
+                claimed_cents=to_cents(worker.claimed),
+            )
+        )
+    record(desk, unit, case, "opened", by=channel.value, reason="filing received")
+    return case
+
+
+def _opened(case: DisputeCase) -> LegalCaseOpened:
+    return LegalCaseOpened(
+        case_id=case.case_id,
+        channel=FilingChannel(case.channel),
+        district_code=case.district_code,
+        union_id=case.union_id,
+        kind=DisputeKind(case.kind),
+        industry=Industry(case.industry),
+        employer_code=case.employer_code,
+        workers=case.workers,
+        claimed=to_yuan(case.claimed_cents),
+        priority_groups=[PriorityGroup(g) for g in case.priority_groups.split(",") if g],
+        group_dispute=case.group_dispute,
+        stage=CaseStage(case.stage),
+        stage_due_at=case.stage_due_at,
+        limitation_ends_on=case.limitation_ends_on,
+        opened_at=case.opened_at,
+    )

@@ -1,0 +1,1 @@
+"""legal's domain rules: pure functions and values, no I/O."""

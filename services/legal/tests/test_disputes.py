@@ -1,0 +1,360 @@
+"""legal's use cases on SQLite, with in-memory windows and workloads, a small registry and a
+movable clock."""
+
+from __future__ import annotations
+
+import json
+import random
+import uuid
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from gonghui_contracts import samples
+from gonghui_contracts.events import Claimant, DisputeDetails
+from gonghui_contracts.events.injury import Employer
+from gonghui_contracts.values import (
+    CaseOutcome,
+    CaseStage,
+    DisputeKind,
+    EmployerResponse,
+    FilingChannel,
+    Industry,
+    PriorityGroup,
+)
+from legal import assignment, deadlines, intake, progress, registry, supervision
+from legal.desk import Desk, LegalTerms, find_case
+from legal.errors import Refused
+from legal.intake import FilingResult
+from legal.models import Base, CaseEvent, DisputeCase, Letter
+from legal.rules.chain import IllegalMove
+from legal.windows import InMemoryWindows
+from servicekit import UnitOfWork
+from servicekit.clock import Clock
+from servicekit.pii import PiiVault
+from servicekit.testing import outbox_rows, sqlite_sessions
+from servicekit.workload import InMemoryWorkload
+
+rng = random.Random(6)
+EMPLOYER = Employer(credit_code=samples.employer_credit_code(rng, "440111"), name="某电子厂")
+REGISTRY = {
+    "stations": [
+        {"station_id": "by-1", "name": "白云一站", "district_code": "440111"},
+        {"station_id": "th-1", "name": "天河一站", "district_code": "440106"},
+    ],
+    "lawyers": [
+        # the best match on paper, but retained by the employer
+        {
+            "lawyer_id": "conflicted",
+            "name": "甲律师",
+            "station_id": "by-1",
+            "specialties": ["wage_arrears"],
+            "capacity": 40,
+            "acts_for": [EMPLOYER.credit_code],
+        },
+        {
+            "lawyer_id": "baiyun",
+            "name": "乙律师",
+            "station_id": "by-1",
+            "specialties": ["wage_arrears"],
+            "capacity": 2,
+        },
+        {
+            "lawyer_id": "tianhe",
+            "name": "丙律师",
+            "station_id": "th-1",
+            "specialties": ["dismissal"],
+            "capacity": 1,
+        },
+    ],
+}
+
+
+class World:
+    def __init__(self, uow: UnitOfWork, desk: Desk) -> None:
+        self.uow, self.desk = uow, desk
+
+    async def events_all(self) -> list[dict[str, Any]]:
+        return [json.loads(row.value) for row in await outbox_rows(self.uow.sessions)]
+
+    async def events(self, event_type: str) -> list[dict[str, Any]]:
+        return [e for e in await self.events_all() if e["event_type"] == event_type]
+
+    async def file(
+        self,
+        details: DisputeDetails,
+        ref: str | None = None,
+        channel: FilingChannel = FilingChannel.HOTLINE_12351,
+    ) -> FilingResult:
+        async with self.uow() as unit:
+            return await intake.file(self.desk, unit, channel, ref or uuid.uuid4().hex, details)
+
+    async def case(self, case_id: uuid.UUID | None) -> DisputeCase:
+        assert case_id is not None
+        async with self.uow() as unit:
+            return await find_case(unit, case_id)
+
+    async def sweep(self) -> dict[str, int]:
+        async with self.uow() as unit:
+            return await deadlines.sweep(self.desk, unit)
+
+    async def count(self, model: type, *where: Any) -> int:
+        async with self.uow() as unit:
+            return (
+                await unit.session.scalar(select(func.count()).select_from(model).where(*where))
+            ) or 0
+
+
+def dispute(
+    workers: int = 1,
+    kind: DisputeKind = DisputeKind.WAGE_ARREARS,
+    employer: Employer = EMPLOYER,
+    industry: Industry = Industry.MANUFACTURING,
+    groups: list[PriorityGroup] | None = None,
+) -> DisputeDetails:
+    people: list[Claimant] = []
+    while len(people) < workers:
+        rid = samples.adult_resident_id(rng)
+        if int(rid[16]) % 2 == 1 or groups:  # men, unless groups are asked for: no women's priority
+            people.append(
+                Claimant(
+                    name=samples.person_name(rng),
+                    resident_id=rid,
+                    phone=samples.mobile_phone(rng),
+                    claimed=Decimal("8000.00"),
+                    groups=groups or [],
+                )
+            )
+    return DisputeDetails(
+        employer=employer,
+        industry=industry,
+        district_code="440111",
+        kind=kind,
+        arose_on=Clock().today() - timedelta(days=30),
+        workers=people,
+    )
+
+
+@pytest.fixture
+async def world(tmp_path: Path) -> AsyncIterator[World]:
+    path = tmp_path / "registry.json"
+    path.write_text(json.dumps(REGISTRY, ensure_ascii=False), "utf-8")
+    stations, lawyers = registry.load(path)
+    async with sqlite_sessions(tmp_path, Base.metadata) as sessions:
+        uow = UnitOfWork(sessions, "legal")
+        desk = Desk(
+            LegalTerms(stations=stations),
+            PiiVault.from_setting(""),
+            Clock(),
+            InMemoryWorkload(),
+            InMemoryWindows(),
+        )
+        async with uow() as unit:
+            await assignment.seed_lawyers(unit, lawyers)
+        yield World(uow, desk)
+
+
+async def test_a_repeated_filing_or_the_same_dispute_again_is_one_case(world: World) -> None:
+    details = dispute(workers=3)
+    first = await world.file(details, ref="WO-1")
+    again = await world.file(details, ref="WO-1")
+    walk_in = await world.file(details, ref="desk-7", channel=FilingChannel.WALK_IN)
+    assert first.outcome == "opened"
+    assert (again.outcome, again.case_id) == ("opened", first.case_id)
+    assert (walk_in.outcome, walk_in.case_id) == ("merged", first.case_id)
+    assert await world.count(DisputeCase) == 1
+    assert (await world.case(first.case_id)).filings == 2
+    assert len(await world.events("legal.lawyer-assigned")) == 1
+
+
+async def test_a_future_dispute_is_rejected_with_its_reason(world: World) -> None:
+    details = dispute().model_copy(update={"arose_on": Clock().today() + timedelta(days=2)})
+    result = await world.file(details)
+    assert result.outcome == "rejected"
+    assert [(r.field, r.rule) for r in result.reasons] == [("arose_on", "is in the future")]
+    assert await world.count(DisputeCase) == 0
+
+
+async def test_conflicted_never_assigned_capacity_then_city_then_queue(world: World) -> None:
+    opened = [await world.file(dispute()) for _ in range(4)]
+    cases = [await world.case(r.case_id) for r in opened]
+    assert [c.lawyer_id for c in cases] == ["baiyun", "baiyun", "tianhe", None]
+    alerts = await world.events("legal.case-unassigned")
+    assert [a["data"]["case_id"] for a in alerts] == [str(cases[3].case_id)]
+    priority = await world.file(dispute(groups=[PriorityGroup.HARDSHIP]))
+    assert (await world.case(priority.case_id)).lawyer_id is None
+    await world.sweep()
+    assert len(await world.events("legal.case-unassigned")) == 2  # once per case
+    async with world.uow() as unit:
+        await progress.close(
+            world.desk,
+            unit,
+            cases[0].case_id,
+            CaseOutcome.WITHDRAWN,
+            amount=None,
+            workers_accepting=None,
+            by="baiyun",
+            reason="paid before talks",
+        )
+    await world.sweep()
+    assert (await world.case(priority.case_id)).lawyer_id == "baiyun"  # served first
+    assert (await world.case(cases[3].case_id)).lawyer_id is None
+    offered = await world.count(
+        CaseEvent, CaseEvent.action == "offered", CaseEvent.lawyer_id == "conflicted"
+    )
+    assert offered == 0
+
+
+async def test_accept_answers_the_hotline_and_decline_or_lapse_passes_it_on(world: World) -> None:
+    first = await world.file(dispute(), ref="WO-9")
+    assert first.case_id is not None
+    async with world.uow() as unit:
+        await assignment.decline(world.desk, unit, first.case_id, "baiyun", "on leave")
+    case = await world.case(first.case_id)
+    assert case.lawyer_id == "tianhe"
+    world.desk.clock.advance(world.desk.terms.accept_within + timedelta(minutes=1))
+    assert (await world.sweep())["reoffered"] == 1
+    assert (await world.case(first.case_id)).lawyer_id == "baiyun"  # everyone asked: round again
+    async with world.uow() as unit:
+        with pytest.raises(Refused, match="not offered to this lawyer"):
+            await assignment.accept(world.desk, unit, first.case_id, "tianhe")
+    async with world.uow() as unit:
+        await assignment.accept(world.desk, unit, first.case_id, "baiyun")
+    answers = [e["data"] for e in await world.events("legal.filing-outcome")]
+    assert [(a["filing_ref"], a["outcome"], a["work_order_closed"]) for a in answers] == [
+        ("WO-9", "answered", True)
+    ]
+    assert (await world.file(dispute(), ref="WO-9")).answered
+
+
+async def test_illegal_move_changes_nothing_and_the_chain_runs_to_a_settlement(
+    world: World,
+) -> None:
+    opened = await world.file(dispute(workers=12), ref="WO-2")
+    assert opened.case_id is not None
+    case_id = opened.case_id
+    history_before = await world.count(CaseEvent, CaseEvent.case_id == case_id)
+    async with world.uow() as unit:
+        with pytest.raises(IllegalMove, match="仲裁前置"):
+            await progress.move(world.desk, unit, case_id, CaseStage.LITIGATION, by="x", reason="y")
+    case = await world.case(case_id)
+    assert case.stage == "negotiation"
+    assert await world.count(CaseEvent, CaseEvent.case_id == case_id) == history_before
+    assert await world.events("legal.stage-changed") == []
+    async with world.uow() as unit:
+        await progress.move(
+            world.desk, unit, case_id, CaseStage.MEDIATION, by="baiyun", reason="talks failed"
+        )
+    async with world.uow() as unit:
+        with pytest.raises(IllegalMove, match="cannot be extended"):
+            await progress.extend(world.desk, unit, case_id, by="baiyun", reason="more time")
+    async with world.uow() as unit:
+        await progress.close(
+            world.desk,
+            unit,
+            case_id,
+            CaseOutcome.SETTLED,
+            amount=Decimal("90000.00"),
+            workers_accepting=11,
+            by="baiyun",
+            reason="mediation agreement",
+        )
+    closed = await world.case(case_id)
+    assert (closed.outcome, closed.amount_cents, closed.open_key) == ("settled", 9_000_000, None)
+    moved = (await world.events("legal.stage-changed"))[0]["data"]
+    assert (moved["from_stage"], moved["to_stage"], moved["by"]) == (
+        "negotiation",
+        "mediation",
+        "baiyun",
+    )
+    concluded = [e["data"] for e in await world.events("legal.filing-outcome")]
+    assert [(c["outcome"], c["case_outcome"], c["amount"]) for c in concluded] == [
+        ("concluded", "settled", "90000.00")
+    ]
+    async with world.uow() as unit:
+        with pytest.raises(Refused, match="closed"):
+            await progress.move(
+                world.desk, unit, case_id, CaseStage.ARBITRATION, by="x", reason="y"
+            )
+
+
+async def test_deadline_reminds_then_escalates_once(world: World) -> None:
+    opened = await world.file(dispute())
+    assert opened.case_id is not None
+    async with world.uow() as unit:
+        await assignment.accept(world.desk, unit, opened.case_id, "baiyun")
+    world.desk.clock.advance(timedelta(days=13))  # negotiation: 15 days, reminded 3 before
+    assert (await world.sweep())["stage_reminders"] == 1
+    world.desk.clock.advance(timedelta(days=3))
+    assert (await world.sweep())["stage_escalations"] == 1
+    assert (await world.sweep())["stage_escalations"] == 0
+    missed = [e["data"] for e in await world.events("legal.deadline-missed")]
+    assert [(m["deadline"], m["stage"], m["union_id"]) for m in missed] == [
+        ("stage", "negotiation", "440111-county")
+    ]
+
+
+async def test_limitation_runs_out_before_arbitration(world: World) -> None:
+    old = dispute().model_copy(update={"arose_on": Clock().today() - timedelta(days=340)})
+    opened = await world.file(old)
+    assert opened.case_id is not None
+    async with world.uow() as unit:
+        await assignment.accept(world.desk, unit, opened.case_id, "baiyun")
+    assert (await world.sweep())["limitation_reminders"] == 1
+    world.desk.clock.advance(timedelta(days=30))
+    assert (await world.sweep())["limitation_escalations"] == 1
+    kinds = [e["data"]["deadline"] for e in await world.events("legal.deadline-missed")]
+    assert "limitation" in kinds
+
+
+async def test_early_warning_once_per_window(world: World) -> None:
+    for _ in range(5):
+        await world.file(dispute())
+    raised = [e["data"] for e in await world.events("legal.early-warning-raised")]
+    assert [(w["kind"], w["count"]) for w in raised] == [("employer_filings", 3)]
+    world.desk.clock.advance(timedelta(days=31))
+    for _ in range(2):
+        await world.file(dispute())
+    assert len(await world.events("legal.early-warning-raised")) == 1  # window slid: only 2 now
+    await world.file(dispute())
+    assert len(await world.events("legal.early-warning-raised")) == 2
+
+
+async def test_a_big_group_raises_the_workers_warning_at_once(world: World) -> None:
+    await world.file(dispute(workers=30))
+    raised = [e["data"] for e in await world.events("legal.early-warning-raised")]
+    assert [(w["kind"], w["count"]) for w in raised] == [("employer_workers", 30)]
+
+
+async def test_letters_prompt_then_opinion_when_unanswered_then_suggestion_on_refusal(
+    world: World,
+) -> None:
+    for _ in range(3):
+        await world.file(dispute(kind=DisputeKind.NO_CONTRACT))
+    issued = [e["data"] for e in await world.events("legal.supervision-letter-issued")]
+    assert [(x["letter"], x["cases"]) for x in issued] == [("prompt", 3)]
+    world.desk.clock.advance(timedelta(days=31))
+    assert (await world.sweep())["letters"] == 1
+    async with world.uow() as unit:
+        opinion = await unit.session.scalar(select(Letter).where(Letter.letter == "opinion"))
+        assert opinion is not None
+        await supervision.respond(
+            world.desk, unit, opinion.letter_id, EmployerResponse.REFUSED, "union-staff-1"
+        )
+    letters = [e["data"]["letter"] for e in await world.events("legal.supervision-letter-issued")]
+    assert letters == ["prompt", "opinion", "suggestion"]
+
+
+async def test_personal_data_stays_out_of_every_event_but_the_case(world: World) -> None:
+    details = dispute(workers=2)
+    await world.file(details, ref="WO-pii")
+    text = " ".join(json.dumps(e) for e in await world.events_all())
+    for worker in details.workers:
+        assert worker.resident_id not in text
+        assert worker.phone not in text
+        assert worker.name not in text
