@@ -3,7 +3,6 @@ from __future__ import annotations
 import json
 import uuid
 from datetime import date
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -42,11 +41,6 @@ def test_a_leaver_keeps_cover_to_the_end_of_the_paid_period() -> None:
     assert not domain.coverage_is_over(CoverStatus.COVERED, date(2024, 9, 1), end, end)
     assert domain.coverage_is_over(CoverStatus.COVERED, date(2024, 9, 1), end, date(2025, 6, 27))
     assert not domain.coverage_is_over(CoverStatus.COVERED, None, end, date(2025, 6, 27))
-
-
-def test_money_converts_exactly() -> None:
-    assert domain.to_cents(Decimal("60.00")) == 6000
-    assert domain.to_yuan(30_000_000_00) == Decimal("30000000.00")
 
 
 @pytest.fixture

@@ -11,8 +11,8 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
 from aid import funds, service
-from aid.domain import to_yuan
 from aid.errors import NotFound, Refused
+from gonghui_contracts.values import to_yuan
 from servicekit import UnitOfWork
 
 

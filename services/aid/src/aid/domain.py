@@ -12,10 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
-from decimal import Decimal
 from enum import StrEnum
-
-from gonghui_contracts.values import yuan
 
 
 class Decision(StrEnum):
@@ -65,11 +62,3 @@ def coverage_is_over(
 ) -> bool:
     """A leaver's cover ends once the paid period is over."""
     return status is CoverStatus.COVERED and left_on is not None and today > period_end
-
-
-def to_cents(amount: Decimal) -> int:
-    return int(yuan(amount) * 100)
-
-
-def to_yuan(cents: int) -> Decimal:
-    return yuan(Decimal(cents) / 100)

@@ -10,12 +10,12 @@ from fastapi import FastAPI
 from pydantic import Field
 
 from aid import api, funds, handlers, service
-from aid.domain import to_cents
 from aid.injury import api as injury_api
 from aid.injury import deadlines, dispatch, registry
 from aid.injury.desk import Desk, InjuryTerms
 from aid.injury.rules import DEFAULT_CONDOLENCE_YUAN, condolence_schedule
 from aid.injury.visitor_index import InMemoryVisitorIndex, RedisVisitorIndex, VisitorIndex
+from gonghui_contracts.values import to_cents
 from servicekit import KitSettings, Runtime, serve
 from servicekit.pii import PiiVault
 from servicekit.workload import workload
@@ -60,6 +60,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     runtime = Runtime(settings, migrations_dir=Path(__file__).with_name("migrations"))
     clock = runtime.clock
+    keys = settings.kafka_topic_prefix  # one environment's Redis keys apart from another's
     terms = service.FundTerms(
         fund_id=settings.gift_fund_id,
         name=settings.gift_fund_name,
@@ -69,7 +70,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     hospitals = registry.load_hospitals(settings.injury_hospitals_file)
     roster = registry.load_roster(hospitals, settings.injury_visitors_file)
     visitors: VisitorIndex = (
-        RedisVisitorIndex(runtime.redis) if runtime.redis is not None else InMemoryVisitorIndex()
+        RedisVisitorIndex(runtime.redis, f"{keys}aid:")
+        if runtime.redis is not None
+        else InMemoryVisitorIndex()
     )
     desk = Desk(
         InjuryTerms(
@@ -86,7 +89,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         PiiVault.from_setting(settings.pii_key.get_secret_value()),
         clock,
         visitors,
-        workload(runtime.redis, "aid:visitor-open-visits"),
+        workload(runtime.redis, f"{keys}aid:visitor-open-visits"),
     )
     for subscription in handlers.subscriptions(terms, desk):
         runtime.subscribe(subscription)

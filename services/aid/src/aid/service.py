@@ -21,6 +21,7 @@ from gonghui_contracts.events import (
     MemberLeft,
     SelfPaidOffered,
 )
+from gonghui_contracts.values import to_yuan
 from servicekit import Unit
 
 
@@ -97,7 +98,7 @@ async def on_member_joined(unit: Unit, event: Envelope[MemberJoined], terms: Fun
         SelfPaidOffered(
             member_id=joined.member_id,
             policy_year=year,
-            premium=domain.to_yuan(terms.premium_cents),
+            premium=to_yuan(terms.premium_cents),
             reason=decision.value,
         ),
         key=key,
@@ -114,9 +115,9 @@ async def _announce_exhaustion(unit: Unit, terms: FundTerms, cause: Envelope[Mem
     unit.emit(
         GiftFundExhausted(
             fund_id=terms.fund_id,
-            budget=domain.to_yuan(fund.budget_cents),
-            balance=domain.to_yuan(fund.balance_cents),
-            premium=domain.to_yuan(terms.premium_cents),
+            budget=to_yuan(fund.budget_cents),
+            balance=to_yuan(fund.balance_cents),
+            premium=to_yuan(terms.premium_cents),
             gifted=fund.payments,
         ),
         key=terms.fund_id,
@@ -130,7 +131,7 @@ def _enrolled(enrolment: Enrolment) -> InsuranceEnrolled:
         policy_year=enrolment.policy_year,
         period_start=enrolment.period_start,
         period_end=enrolment.period_end,
-        premium=domain.to_yuan(enrolment.premium_cents),
+        premium=to_yuan(enrolment.premium_cents),
         paid_by="gift_fund" if enrolment.paid_by == "gift_fund" else "self",
         fund_id=enrolment.fund_id,
     )

@@ -76,12 +76,13 @@ def terms(settings: Settings) -> LegalTerms:
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     runtime = Runtime(settings, migrations_dir=Path(__file__).with_name("migrations"))
+    keys = settings.kafka_topic_prefix  # one environment's Redis keys apart from another's
     desk = Desk(
         terms(settings),
         PiiVault.from_setting(settings.pii_key.get_secret_value()),
         runtime.clock,
-        workload(runtime.redis, "legal:lawyer-open-cases"),
-        windows(runtime.redis),
+        workload(runtime.redis, f"{keys}legal:lawyer-open-cases"),
+        windows(runtime.redis, f"{keys}legal:window:"),
     )
     for subscription in handlers.subscriptions(desk):
         runtime.subscribe(subscription)

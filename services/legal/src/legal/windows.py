@@ -71,5 +71,5 @@ def _tally(members: list[bytes] | list[str]) -> Tally:
     return Tally(filings=len(members), workers=workers)
 
 
-def windows(redis: Redis | None) -> Windows:
-    return RedisWindows(redis) if redis is not None else InMemoryWindows()
+def windows(redis: Redis | None, prefix: str = "legal:window:") -> Windows:
+    return RedisWindows(redis, prefix) if redis is not None else InMemoryWindows()

@@ -11,14 +11,16 @@ from gonghui_contracts.events import (
     SelfPaidOffered,
 )
 from notify.injury import injury_notices
+from notify.legal import legal_notices
 from notify.recipients import NoticeRequest, member
 
 
 def notices_for(payload: Any) -> list[NoticeRequest]:
     """The notices `payload` calls for; empty for events nobody is told about."""
-    injury = injury_notices(payload)
-    if injury is not None:
-        return injury
+    for notices in (injury_notices, legal_notices):
+        told = notices(payload)
+        if told is not None:
+            return told
     if isinstance(payload, MemberJoined):
         return [
             NoticeRequest(

@@ -13,6 +13,8 @@ TOPICS = (
     "aid.events.v1",
     "aid.injury-cases.v1",
     "aid.legal-referrals.v1",
+    "legal.cases.v1",
+    "legal.supervision.v1",
 )
 
 

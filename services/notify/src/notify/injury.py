@@ -7,9 +7,7 @@ district union's duty desk (`union:<union id>`).
 
 from __future__ import annotations
 
-from datetime import date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from gonghui_contracts.events import (
     CondolencePaid,
@@ -25,24 +23,11 @@ from gonghui_contracts.events import (
 )
 from gonghui_contracts.values import local_federation
 from notify.recipients import NoticeRequest, staff, union
-
-LOCAL = ZoneInfo("Asia/Shanghai")
+from notify.wording import day, ref, when
 
 
 def injured(case_id: object) -> str:
     return f"injured:{case_id}"
-
-
-def _when(moment: datetime) -> str:
-    return moment.astimezone(LOCAL).strftime("%m月%d日%H:%M")
-
-
-def _day(day: date) -> str:
-    return f"{day.month}月{day.day}日"
-
-
-def _ref(case_id: object) -> str:
-    return str(case_id)[:8]
 
 
 def injury_notices(payload: Any) -> list[NoticeRequest] | None:  # noqa: PLR0911 — one case per event
@@ -50,22 +35,22 @@ def injury_notices(payload: Any) -> list[NoticeRequest] | None:  # noqa: PLR0911
     if isinstance(payload, InjuryCaseOpened):
         _, union_name = local_federation(payload.district_code)
         values = {
-            "case_ref": _ref(payload.case_id),
+            "case_ref": ref(payload.case_id),
             "union_name": union_name,
-            "visit_due": _when(payload.visit_due_at),
+            "visit_due": when(payload.visit_due_at),
         }
         return [NoticeRequest(injured(payload.case_id), "injury_case_opened", values)]
     if isinstance(payload, VisitorAssigned):
         common = {
-            "case_ref": _ref(payload.case_id),
+            "case_ref": ref(payload.case_id),
             "hospital_name": payload.hospital_name,
-            "visit_due": _when(payload.visit_due_at),
+            "visit_due": when(payload.visit_due_at),
         }
         told = [
             NoticeRequest(
                 staff(payload.visitor_id),
                 "visit_assignment",
-                {**common, "accept_by": _when(payload.accept_by)},
+                {**common, "accept_by": when(payload.accept_by)},
             )
         ]
         if payload.attempt == 1:  # the worker hears of the visitor once, not of every re-offer
@@ -78,26 +63,26 @@ def injury_notices(payload: Any) -> list[NoticeRequest] | None:  # noqa: PLR0911
             )
         return told
     if isinstance(payload, VisitDueSoon):
-        values = {"case_ref": _ref(payload.case_id), "visit_due": _when(payload.visit_due_at)}
+        values = {"case_ref": ref(payload.case_id), "visit_due": when(payload.visit_due_at)}
         return [NoticeRequest(staff(payload.visitor_id), "visit_due_soon", values)]
     if isinstance(payload, VisitOverdue | VisitUnassigned):
         template = "visit_overdue" if isinstance(payload, VisitOverdue) else "visit_unassigned"
-        values = {"case_ref": _ref(payload.case_id), "visit_due": _when(payload.visit_due_at)}
+        values = {"case_ref": ref(payload.case_id), "visit_due": when(payload.visit_due_at)}
         return [NoticeRequest(union(payload.union_id), template, values)]
     if isinstance(payload, CondolencePaid):
         values = {"amount": str(payload.amount)}
         return [NoticeRequest(injured(payload.case_id), "condolence_paid", values)]
     if isinstance(payload, FollowUpsScheduled):
-        values = {"dates": "、".join(_day(d) for d in payload.due_dates)}
+        values = {"dates": "、".join(day(d) for d in payload.due_dates)}
         return [NoticeRequest(injured(payload.case_id), "follow_ups_scheduled", values)]
     if isinstance(payload, FollowUpDue):
-        values = {"sequence": str(payload.sequence), "case_ref": _ref(payload.case_id)}
+        values = {"sequence": str(payload.sequence), "case_ref": ref(payload.case_id)}
         told = [NoticeRequest(injured(payload.case_id), "follow_up_due", values)]
         if payload.visitor_id:
             told.append(NoticeRequest(staff(payload.visitor_id), "follow_up_task", values))
         return told
     if isinstance(payload, FollowUpEscalated):
-        values = {"sequence": str(payload.sequence), "case_ref": _ref(payload.case_id)}
+        values = {"sequence": str(payload.sequence), "case_ref": ref(payload.case_id)}
         return [NoticeRequest(union(payload.union_id), "follow_up_escalated", values)]
     if isinstance(payload, LegalReferralRaised):
         return [NoticeRequest(injured(payload.case_id), "legal_referral", {})]

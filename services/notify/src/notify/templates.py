@@ -81,6 +81,74 @@ TEMPLATES: dict[str, dict[str, str]] = {
         "en": "You have been referred to the union's legal aid; a lawyer will contact you about "
         "your compensation.",
     },
+    "legal_case_opened": {
+        "zh": "您的劳动争议求助已受理（案件{case_ref}，{kind}），{union_name}将安排工会律师为您提供法律服务。",
+        "en": "Your labour-dispute request is registered (case {case_ref}, {kind}); {union_name} "
+        "will arrange a union lawyer for you.",
+    },
+    "legal_assignment": {
+        "zh": "新劳动争议案件：案件{case_ref}，{station_name}。请于{accept_by}前接案。",
+        "en": "New labour-dispute case {case_ref} at {station_name}. Accept by {accept_by}.",
+    },
+    "legal_lawyer_assigned": {
+        "zh": "{station_name}工会律师{lawyer_name}将与您联系，协助处理您的劳动争议（案件{case_ref}）。",
+        "en": "Union lawyer {lawyer_name} of {station_name} will contact you about your labour "
+        "dispute (case {case_ref}).",
+    },
+    "legal_unassigned": {
+        "zh": "督办：劳动争议案件{case_ref}（{kind}）暂无工会律师可接，请即安排。",
+        "en": "Escalation: no union lawyer is free for labour-dispute case {case_ref} ({kind}).",
+    },
+    "legal_unassigned_priority": {
+        "zh": "督办：优先服务群体劳动争议案件{case_ref}（{kind}）暂无工会律师可接，请优先安排。",
+        "en": "Escalation: no union lawyer is free for priority labour-dispute case {case_ref} "
+        "({kind}); please see to it first.",
+    },
+    "legal_stage_changed": {
+        "zh": "您的劳动争议案件{case_ref}已由{from_stage}阶段转入{to_stage}阶段，本阶段期限至{due_on}。",
+        "en": "Your labour-dispute case {case_ref} has moved from {from_stage} to {to_stage}; "
+        "this stage runs until {due_on}.",
+    },
+    "legal_stage_extended": {
+        "zh": "您的劳动争议案件{case_ref}{stage}阶段期限已延长至{due_on}。",
+        "en": "The {stage} stage of your labour-dispute case {case_ref} is extended to {due_on}.",
+    },
+    "legal_deadline_near": {
+        "zh": "提醒：案件{case_ref}（{stage}阶段）{deadline}将于{due}届满，请及时处理。",
+        "en": "Reminder: case {case_ref} ({stage}): {deadline} ends at {due}.",
+    },
+    "legal_deadline_missed": {
+        "zh": "督办：劳动争议案件{case_ref}（{stage}阶段）{deadline}已于{due}届满，请即跟进。",
+        "en": "Escalation: labour-dispute case {case_ref} ({stage}): {deadline} ran out at {due}.",
+    },
+    "legal_case_closed": {
+        "zh": "您的劳动争议案件{case_ref}已结案：{outcome}。",
+        "en": "Your labour-dispute case {case_ref} is closed: {outcome}.",
+    },
+    "legal_case_closed_amount": {
+        "zh": "您的劳动争议案件{case_ref}已结案：{outcome}，涉及金额{amount}元。",
+        "en": "Your labour-dispute case {case_ref} is closed: {outcome}, for {amount} yuan.",
+    },
+    "legal_warning_employer_filings": {
+        "zh": "预警：{employer_name}近{window_days}天内有{count}宗劳动争议求助，请关注。",
+        "en": "Early warning: {employer_name} has {count} labour-dispute filings in "
+        "{window_days} days.",
+    },
+    "legal_warning_employer_workers": {
+        "zh": "预警：{employer_name}近{window_days}天内的劳动争议涉及{count}名职工，请关注。",
+        "en": "Early warning: labour disputes with {employer_name} involve {count} workers in "
+        "{window_days} days.",
+    },
+    "legal_warning_arrears_hotspot": {
+        "zh": "预警：{district_name}{industry}近{window_days}天内有{count}宗欠薪求助，请关注。",
+        "en": "Early warning: {count} wage-arrears filings in {window_days} days in "
+        "{district_name}, industry {industry}.",
+    },
+    "legal_supervision_letter": {
+        "zh": "已就{employer_name}发出劳动法律监督{letter}，涉及案件{cases}宗，回复期限为{respond_by}。",
+        "en": "A labour-law supervision {letter} was issued about {employer_name} ({cases} "
+        "cases); the answer is due by {respond_by}.",
+    },
 }
 
 FALLBACK_LOCALE = "en"

@@ -14,14 +14,13 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from sqlalchemy.exc import IntegrityError
 
-from aid.domain import to_yuan
 from aid.injury import dispatch, follow_ups, intake, queries, visits
 from aid.injury.desk import Desk, find_case
 from aid.injury.rules import sla_state
 from aid.models import FollowUp, InjuryCase
 from gonghui_contracts.events import InjuryReported, RejectionReason
 from gonghui_contracts.events.injury import VisitNeed
-from gonghui_contracts.values import CompensationProblem
+from gonghui_contracts.values import CompensationProblem, to_yuan
 from servicekit import Unit, UnitOfWork, invalid_value
 from servicekit.clock import Clock
 

@@ -9,7 +9,6 @@ from datetime import datetime
 from typing import Literal
 
 from aid import funds, metrics
-from aid.domain import to_yuan
 from aid.errors import NotFound, Refused
 from aid.injury import dispatch
 from aid.injury.desk import Desk, emit, find_case, in_case_trace
@@ -22,7 +21,14 @@ from gonghui_contracts.events import (
     VisitRecorded,
 )
 from gonghui_contracts.events.injury import Employer, InjuredWorker, VisitNeed
-from gonghui_contracts.values import Admission, CompensationProblem, Industry, InjuryKind, Severity
+from gonghui_contracts.values import (
+    Admission,
+    CompensationProblem,
+    Industry,
+    InjuryKind,
+    Severity,
+    to_yuan,
+)
 from servicekit import Unit
 
 
