@@ -1,4 +1,4 @@
-"""legal's use cases on SQLite, with in-memory windows and workloads, a small registry and a
+"""legal's use cases on SQLite, with in-memory warning windows, a small registry and a
 movable clock."""
 
 from __future__ import annotations
@@ -38,7 +38,6 @@ from servicekit import UnitOfWork
 from servicekit.clock import Clock
 from servicekit.pii import PiiVault
 from servicekit.testing import outbox_rows, sqlite_sessions
-from servicekit.workload import InMemoryWorkload
 
 rng = random.Random(6)
 EMPLOYER = Employer(credit_code=samples.employer_credit_code(rng, "440111"), name="某电子厂")
@@ -151,7 +150,6 @@ async def world(tmp_path: Path) -> AsyncIterator[World]:
             LegalTerms(stations=stations),
             PiiVault.from_setting(""),
             Clock(),
-            InMemoryWorkload(),
             InMemoryWindows(),
         )
         async with uow() as unit:

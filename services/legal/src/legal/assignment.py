@@ -8,7 +8,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from gonghui_contracts import EnvelopeHead
 from gonghui_contracts.events import CaseUnassigned, FilingOutcome, LawyerAccepted, LawyerAssigned
@@ -72,9 +72,7 @@ async def offer(
         employer_code=case.employer_code,
         new_form=PriorityGroup.NEW_EMPLOYMENT_FORM.value in case.priority_groups,
     )
-    choice = choose_lawyer(await _candidates(desk, unit, case.district_code), needs, exclude)
-    if choice is None:  # the district has nobody free: the rest of the city
-        choice = choose_lawyer(await _candidates(desk, unit, None), needs, exclude)
+    choice = await _take_best(desk, unit, needs, exclude)
     previous, now = case.lawyer_id, desk.clock.now()
     if choice is None:
         case.lawyer_id = case.station_id = case.accept_by = case.accepted_at = None
@@ -90,7 +88,6 @@ async def offer(
             emit(unit, case, unassigned, cause)
             metrics.UNASSIGNED.inc()
         return None
-    await desk.open_cases.change(choice.lawyer_id, 1)
     case.offers += 1
     case.lawyer_id, case.station_id = choice.lawyer_id, choice.station.station_id
     case.accept_by, case.accepted_at = now + desk.terms.accept_within, None
@@ -109,13 +106,54 @@ async def offer(
     return choice.lawyer_id
 
 
+async def _take_best(
+    desk: Desk, unit: Unit, needs: CaseNeeds, exclude: frozenset[str]
+) -> LawyerProfile | None:
+    """The best free lawyer of the district, else of the city, with one more open case taken.
+
+    The taking is a conditional update: a lawyer another transaction filled meanwhile is passed
+    over, and that row stays locked until this transaction ends."""
+    for district in (needs.district_code, None):
+        passed_over = set(exclude)
+        while (
+            choice := choose_lawyer(
+                await _candidates(desk, unit, district), needs, frozenset(passed_over)
+            )
+        ) is not None:
+            if await _take(unit, choice.lawyer_id):
+                return choice
+            passed_over.add(choice.lawyer_id)
+    return None
+
+
+async def _take(unit: Unit, lawyer_id: str) -> bool:
+    taken = await unit.session.execute(
+        update(Lawyer)
+        .where(Lawyer.lawyer_id == lawyer_id, Lawyer.open_cases < Lawyer.capacity)
+        .values(open_cases=Lawyer.open_cases + 1)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(taken.rowcount)  # type: ignore[attr-defined]
+
+
+async def release(unit: Unit, lawyer_id: str) -> None:
+    """The lawyer has one open case fewer (passed on, or closed)."""
+    await unit.session.execute(
+        update(Lawyer)
+        .where(Lawyer.lawyer_id == lawyer_id, Lawyer.open_cases > 0)
+        .values(open_cases=Lawyer.open_cases - 1)
+        .execution_options(synchronize_session=False)
+    )
+
+
 async def _candidates(desk: Desk, unit: Unit, district_code: str | None) -> list[Candidate]:
-    """Lawyers of the district (or, without one, every lawyer on duty) with their open cases."""
+    """Lawyers of the district (or, without one, every lawyer on duty) with their open cases as
+    this transaction sees them."""
     query = select(Lawyer).where(Lawyer.on_duty.is_(True))
     if district_code is not None:
         query = query.where(Lawyer.district_code == district_code)
-    lawyers = list(await unit.session.scalars(query))
-    load = await desk.open_cases.counts(lawyer.lawyer_id for lawyer in lawyers)
+    found = await unit.session.scalars(query.execution_options(populate_existing=True))
+    lawyers = list(found)
     stations = desk.terms.stations
     return [
         Candidate(
@@ -127,7 +165,7 @@ async def _candidates(desk: Desk, unit: Unit, district_code: str | None) -> list
                 capacity=lawyer.capacity,
                 acts_for=frozenset(code for code in lawyer.acts_for.split(",") if code),
             ),
-            open_cases=load.get(lawyer.lawyer_id, 0),
+            open_cases=lawyer.open_cases,
             on_duty=lawyer.on_duty,
         )
         for lawyer in lawyers
@@ -231,7 +269,7 @@ async def _pass_on(
     desk: Desk, unit: Unit, case: DisputeCase, why: str, *, by: str, reason: str
 ) -> None:
     assert case.lawyer_id is not None
-    await desk.open_cases.change(case.lawyer_id, -1)
+    await release(unit, case.lawyer_id)
     record(desk, unit, case, why, by=by, reason=reason, lawyer_id=case.lawyer_id)
     metrics.OFFERS_PASSED_ON.labels(why).inc()
     await offer(desk, unit, case, exclude=await _asked_before(unit, case))

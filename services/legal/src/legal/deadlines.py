@@ -1,6 +1,6 @@
 """What time makes due, acted on by a periodic sweep: lapsed offers, cases waiting for a lawyer,
 reminders before a stage's deadline or the limitation, escalation to the district union after,
-supervision letters nobody answered; and the lawyers' open cases recounted.
+and supervision letters nobody answered.
 
 Cases are taken FOR UPDATE SKIP LOCKED: one being moved at this moment is left to the next pass,
 and the database checks the conditions again when it locks them."""
@@ -35,7 +35,7 @@ async def sweep(desk: Desk, unit: Unit, limit: int = 500) -> dict[str, int]:
         "limitation_escalations": await _escalate_limitation(desk, unit, limit),
         "letters": await supervision.follow_unanswered(desk, unit, limit),
     }
-    await recount(desk, unit)
+    await measure(unit)
     return done
 
 
@@ -146,16 +146,7 @@ def _missed(case: DisputeCase, deadline: Deadline, due_at: datetime) -> Deadline
     )
 
 
-async def recount(desk: Desk, unit: Unit) -> None:
-    """Write the database's open cases per lawyer back to the counts that steer assignment, and
-    the gauges."""
-    rows = await unit.session.execute(
-        select(DisputeCase.lawyer_id, func.count())
-        .where(OPEN, DisputeCase.lawyer_id.is_not(None))
-        .group_by(DisputeCase.lawyer_id)
-    )
-    counts = {lawyer: n for lawyer, n in rows.tuples() if lawyer is not None}
-    await desk.open_cases.reset(counts)
+async def measure(unit: Unit) -> None:
     waiting = await unit.session.scalar(
         select(func.count()).where(OPEN, DisputeCase.lawyer_id.is_(None))
     )

@@ -1,5 +1,5 @@
 """What every legal use case works with: the terms, the stations, the vault, the clock, the
-lawyers' open cases, the warning windows; and the case with its trace and its history.
+warning windows; and the case with its trace and its history.
 
 Every later step of a case (an acceptance, a move, a deadline) runs in a span of the trace the
 first filing started, linked to whatever triggered it: a dispute is one trace from filing to close.
@@ -28,7 +28,6 @@ from legal.windows import Windows
 from servicekit import Unit, telemetry
 from servicekit.clock import Clock
 from servicekit.pii import PiiVault
-from servicekit.workload import Workload
 
 
 @dataclass(frozen=True)
@@ -45,7 +44,6 @@ class Desk:
     terms: LegalTerms
     vault: PiiVault
     clock: Clock
-    open_cases: Workload
     windows: Windows
 
 

@@ -18,7 +18,6 @@ from legal.rules.warnings import WarningTerms
 from legal.windows import windows
 from servicekit import KitSettings, Runtime, serve
 from servicekit.pii import PiiVault
-from servicekit.workload import workload
 
 
 class Settings(KitSettings):
@@ -81,7 +80,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         terms(settings),
         PiiVault.from_setting(settings.pii_key.get_secret_value()),
         runtime.clock,
-        workload(runtime.redis, f"{keys}legal:lawyer-open-cases"),
         windows(runtime.redis, f"{keys}legal:window:"),
     )
     for subscription in handlers.subscriptions(desk):
@@ -91,8 +89,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         _, lawyers = registry.load(settings.legal_registry_file)
         async with runtime.uow() as unit:
             await assignment.seed_lawyers(unit, lawyers)
-        async with runtime.uow() as unit:
-            await deadlines.recount(desk, unit)
 
     async def sweep() -> None:
         async with runtime.uow() as unit:

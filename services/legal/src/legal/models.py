@@ -41,6 +41,9 @@ class Lawyer(Base):
     capacity: Mapped[int] = mapped_column(Integer)
     acts_for: Mapped[str] = mapped_column(Text, default="")  # comma-separated credit codes
     on_duty: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Offered or accepted, not closed: moved only by conditional updates in the transaction that
+    # offers, passes on or closes a case, so it is exact and never past `capacity`.
+    open_cases: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class DisputeCase(Base):

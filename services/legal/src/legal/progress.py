@@ -9,7 +9,7 @@ from decimal import Decimal
 from gonghui_contracts.events import LegalCaseClosed, StageChanged, StageExtended
 from gonghui_contracts.values import CaseOutcome, CaseStage, to_cents, to_yuan
 from legal import metrics
-from legal.assignment import tell_partners
+from legal.assignment import release, tell_partners
 from legal.desk import Desk, emit, find_case, in_case_trace, record
 from legal.errors import Refused
 from legal.models import DisputeCase
@@ -87,7 +87,7 @@ async def close(
         case.workers_accepting = workers_accepting
         case.open_key = None  # the same dispute filed again later is a new case
         if case.lawyer_id is not None:
-            await desk.open_cases.change(case.lawyer_id, -1)
+            await release(unit, case.lawyer_id)
         closed = LegalCaseClosed(
             case_id=case.case_id,
             stage=stage,

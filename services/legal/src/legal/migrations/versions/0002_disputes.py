@@ -160,6 +160,7 @@ def upgrade() -> None:
         sa.Column("capacity", sa.Integer(), nullable=False),
         sa.Column("acts_for", sa.Text(), nullable=False),
         sa.Column("on_duty", sa.Boolean(), nullable=False),
+        sa.Column("open_cases", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint("lawyer_id", name=op.f("pk_lawyers")),
     )
     with op.batch_alter_table("lawyers", schema=None) as batch_op:

@@ -1,0 +1,309 @@
+"""Labour disputes through partner → legal → notify, as separate processes on the real stack, on
+topics of their own and fresh databases. legal's clock is moved over HTTP."""
+
+from __future__ import annotations
+
+import json
+import random
+import uuid
+from datetime import date, timedelta
+from typing import Any
+
+import httpx
+import pytest
+
+from gonghui_contracts import Envelope, samples
+from gonghui_contracts.events import DisputeFiled
+
+from .conftest import (
+    Platform,
+    StartPlatform,
+    eventually,
+    partner_span,
+    publish,
+    publish_many,
+    read_topic,
+    zipkin_spans,
+)
+
+pytestmark = pytest.mark.integration
+FILINGS = "partner.legal.filings.v1"
+OUTCOMES = "partner.legal.filing-outcomes.v1"
+CASES = "legal.cases.v1"
+SUPERVISION = "legal.supervision.v1"
+BAIYUN_EMPLOYER = "91440111L28BDX9F6J"  # two Baiyun lawyers of the shipped registry act for it
+CONFLICTED = {"gz-lw-0051", "gz-lw-0054"}
+rng = random.SystemRandom()
+
+
+def filing(
+    *,
+    workers: int = 1,
+    employer: str | None = None,
+    channel: str = "hotline_12351",
+    ref: str | None = None,
+    kind: str = "wage_arrears",
+    people: list[dict[str, Any]] | None = None,
+) -> DisputeFiled:
+    return DisputeFiled.model_validate(
+        {
+            "channel": channel,
+            "filing_ref": ref or f"wo-{uuid.uuid4().hex[:12]}",
+            "employer": {
+                "credit_code": employer or samples.employer_credit_code(rng, "440111"),
+                "name": "测试制衣厂",
+            },
+            "industry": "manufacturing",
+            "district_code": "440111",
+            "kind": kind,
+            "arose_on": (date.today() - timedelta(days=20)).isoformat(),
+            "workers": people
+            or [
+                {
+                    "name": samples.person_name(rng),
+                    "resident_id": samples.adult_resident_id(rng),
+                    "phone": samples.mobile_phone(rng),
+                    "claimed": "6500.00",
+                }
+                for _ in range(workers)
+            ],
+        }
+    )
+
+
+def message(body: DisputeFiled) -> tuple[bytes, bytes]:
+    envelope = Envelope.wrap(body, key=body.filing_ref, producer=body.channel)
+    return body.filing_ref.encode(), envelope.to_bytes()
+
+
+async def events_on(platform: Platform, topic: str, expect: int) -> list[dict[str, Any]]:
+    return [json.loads(r.value) for r in await read_topic(platform.topic(topic), expect=expect)]
+
+
+async def legal(platform: Platform, method: str, path: str, body: Any = None) -> httpx.Response:
+    async with httpx.AsyncClient(base_url=platform.url("legal"), timeout=30) as client:
+        return await client.request(method, path, json=body)
+
+
+async def lawyer_of(platform: Platform, case_id: str) -> str:
+    async def assigned() -> str | None:
+        found: str | None = (await legal(platform, "GET", f"/v1/cases/{case_id}")).json()[
+            "lawyer_id"
+        ]
+        return found
+
+    lawyer = await eventually(assigned, timeout=30)
+    assert lawyer, f"case {case_id} has no lawyer"
+    return str(lawyer)
+
+
+@pytest.fixture
+async def platform(start_platform: StartPlatform) -> Platform:
+    return await start_platform(
+        ("legal", "notify"), {"CLOCK_ADJUSTABLE": "true", "LEGAL_SWEEP_SECONDS": "0.5"}
+    )
+
+
+async def test_a_repeated_filing_is_one_case_and_bad_filings_are_answered(
+    platform: Platform,
+) -> None:
+    work_order = filing(workers=2)
+    for _ in range(2):  # the hotline's system sends the same work order twice
+        key, value = message(work_order)
+        await publish(platform.topic(FILINGS), value, key=key)
+    court = filing(channel="court", people=[w.model_dump(mode="json") for w in work_order.workers])
+    court = court.model_copy(update={"employer": work_order.employer})
+    broken = json.loads(message(filing())[1])
+    broken["data"]["employer"]["credit_code"] = "91440111L28BDX9F6X"  # wrong check character
+    await publish(platform.topic(FILINGS), message(court)[1], key=b"court")
+    await publish(platform.topic(FILINGS), json.dumps(broken).encode(), key=b"broken")
+
+    answers = [e["data"] for e in await events_on(platform, OUTCOMES, expect=4)]
+    by_outcome = sorted((a["outcome"], a["channel"]) for a in answers)
+    assert by_outcome == [
+        ("merged", "court"),
+        ("opened", "hotline_12351"),
+        ("opened", "hotline_12351"),
+        ("rejected", "hotline_12351"),
+    ]
+    assert len({a["case_id"] for a in answers if a["case_id"]}) == 1
+    (rejected,) = [a for a in answers if a["outcome"] == "rejected"]
+    assert [r["field"] for r in rejected["reasons"]] == ["employer.credit_code"]
+    assert await read_topic(platform.topic(FILINGS + ".dlq"), expect=1, timeout=2) == []
+    (cases,) = await platform.sql("legal", "SELECT count(*), sum(filings) FROM dispute_cases")
+    assert tuple(cases) == (1, 2)
+
+
+async def test_a_conflicted_lawyer_is_never_assigned(platform: Platform) -> None:
+    lawyers = (await legal(platform, "GET", "/v1/lawyers")).json()
+    baiyun = [lw for lw in lawyers if lw["district_code"] == "440111"]
+    keep = CONFLICTED | {"gz-lw-0001"}  # the conflicted two are the district's least loaded
+    for lawyer in baiyun:
+        if lawyer["lawyer_id"] not in keep:
+            path = f"/v1/lawyers/{lawyer['lawyer_id']}/duty"
+            assert (await legal(platform, "PUT", path, {"on_duty": False})).is_success
+    filings = [message(filing(employer=BAIYUN_EMPLOYER)) for _ in range(40)]
+    await publish_many(platform.topic(FILINGS), filings)
+    await events_on(platform, OUTCOMES, expect=40)
+
+    async def all_assigned() -> bool:
+        (row,) = await platform.sql(
+            "legal", "SELECT count(*) FROM dispute_cases WHERE lawyer_id IS NOT NULL"
+        )
+        return int(row[0]) == 40
+
+    assert await eventually(all_assigned, timeout=30)
+    rows = await platform.sql(
+        "legal", "SELECT lawyer_id, count(*) AS n FROM dispute_cases GROUP BY lawyer_id"
+    )
+    assigned = {r["lawyer_id"]: r["n"] for r in rows}
+    assert not CONFLICTED & set(assigned)
+    capacity = next(lw["capacity"] for lw in lawyers if lw["lawyer_id"] == "gz-lw-0001")
+    assert assigned["gz-lw-0001"] == min(capacity, 40)  # then the rest of the city
+    (offers,) = await platform.sql(
+        "legal",
+        "SELECT count(*) FROM case_history WHERE action = 'offered' AND lawyer_id = ANY($1)",
+        list(CONFLICTED),
+    )
+    assert offers[0] == 0
+
+
+async def test_an_illegal_stage_move_is_refused_and_changes_nothing(platform: Platform) -> None:
+    key, value = message(filing())
+    await publish(platform.topic(FILINGS), value, key=key)
+    (opened,) = await events_on(platform, OUTCOMES, expect=1)
+    case_id = opened["data"]["case_id"]
+    before = (await legal(platform, "GET", f"/v1/cases/{case_id}")).json()
+    move = {"to": "litigation", "by": "gz-lw-0001", "reason": "employer will not talk"}
+    refused = await legal(platform, "POST", f"/v1/cases/{case_id}/moves", move)
+    assert refused.status_code == 409
+    assert "仲裁前置" in refused.json()["detail"]
+    assert "arbitration" in refused.json()["detail"]
+    after = (await legal(platform, "GET", f"/v1/cases/{case_id}")).json()
+    for view in (before, after):
+        del view["seconds_to_due"]  # the clock read when asked
+    assert after == before
+    moved = await legal(platform, "POST", f"/v1/cases/{case_id}/moves", {**move, "to": "mediation"})
+    assert moved.status_code == 200
+    assert moved.json()["stage"] == "mediation"
+    assert moved.json()["history"][-1]["by"] == "gz-lw-0001"
+    kinds = [e["event_type"] for e in await events_on(platform, CASES, expect=3)]
+    assert kinds.count("legal.stage-changed") == 1
+    bad = await legal(platform, "POST", f"/v1/cases/{case_id}/moves", {"to": "nowhere"})
+    assert bad.status_code == 422
+
+
+async def test_a_stage_deadline_runs_out_and_is_escalated_once(platform: Platform) -> None:
+    key, value = message(filing())
+    await publish(platform.topic(FILINGS), value, key=key)
+    (opened,) = await events_on(platform, OUTCOMES, expect=1)
+    case_id = opened["data"]["case_id"]
+    lawyer = await lawyer_of(platform, case_id)
+    accepted = await legal(platform, "POST", f"/v1/cases/{case_id}/accept", {"lawyer_id": lawyer})
+    assert accepted.status_code == 200
+    move = {"to": "mediation", "by": lawyer, "reason": "the employer came to the table"}
+    await legal(platform, "POST", f"/v1/cases/{case_id}/moves", move)
+    await legal(platform, "POST", "/admin/clock/advance", {"seconds": 16 * 86400})
+
+    def escalated() -> list[dict[str, Any]]:
+        return [n for n in platform.notices() if n["template"] == "legal_deadline_missed"]
+
+    (notice,) = await eventually(escalated, timeout=30)
+    assert notice["recipient"] == "union:440111-county"
+    events = await events_on(platform, CASES, expect=6)
+    missed = [e["data"] for e in events if e["event_type"] == "legal.deadline-missed"]
+    assert [(m["deadline"], m["stage"]) for m in missed] == [("stage", "mediation")]
+    case = (await legal(platform, "GET", f"/v1/cases/{case_id}")).json()
+    assert case["deadline_state"] == "overdue"
+    assert [h["action"] for h in case["history"]][-1] == "escalated"
+
+
+async def test_the_early_warning_fires_once_per_window(platform: Platform) -> None:
+    employer = samples.employer_credit_code(rng, "440111")
+    burst = [message(filing(employer=employer, kind="dismissal")) for _ in range(5)]
+    await publish_many(platform.topic(FILINGS), burst)
+    await events_on(platform, OUTCOMES, expect=5)
+    await legal(platform, "POST", "/admin/clock/advance", {"seconds": 10 * 86400})
+    await publish_many(platform.topic(FILINGS), [message(filing(employer=employer))])
+    await events_on(platform, OUTCOMES, expect=6)
+    warnings = [
+        e["data"]
+        for e in await events_on(platform, SUPERVISION, expect=3)
+        if e["event_type"] == "legal.early-warning-raised"
+    ]
+    assert [(w["kind"], w["employer_code"], w["count"]) for w in warnings] == [
+        ("employer_filings", employer, 3)
+    ]
+    await legal(platform, "POST", "/admin/clock/advance", {"seconds": 31 * 86400})
+    later = [message(filing(employer=employer, kind="dismissal")) for _ in range(3)]
+    await publish_many(platform.topic(FILINGS), later)
+    await events_on(platform, OUTCOMES, expect=9)
+
+    async def two_warnings() -> list[dict[str, Any]]:
+        found = await events_on(platform, SUPERVISION, expect=4)
+        return [e for e in found if e["event_type"] == "legal.early-warning-raised"]
+
+    assert len(await eventually(two_warnings, timeout=20)) == 2
+    told = [n for n in platform.notices() if n["template"].startswith("legal_warning_")]
+    assert {n["recipient"] for n in told} == {"union:440111-county"}
+
+
+async def test_sigkill_of_legal_mid_burst_loses_nothing_and_assigns_nothing_twice(
+    platform: Platform,
+) -> None:
+    filings = [message(filing()) for _ in range(400)]
+    burst = filings + filings[:100]  # a hundred work orders sent twice
+    await publish_many(platform.topic(FILINGS), burst)
+
+    async def midway() -> bool:
+        (row,) = await platform.sql("legal", "SELECT count(*) FROM dispute_cases")
+        return 20 <= int(row[0]) < 300
+
+    assert await eventually(midway, timeout=60, interval=0.05)
+    platform.services["legal"].kill()
+    platform.services["legal"].start()
+
+    async def all_taken() -> bool:
+        (row,) = await platform.sql("legal", "SELECT count(*) FROM filings")
+        return int(row[0]) == 400
+
+    assert await eventually(all_taken, timeout=120)
+    (cases,) = await platform.sql(
+        "legal", "SELECT count(*), count(lawyer_id), count(DISTINCT open_key) FROM dispute_cases"
+    )
+    assert tuple(cases) == (400, 400, 400)
+    (offers,) = await platform.sql(
+        "legal",
+        "SELECT count(*), count(DISTINCT case_id) FROM case_history WHERE action = 'offered'",
+    )
+    assert tuple(offers) == (400, 400)  # one lawyer asked per case, none twice
+    per_case: dict[str, set[str]] = {}
+    for event in await events_on(platform, CASES, expect=800):
+        if event["event_type"] == "legal.lawyer-assigned":
+            per_case.setdefault(event["data"]["case_id"], set()).add(event["event_id"])
+    assert len(per_case) == 400
+    assert {len(ids) for ids in per_case.values()} == {1}
+
+
+async def test_a_filing_is_one_trace_from_the_hotline_through_legal_to_notify(
+    platform: Platform,
+) -> None:
+    key, value = message(filing())
+    with partner_span(f"send {FILINGS}", service_name="it-hotline") as (trace_id, headers):
+        await publish(platform.topic(FILINGS), value, key=key, headers=headers)
+    (opened,) = await events_on(platform, OUTCOMES, expect=1)
+    case_id = opened["data"]["case_id"]
+    lawyer = await lawyer_of(platform, case_id)
+    await legal(platform, "POST", f"/v1/cases/{case_id}/accept", {"lawyer_id": lawyer})
+    (_, answered) = await events_on(platform, OUTCOMES, expect=2)
+    assert answered["data"]["outcome"] == "answered"
+    assert answered["data"]["work_order_closed"] is True
+
+    async def complete() -> dict[str, list[str]]:
+        found = await zipkin_spans(trace_id)
+        return (
+            found if "legal lawyer accepts" in found.get("legal", []) and "notify" in found else {}
+        )
+
+    spans = await eventually(complete, timeout=30)
+    assert "it-hotline" in spans
