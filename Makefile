@@ -22,13 +22,13 @@ status: ## one line per part of the stack; fails if any is down
 
 demo: up ## the platform with the SF courier ceremony replayed through it (fresh databases and topics)
 	@$(RUN) reset
-	@GIFT_FUND_BUDGET=300000.00 CLOCK_ADJUSTABLE=true INJURY_SWEEP_SECONDS=1 $(RUN) start
+	@GIFT_FUND_BUDGET=300000.00 CLOCK_ADJUSTABLE=true INJURY_SWEEP_SECONDS=1 LEGAL_SWEEP_SECONDS=1 $(RUN) start
 	@$(UV) run --frozen python tools/demo.py
 
-bench: up ## 23,000 couriers at once, then 1,000 joins/s, then 100,000 injury reports at once, each beside a bare-Kafka floor (about 40 min)
+bench: up ## 23,000 couriers at once, 1,000 joins/s, 100,000 injury reports, 13,000 dispute filings, each beside a bare-Kafka floor (about an hour)
 	@$(RUN) reset
 	@OTEL_TRACES_SAMPLER=parentbased_traceidratio OTEL_TRACES_SAMPLER_ARG=$(BENCH_SAMPLING) \
-		GIFT_FUND_BUDGET=30000000.00 $(RUN) start membership aid notify
+		GIFT_FUND_BUDGET=30000000.00 $(RUN) start membership aid legal notify
 	@OTEL_TRACES_SAMPLER_ARG=$(BENCH_SAMPLING) $(UV) run --frozen python tools/bench.py
 
 start: up ## start the services against the local stack

@@ -1,13 +1,15 @@
-"""`make bench`: the 23,000-courier burst through membership → aid → notify, and Shenzhen's
-100,000 injury reports through aid (→ notify), each beside a bare-Kafka floor.
+"""`make bench`: the 23,000-courier burst through membership → aid → notify, Shenzhen's 100,000
+injury reports through aid (→ notify), and a year of Guangzhou's 13,000 dispute filings through
+legal (→ notify), each beside a bare-Kafka floor.
 
 Writes bench/results/<time>.json and prints a table against the targets. Phases:
   floor   bare aiokafka: N messages produced, relayed over three hops, consumed (same broker)
   burst   N join requests published at once; time until every member's last notice is sent
   steady  join requests paced at a fixed rate; end-to-end latency percentiles
   injuries N hospital reports at once; time until each is dispatched to a visitor, latencies
-BENCH_PHASES=joins or =injuries runs one of the two (default both); BENCH_BURST, BENCH_INJURIES,
-BENCH_STEADY_RATE, BENCH_STEADY_SECONDS and BENCH_TIMEOUT size them.
+  disputes N filings at once; time until each case is offered to a lawyer, latencies
+BENCH_PHASES (default joins,injuries,disputes) picks phases; BENCH_BURST, BENCH_INJURIES,
+BENCH_DISPUTES, BENCH_STEADY_RATE, BENCH_STEADY_SECONDS and BENCH_TIMEOUT size them.
 Services run with trace sampling (OTEL_TRACES_SAMPLER, 1 % by default), as in production.
 """
 
@@ -20,6 +22,7 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -31,6 +34,7 @@ from rich.table import Table
 
 sys.path.insert(0, str(Path(__file__).parent))
 import bench_injuries
+import bench_legal
 import localrun
 import measure
 import scenario
@@ -39,7 +43,7 @@ import streams
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results"
 REQUESTS = "partner.membership.join-requests.v1"
-SERVICES = ("membership", "aid", "notify")
+SERVICES = ("membership", "aid", "legal", "notify")
 console = Console()
 SAMPLE = scenario.build("floor", total=100, repeats=0, invalid=0).requests
 
@@ -170,6 +174,11 @@ def report(result: dict[str, Any]) -> None:
         *(join_rows(result) if "burst" in result else []),
         *[(f"peak RSS {s}", f"{rss[s]} MiB", "≤ 150 MiB", rss[s] <= 150) for s in SERVICES],
         *(injury_rows(result["injuries"], result["injury_floor"]) if "injuries" in result else []),
+        *(
+            dispute_rows(result["disputes"], result["dispute_floor"])
+            if "disputes" in result
+            else []
+        ),
     ]
     table = Table(title=f"gonghui bench — {result['when']} (trace sampling {result['sampling']})")
     for column in ("measure", "result", "target", ""):
@@ -213,25 +222,35 @@ def join_rows(result: dict[str, Any]) -> list[tuple[str, str, str, bool | None]]
     ]
 
 
-def injury_rows(
-    injuries: dict[str, Any], floor: dict[str, Any]
-) -> list[tuple[str, str, str, bool | None]]:
-    rate = injuries["dispatch_per_second"] or 0
+Row = tuple[str, str, str, bool | None]
+
+
+def injury_rows(injuries: dict[str, Any], floor: dict[str, Any]) -> list[Row]:
+    names = ("injury burst: all dispatched", "dispatch")
+    return burst_rows(injuries, floor, names, ("dispatched", "reports", "dispatch_per_second"))
+
+
+def dispute_rows(disputes: dict[str, Any], floor: dict[str, Any]) -> list[Row]:
+    names = ("dispute burst: all offered to a lawyer", "assignment")
+    return burst_rows(disputes, floor, names, ("assigned", "filings", "assign_per_second"))
+
+
+def burst_rows(
+    figures: dict[str, Any], floor: dict[str, Any], names: tuple[str, str], keys: tuple[str, ...]
+) -> list[Row]:
+    """A burst's rows: all handled, its rate beside the floor's, its latencies. `keys` name its
+    figures: handled, published, rate."""
+    (title, step), (done_key, total_key, rate_key) = names, keys
+    done, total, rate = figures[done_key], figures[total_key], figures[rate_key] or 0
     return [
+        (title, f"{figures['drain_seconds']} s for {done:,} of {total:,}", "", done == total),
         (
-            "injury burst: all dispatched",
-            f"{injuries['drain_seconds']} s for {injuries['dispatched']:,} of "
-            f"{injuries['reports']:,}",
-            "",
-            injuries["dispatched"] == injuries["reports"],
-        ),
-        (
-            "dispatch rate vs floor (2 hops)",
+            f"{step} rate vs floor (2 hops)",
             f"{rate}/s vs {floor['per_second']}/s = {rate / floor['per_second']:.1%}",
             "",
             None,
         ),
-        ("dispatch latency p50/p95/p99", _triple(injuries["latency_seconds"]), "", None),
+        (f"{step} latency p50/p95/p99", _triple(figures["latency_seconds"]), "", None),
     ]
 
 
@@ -255,19 +274,24 @@ async def join_phases(timeout: float) -> dict[str, Any]:
     return {"floor": floor, "burst": burst, "steady": steady}
 
 
-async def injury_phases(timeout: float) -> dict[str, Any]:
-    count = int(os.environ.get("BENCH_INJURIES", "100000"))
-    console.rule("floor: bare aiokafka, two hops (hospital → aid → out)")
+BurstRun = Callable[[int, float], Awaitable[dict[str, Any]]]
+
+
+async def burst_phases(
+    name: str, count: int, what: str, run: BurstRun, timeout: float
+) -> dict[str, Any]:
+    """A two-hop floor of `count` messages, then the burst of `count` `what` through `run`."""
+    console.rule(f"floor: bare aiokafka, two hops (partner → {name} → out)")
     floor = await run_floor(count, SAMPLE, hops_count=2)
     console.print(floor)
-    console.rule(f"injuries: {count:,} hospital reports at once")
-    injuries = await bench_injuries.run(count, timeout)
-    console.print(injuries)
-    return {"injury_floor": floor, "injuries": injuries}
+    console.rule(f"{count:,} {what} at once")
+    figures = await run(count, timeout)
+    console.print(figures)
+    return {"floor": floor, "figures": figures}
 
 
 async def main() -> int:
-    phases = set(os.environ.get("BENCH_PHASES", "joins,injuries").split(","))
+    phases = set(os.environ.get("BENCH_PHASES", "joins,injuries,disputes").split(","))
     timeout = float(os.environ.get("BENCH_TIMEOUT", "3600"))
     when = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     result: dict[str, Any] = {
@@ -278,7 +302,13 @@ async def main() -> int:
     if "joins" in phases:
         result.update(await join_phases(timeout))
     if "injuries" in phases:
-        result.update(await injury_phases(timeout))
+        count = int(os.environ.get("BENCH_INJURIES", "100000"))
+        found = await burst_phases("aid", count, "hospital reports", bench_injuries.run, timeout)
+        result.update(injury_floor=found["floor"], injuries=found["figures"])
+    if "disputes" in phases:
+        count = int(os.environ.get("BENCH_DISPUTES", "13000"))
+        found = await burst_phases("legal", count, "dispute filings", bench_legal.run, timeout)
+        result.update(dispute_floor=found["floor"], disputes=found["figures"])
     result["peak_rss_mib"] = {s: measure.peak_rss_mib(s) for s in SERVICES}
     RESULTS.mkdir(parents=True, exist_ok=True)
     path = RESULTS / f"{when.replace(':', '')}.json"

@@ -5,19 +5,14 @@ latency of each: from the hospital's publish to aid's VisitorAssigned on Kafka."
 from __future__ import annotations
 
 import asyncio
-import json
 import random
-import time
 from datetime import date
 from typing import Any
 
-import localrun
-import measure
-import streams
+import bursts
 from injury_day import HOSPITALS, hospital_message
 
 from gonghui_contracts import samples
-from servicekit.topics_admin import reader_from_start
 
 REPORTS = "partner.aid.injury-reports.v1"
 CASES = "aid.injury-cases.v1"
@@ -53,42 +48,14 @@ def reports(count: int, seed: int) -> list[tuple[str, bytes]]:
     return made
 
 
-async def dispatched(expected: set[str], timeout: float) -> dict[str, float]:
-    """When each report's first VisitorAssigned reached Kafka, by correlation id."""
-    consumer, _ = await reader_from_start(localrun.KAFKA, CASES)
-    found: dict[str, float] = {}
-    deadline = time.monotonic() + timeout
-    try:
-        while len(found) < len(expected) and time.monotonic() < deadline:
-            batches = await consumer.getmany(timeout_ms=500, max_records=10000)
-            for records in batches.values():
-                for record in records:
-                    event = json.loads(record.value)
-                    correlation = event["correlation_id"]
-                    if (
-                        event["event_type"] == "aid.visitor-assigned"
-                        and correlation in expected
-                        and correlation not in found
-                    ):
-                        found[correlation] = record.timestamp / 1000
-    finally:
-        await consumer.stop()
-    return found
-
-
 async def run(count: int, timeout: float) -> dict[str, Any]:
     messages = await asyncio.to_thread(reports, count, random.randrange(1 << 30))
-    before = measure.counters("aid")
-    started = time.time()
-    published = await streams.publish_timed(REPORTS, messages)
-    done = await dispatched(set(published), timeout)
-    drained = max(done.values(), default=time.time()) - started
-    latencies = sorted(done[k] - published[k] for k in done)
+    figures = await bursts.run("aid", REPORTS, messages, (CASES, "aid.visitor-assigned"), timeout)
     return {
         "reports": count,
-        "dispatched": len(done),
-        "drain_seconds": round(drained, 2),
-        "dispatch_per_second": round(len(done) / drained, 1) if drained > 0 else None,
-        "latency_seconds": measure.percentiles(latencies),
-        "aid_events_per_second": round((measure.counters("aid") - before) / drained, 1),
+        "dispatched": figures["handled"],
+        "drain_seconds": figures["drain_seconds"],
+        "dispatch_per_second": figures["per_second"],
+        "latency_seconds": figures["latency_seconds"],
+        "aid_events_per_second": figures["events_per_second"],
     }

@@ -1,4 +1,5 @@
-"""Replay the SF courier ceremony through membership → aid → notify and show what happened.
+"""Replay the SF courier ceremony through membership → aid → notify, a day of work injuries in
+Shenzhen through aid, and Guangzhou's labour disputes through legal; show what happened.
 
 Run by `make demo` after the stack and the services are up, on emptied databases and topics.
 """
@@ -21,6 +22,7 @@ from rich.table import Table
 
 sys.path.insert(0, str(Path(__file__).parent))
 import injury_day
+import legal_day
 import localrun
 import scenario
 import streams
@@ -104,7 +106,8 @@ async def main() -> int:
     )
     injuries = await injury_day.run(console, int(os.environ.get("DEMO_INJURIES", "300")))
     console.print("services keep running: `make stop` stops them, `make down` the whole stack")
-    return 0 if ceremony and injuries else 1
+    disputes = await legal_day.run(console, int(os.environ.get("DEMO_DISPUTES", "120")))
+    return 0 if ceremony and injuries and disputes else 1
 
 
 async def summarize(

@@ -19,6 +19,7 @@ from typing import Any, Literal
 
 import httpx
 import localrun
+import staff
 import streams
 from aiokafka import AIOKafkaProducer
 from rich.console import Console
@@ -127,20 +128,14 @@ def spoiled(message: bytes) -> bytes:
     return json.dumps(raw, ensure_ascii=False).encode()
 
 
-class Aid:
+class Aid(staff.ServiceClient):
     """The visitor app and the union's staff, talking to aid over HTTP."""
 
     def __init__(self, client: httpx.AsyncClient) -> None:
-        self.client = client
-        self.limit = asyncio.Semaphore(16)
-
-    async def call(self, method: str, path: str, body: Any = None) -> httpx.Response:
-        async with self.limit:
-            return await self.client.request(method, f"{AID}{path}", json=body)
+        super().__init__(client, AID)
 
     async def advance(self, hours: float) -> None:
-        response = await self.call("POST", "/admin/clock/advance", {"seconds": hours * 3600})
-        response.raise_for_status()
+        await self.advance_hours(hours)
 
     async def summary(self, since: str) -> dict[str, Any]:
         response = await self.client.get(f"{AID}/v1/injuries/summary", params={"since": since})

@@ -27,7 +27,7 @@ from gonghui_contracts.values import (
     Industry,
     PriorityGroup,
 )
-from legal import assignment, deadlines, intake, progress, registry, supervision
+from legal import assignment, deadlines, intake, progress, queries, registry, supervision
 from legal.desk import Desk, LegalTerms, find_case
 from legal.errors import Refused
 from legal.intake import FilingResult
@@ -356,3 +356,51 @@ async def test_personal_data_stays_out_of_every_event_but_the_case(world: World)
         assert worker.resident_id not in text
         assert worker.phone not in text
         assert worker.name not in text
+
+
+async def test_the_summary_and_district_figures_add_up(world: World) -> None:
+    settled = await world.file(dispute(workers=2), ref="WO-s")
+    await world.file(
+        dispute(kind=DisputeKind.DISMISSAL), ref="desk-1", channel=FilingChannel.WALK_IN
+    )
+    await world.file(dispute(workers=2), ref="x")
+    assert settled.case_id is not None
+    async with world.uow() as unit:
+        await progress.move(
+            world.desk, unit, settled.case_id, CaseStage.MEDIATION, by="b", reason="r"
+        )
+    world.desk.clock.advance(timedelta(days=2))
+    async with world.uow() as unit:
+        await progress.close(
+            world.desk,
+            unit,
+            settled.case_id,
+            CaseOutcome.SETTLED,
+            amount=Decimal("12000.00"),
+            workers_accepting=None,
+            by="b",
+            reason="agreed",
+        )
+    since = world.desk.clock.now() - timedelta(days=30)
+    until = world.desk.clock.now() + timedelta(seconds=1)
+    async with world.uow() as unit:
+        found = await queries.summary(unit, since, until)
+        districts = await queries.by_district(unit, since, until)
+    assert found.filings == {"hotline_12351": 2, "walk_in": 1}
+    assert (found.cases, found.workers, found.claimed_cents) == (3, 5, 5 * 8000_00)
+    assert found.stages_reached == {
+        "negotiation": 3,
+        "mediation": 1,
+        "arbitration": 0,
+        "litigation": 0,
+        "legal_aid": 0,
+        "enforcement": 0,
+    }
+    assert (found.closed, found.settled_cents, found.recovered_cents) == (
+        {"settled": 1},
+        12000_00,
+        12000_00,
+    )
+    (baiyun,) = districts
+    assert (baiyun.district_code, baiyun.cases, baiyun.settled) == ("440111", 3, 1)
+    assert baiyun.stage_days == {"negotiation": 0.0, "mediation": 2.0}

@@ -10,10 +10,10 @@ a union lawyer has taken the case up (a hotline work order closes then), and con
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Literal, Self
+from typing import Literal
 from uuid import UUID
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, Field, field_validator
 
 from gonghui_contracts.envelope import STRICT, EventPayload, RejectionReason
 from gonghui_contracts.events.injury import Employer, Reference
@@ -68,12 +68,13 @@ class DisputeDetails(BaseModel):
     )
     workers: list[Claimant] = Field(min_length=1, max_length=2000)
 
-    @model_validator(mode="after")
-    def _each_worker_once(self) -> Self:
-        ids = [worker.resident_id for worker in self.workers]
+    @field_validator("workers")
+    @classmethod
+    def _each_worker_once(cls, workers: list[Claimant]) -> list[Claimant]:
+        ids = [worker.resident_id for worker in workers]
         if len(set(ids)) != len(ids):
             raise ValueError("the same resident ID appears twice among the workers")
-        return self
+        return workers
 
 
 class DisputeFiled(EventPayload, DisputeDetails):
