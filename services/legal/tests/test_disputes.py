@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from gonghui_contracts import samples
-from gonghui_contracts.events import Claimant, DisputeDetails
+from gonghui_contracts import Envelope, samples
+from gonghui_contracts.events import Claimant, DisputeDetails, DisputeFiled
 from gonghui_contracts.events.injury import Employer
 from gonghui_contracts.values import (
     CaseOutcome,
@@ -27,7 +27,16 @@ from gonghui_contracts.values import (
     Industry,
     PriorityGroup,
 )
-from legal import assignment, deadlines, intake, progress, queries, registry, supervision
+from legal import (
+    assignment,
+    deadlines,
+    handlers,
+    intake,
+    progress,
+    queries,
+    registry,
+    supervision,
+)
 from legal.desk import Desk, LegalTerms, find_case
 from legal.errors import Refused
 from legal.intake import FilingResult
@@ -227,7 +236,7 @@ async def test_accept_answers_the_hotline_and_decline_or_lapse_passes_it_on(worl
     assert [(a["filing_ref"], a["outcome"], a["work_order_closed"]) for a in answers] == [
         ("WO-9", "answered", True)
     ]
-    assert (await world.file(dispute(), ref="WO-9")).answered
+    assert (await world.file(dispute(), ref="WO-9")).answered_by == ("baiyun", "by-1")
 
 
 async def test_illegal_move_changes_nothing_and_the_chain_runs_to_a_settlement(
@@ -404,3 +413,28 @@ async def test_the_summary_and_district_figures_add_up(world: World) -> None:
     (baiyun,) = districts
     assert (baiyun.district_code, baiyun.cases, baiyun.settled) == ("440111", 3, 1)
     assert baiyun.stage_days == {"negotiation": 0.0, "mediation": 2.0}
+
+
+async def test_a_partner_filing_of_a_dispute_already_taken_up_is_answered_at_once(
+    world: World,
+) -> None:
+    details = dispute(workers=2)
+    hotline = await world.file(details, ref="WO-first")
+    assert hotline.case_id is not None
+    async with world.uow() as unit:
+        await assignment.accept(world.desk, unit, hotline.case_id, "baiyun")
+    court = DisputeFiled.model_validate(
+        {**details.model_dump(mode="json"), "channel": "court", "filing_ref": "court-77"}
+    )
+    on_filing = handlers.subscriptions(world.desk)[0].handle
+    async with world.uow() as unit:
+        await on_filing(unit, Envelope.wrap(court, key="court-77", producer="court"))
+    told = [
+        (e["data"]["filing_ref"], e["data"]["outcome"], e["data"]["work_order_closed"])
+        for e in await world.events("legal.filing-outcome")
+    ]
+    assert told == [
+        ("WO-first", "answered", True),
+        ("court-77", "merged", False),
+        ("court-77", "answered", False),
+    ]

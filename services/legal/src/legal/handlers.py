@@ -24,6 +24,18 @@ def subscriptions(desk: Desk) -> list[Subscription]:
         channel = FilingChannel(filed.channel)
         result = await intake.file(desk, unit, channel, filed.filing_ref, filed, cause=event)
         _answer(unit, event, channel, filed.filing_ref, result)
+        if result.outcome == "merged" and result.answered_by:  # the case's lawyer took it already
+            lawyer, station = result.answered_by
+            answered = FilingOutcome(
+                channel=channel,
+                filing_ref=filed.filing_ref,
+                outcome="answered",
+                case_id=result.case_id,
+                lawyer_id=lawyer,
+                station_id=station,
+                work_order_closed=channel is FilingChannel.HOTLINE_12351,
+            )
+            unit.emit(answered, key=filed.filing_ref, cause=event)
 
     async def on_invalid_filing(
         unit: Unit, head: RawEnvelope, violation: ContractViolation

@@ -43,7 +43,7 @@ class FilingResult:
     outcome: Outcome
     case_id: uuid.UUID | None = None
     reasons: tuple[RejectionReason, ...] = ()
-    answered: bool = False  # the case's lawyer has accepted it already
+    answered_by: tuple[str, str] | None = None  # (lawyer, station) who accepted the case already
 
 
 async def file(
@@ -76,8 +76,7 @@ async def _file(  # noqa: PLR0917 — the arguments of `file`, passed on
     )
     if seen is not None:
         case = await unit.session.get(DisputeCase, seen.case_id)
-        answered = case is not None and case.accepted_at is not None
-        return FilingResult(seen.outcome, seen.case_id, answered=answered)  # type: ignore[arg-type]
+        return FilingResult(seen.outcome, seen.case_id, answered_by=_answered_by(case))  # type: ignore[arg-type]
     if details.arose_on > desk.clock.today():
         reason = RejectionReason(field="arose_on", rule="is in the future")
         return FilingResult("rejected", reasons=(reason,))
@@ -111,7 +110,13 @@ async def _file(  # noqa: PLR0917 — the arguments of `file`, passed on
         ),
         key=(channel.value, ref),
     )
-    return FilingResult(outcome, case.case_id, answered=case.accepted_at is not None)
+    return FilingResult(outcome, case.case_id, answered_by=_answered_by(case))
+
+
+def _answered_by(case: DisputeCase | None) -> tuple[str, str] | None:
+    if case is None or case.accepted_at is None or case.lawyer_id is None:
+        return None
+    return case.lawyer_id, case.station_id or ""
 
 
 async def referral(
