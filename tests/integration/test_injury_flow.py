@@ -241,9 +241,10 @@ async def test_sigkill_of_aid_mid_burst_loses_no_case_and_assigns_each_once(
     assert {len(ids) for ids in per_case.values()} == {1}
 
 
-async def test_a_referral_reaches_the_legal_topic_in_the_trace_the_hospital_started(
-    platform: Platform,
+async def test_a_referral_becomes_a_legal_case_in_the_trace_the_hospital_started(
+    start_platform: StartPlatform,
 ) -> None:
+    platform = await start_platform(("aid", "legal", "notify"), {"CLOCK_ADJUSTABLE": "true"})
     body = report()
     key, value = message(body)
     with partner_span(f"send {REPORTS}", service_name="it-hospital") as (trace_id, headers):
@@ -265,11 +266,21 @@ async def test_a_referral_reaches_the_legal_topic_in_the_trace_the_hospital_star
     traceparent = dict(referral.headers)["traceparent"].decode()
     assert traceparent.split("-")[1] == trace_id
 
+    (opened,) = [
+        e["data"]
+        for e in await events_on(platform, "legal.cases.v1", expect=2)
+        if e["event_type"] == "legal.case-opened"
+    ]
+    assert (opened["channel"], opened["filing_ref"]) == ("injury_referral", data["referral_id"])
+    assert (opened["kind"], opened["district_code"]) == ("injury_compensation", "440306")
+
     async def complete() -> dict[str, list[str]]:
         found = await zipkin_spans(trace_id)
         wanted = {"aid record visit", f"send {platform.topic(REFERRALS)}"}
-        return found if wanted <= set(found.get("aid", [])) and "notify" in found else {}
+        sent = wanted <= set(found.get("aid", []))
+        return found if sent and "legal" in found and "notify" in found else {}
 
     spans = await eventually(complete, timeout=30)
     assert "it-hospital" in spans
     assert any(name.startswith("notify") for name in spans["notify"])
+    assert f"send {platform.topic('legal.cases.v1')}" in spans["legal"]

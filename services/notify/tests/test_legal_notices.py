@@ -53,6 +53,7 @@ def opened() -> LegalCaseOpened:
     return LegalCaseOpened(
         case_id=CASE,
         channel="hotline_12351",
+        filing_ref="12351-0001",
         district_code="440306",
         union_id="440306-county",
         kind="wage_arrears",

@@ -113,6 +113,9 @@ class LegalCaseOpened(EventPayload):
 
     case_id: UUID
     channel: FilingChannel
+    filing_ref: str = Field(
+        description="The first filing's reference in its channel (an injury referral's id)"
+    )
     district_code: RegionCode
     union_id: str = Field(description="The district union (属地工会)")
     kind: DisputeKind

@@ -90,7 +90,7 @@ async def _file(  # noqa: PLR0917 — the arguments of `file`, passed on
         outcome = "opened"
         case = _open(desk, unit, channel, details, key=key, now=now)
         unit.add(case, key=key)
-        emit(unit, case, _opened(case), cause)
+        emit(unit, case, _opened(case, ref), cause)
         await assignment.offer(desk, unit, case, cause=cause)
         await early_warning.observe(desk, unit, case, f"{channel.value}:{ref}", cause)
         await supervision.consider(desk, unit, case.employer_code, cause)
@@ -208,10 +208,11 @@ def _open(
     return case
 
 
-def _opened(case: DisputeCase) -> LegalCaseOpened:
+def _opened(case: DisputeCase, ref: str) -> LegalCaseOpened:
     return LegalCaseOpened(
         case_id=case.case_id,
         channel=FilingChannel(case.channel),
+        filing_ref=ref,
         district_code=case.district_code,
         union_id=case.union_id,
         kind=DisputeKind(case.kind),
