@@ -57,3 +57,31 @@ async def test_a_row_of_a_rolled_back_savepoint_is_not_found(tmp_path: Path) -> 
         with pytest.raises(RuntimeError):
             await add_then_fail(unit)
         assert unit.added(Row, "gone") is None
+
+
+async def test_rows_added_in_a_group_are_found_together_and_not_after_a_rollback(
+    tmp_path: Path,
+) -> None:
+    async with (
+        sqlite_sessions(tmp_path, Base.metadata) as sessions,
+        sessions() as session,
+        session.begin(),
+    ):
+        first, second = Unit(session, "t"), Unit(session, "t")
+        with session.no_autoflush:
+            first.add(Row(key="a1"), key="a1", group="a")
+            second.add(Row(key="a2"), key="a2", group="a")
+            second.add(Row(key="b1"), key="b1", group="b")
+            first.add(Row(key="none"), key="none")
+        assert sorted(r.key for r in second.added_in(Row, "a")) == ["a1", "a2"]
+        assert [r.key for r in first.added_in(Row, "b")] == ["b1"]
+        with pytest.raises(RuntimeError):
+            await add_to_group_then_fail(first)
+        assert sorted(r.key for r in first.added_in(Row, "a")) == ["a1", "a2"]
+
+
+async def add_to_group_then_fail(unit: Unit) -> None:
+    async with unit.session.begin_nested():
+        unit.add(Row(key="a3"), key="a3", group="a")
+        await unit.session.flush()
+        raise RuntimeError("handler failed")

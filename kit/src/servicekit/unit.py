@@ -28,6 +28,9 @@ class Unit:
         self._added: dict[tuple[type, Hashable], object] = session.info.setdefault(
             "servicekit.added", {}
         )
+        self._groups: dict[tuple[type, Hashable], list[object]] = session.info.setdefault(
+            "servicekit.added-groups", {}
+        )
 
     def emit(
         self, payload: P, *, key: str, cause: EnvelopeHead | None = None, topic: str | None = None
@@ -51,11 +54,13 @@ class Unit:
     def stage(self, record: OutgoingRecord) -> None:
         self.staged.append(record)
 
-    def add(self, row: object, *, key: Hashable) -> None:
-        """Add `row` to the session, findable by `added` under `key` while the transaction
-        lasts."""
+    def add(self, row: object, *, key: Hashable, group: Hashable | None = None) -> None:
+        """Add `row` to the session, findable by `added` under `key` (and by `added_in` among
+        the rows of `group`) while the transaction lasts."""
         self.session.add(row)
         self._added[type(row), key] = row
+        if group is not None:
+            self._groups.setdefault((type(row), group), []).append(row)
 
     def added(self, model: type[M], key: Hashable) -> M | None:
         """The row of `model` added under `key` in this transaction (by this unit or another of
@@ -65,6 +70,12 @@ class Unit:
         row = self._added.get((model, key))
         # A row whose savepoint was rolled back has left the session: it was never added.
         return row if isinstance(row, model) and row in self.session else None
+
+    def added_in(self, model: type[M], group: Hashable) -> list[M]:
+        """The rows of `model` added in `group` in this transaction (e.g. the cases of one
+        employer a consumed batch opened), for counts that must include what is not written yet."""
+        rows = self._groups.get((model, group), [])
+        return [row for row in rows if isinstance(row, model) and row in self.session]
 
 
 class UnitOfWork:

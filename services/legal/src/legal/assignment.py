@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy import select, update
 
@@ -148,29 +149,43 @@ async def release(unit: Unit, lawyer_id: str) -> None:
 
 async def _candidates(desk: Desk, unit: Unit, district_code: str | None) -> list[Candidate]:
     """Lawyers of the district (or, without one, every lawyer on duty) with their open cases as
-    this transaction sees them."""
-    query = select(Lawyer).where(Lawyer.on_duty.is_(True))
+    this transaction sees them. Read as plain rows (no ORM objects: this runs for every case);
+    their profiles are parsed once and kept while they do not change."""
+    columns = (Lawyer.open_cases, *PROFILE_COLUMNS)
+    query = select(*columns).where(Lawyer.on_duty.is_(True))
     if district_code is not None:
         query = query.where(Lawyer.district_code == district_code)
-    found = await unit.session.scalars(query.execution_options(populate_existing=True))
-    lawyers = list(found)
-    stations = desk.terms.stations
-    return [
-        Candidate(
-            LawyerProfile(
-                lawyer_id=lawyer.lawyer_id,
-                name=lawyer.name,
-                station=stations[lawyer.station_id],
-                specialties=frozenset(DisputeKind(k) for k in lawyer.specialties.split(",") if k),
-                capacity=lawyer.capacity,
-                acts_for=frozenset(code for code in lawyer.acts_for.split(",") if code),
-            ),
-            open_cases=lawyer.open_cases,
-            on_duty=lawyer.on_duty,
-        )
-        for lawyer in lawyers
-        if lawyer.station_id in stations
-    ]
+    candidates = []
+    for open_cases, *profile in (await unit.session.execute(query)).tuples():
+        row = tuple(profile)
+        found = desk.profiles.get(row)
+        if found is None and row[2] in desk.terms.stations:
+            found = desk.profiles[row] = _profile(desk, row)
+        if found is not None:
+            candidates.append(Candidate(found, open_cases=open_cases))
+    return candidates
+
+
+PROFILE_COLUMNS = (
+    Lawyer.lawyer_id,
+    Lawyer.name,
+    Lawyer.station_id,
+    Lawyer.specialties,
+    Lawyer.capacity,
+    Lawyer.acts_for,
+)
+
+
+def _profile(desk: Desk, row: tuple[Any, ...]) -> LawyerProfile:
+    lawyer_id, name, station_id, specialties, capacity, acts_for = row
+    return LawyerProfile(
+        lawyer_id=lawyer_id,
+        name=name,
+        station=desk.terms.stations[station_id],
+        specialties=frozenset(DisputeKind(k) for k in specialties.split(",") if k),
+        capacity=capacity,
+        acts_for=frozenset(code for code in acts_for.split(",") if code),
+    )
 
 
 async def accept(desk: Desk, unit: Unit, case_id: uuid.UUID, lawyer_id: str) -> DisputeCase:

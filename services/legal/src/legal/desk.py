@@ -13,6 +13,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Any
 
 from opentelemetry import trace
 from sqlalchemy import select
@@ -22,7 +23,7 @@ from legal.errors import NotFound
 from legal.models import CaseEvent, DisputeCase
 from legal.rules.chain import ChainTerms
 from legal.rules.letters import SupervisionTerms
-from legal.rules.matching import Station
+from legal.rules.matching import LawyerProfile, Station
 from legal.rules.warnings import WarningTerms
 from legal.windows import Windows
 from servicekit import Unit, telemetry
@@ -45,6 +46,7 @@ class Desk:
     vault: PiiVault
     clock: Clock
     windows: Windows
+    profiles: dict[tuple[Any, ...], LawyerProfile] = field(default_factory=dict)  # by their row
 
 
 async def find_case(unit: Unit, case_id: uuid.UUID, *, for_update: bool = False) -> DisputeCase:

@@ -24,15 +24,20 @@ async def observe(
 ) -> list[EarlyWarningRaised]:
     """Count the new `case` (its filing `entry`) in its windows; the warnings it raises."""
     now = desk.clock.now()
-    raised = []
-    for watch in watches(
+    watched = watches(
         desk.terms.warnings,
         case.employer_code,
         case.district_code,
         Industry(case.industry),
         DisputeKind(case.kind),
-    ):
-        tally = await desk.windows.record(watch.series, entry, case.workers, now, watch.window)
+    )
+    series = list({w.series: w.window for w in watched}.items())
+    tallies = dict(
+        zip(series, await desk.windows.record(series, entry, case.workers, now), strict=True)
+    )
+    raised = []
+    for watch in watched:
+        tally = tallies[watch.series, watch.window]
         count = reached(watch, tally.filings, tally.workers)
         if count is None or not await _first_in_window(unit, watch, now):
             continue

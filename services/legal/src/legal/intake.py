@@ -89,7 +89,7 @@ async def _file(  # noqa: PLR0917 — the arguments of `file`, passed on
     if case is None:
         outcome = "opened"
         case = _open(desk, unit, channel, details, key=key, now=now)
-        unit.add(case, key=key)
+        unit.add(case, key=key, group=case.employer_code)
         emit(unit, case, _opened(case, ref), cause)
         await assignment.offer(desk, unit, case, cause=cause)
         await early_warning.observe(desk, unit, case, f"{channel.value}:{ref}", cause)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, inspect, select
 
 from gonghui_contracts import EnvelopeHead
 from gonghui_contracts.events import EmployerResponded, SupervisionLetterIssued
@@ -158,20 +158,14 @@ async def _cases_since(unit: Unit, employer_code: str, since: datetime) -> int:
             DisputeCase.employer_code == employer_code, DisputeCase.opened_at >= since
         )
     )
-    pending = sum(
-        1
-        for row in unit.session.new
-        if isinstance(row, DisputeCase)
-        and row.employer_code == employer_code
-        and row.opened_at >= since
-    )
-    return (stored or 0) + pending
+    unwritten = [c for c in unit.added_in(DisputeCase, employer_code) if inspect(c).pending]
+    return (stored or 0) + sum(case.opened_at >= since for case in unwritten)
 
 
 async def _any_case(unit: Unit, employer_code: str) -> DisputeCase:
-    for row in unit.session.new:
-        if isinstance(row, DisputeCase) and row.employer_code == employer_code:
-            return row
+    pending = unit.added_in(DisputeCase, employer_code)
+    if pending:
+        return pending[-1]
     case = await unit.session.scalar(
         select(DisputeCase)
         .where(DisputeCase.employer_code == employer_code)

@@ -3,13 +3,14 @@ industry) in the last days.
 
 With Redis each series is a sorted set scored by time: an entry is added (ZADD; the same filing
 twice is one member), entries older than the window dropped (ZREMRANGEBYSCORE) and the rest read,
-in one round trip. Without Redis (a lone service, unit tests) they live in memory. An entry is the
-filing's channel reference and its number of workers, so a filing replayed after a crash counts
-once.
+in one round trip for all the series a filing counts in. Without Redis (a lone service, unit
+tests) they live in memory. An entry is the filing's channel reference and its number of workers,
+so a filing replayed after a crash counts once.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -23,10 +24,15 @@ class Tally:
     workers: int
 
 
+Series = tuple[str, timedelta]  # a window's name, and how far back it reaches
+
+
 class Windows(Protocol):
     async def record(
-        self, series: str, entry: str, workers: int, at: datetime, window: timedelta
-    ) -> Tally: ...
+        self, series: Sequence[Series], entry: str, workers: int, at: datetime
+    ) -> list[Tally]:
+        """Add the entry to each series; what each holds now, in order."""
+        ...
 
 
 class RedisWindows:
@@ -35,17 +41,18 @@ class RedisWindows:
         self.prefix = prefix
 
     async def record(
-        self, series: str, entry: str, workers: int, at: datetime, window: timedelta
-    ) -> Tally:
-        key = self.prefix + series
+        self, series: Sequence[Series], entry: str, workers: int, at: datetime
+    ) -> list[Tally]:
         now = at.timestamp()
         async with self.redis.pipeline(transaction=True) as pipe:
-            pipe.zadd(key, {f"{entry}|{workers}": now})
-            pipe.zremrangebyscore(key, "-inf", now - window.total_seconds())
-            pipe.zrange(key, 0, -1)
-            pipe.expire(key, int(window.total_seconds()) + 86400)
-            _, _, members, _ = await pipe.execute()
-        return _tally(members)
+            for name, window in series:
+                key = self.prefix + name
+                pipe.zadd(key, {f"{entry}|{workers}": now})
+                pipe.zremrangebyscore(key, "-inf", now - window.total_seconds())
+                pipe.zrange(key, 0, -1)
+                pipe.expire(key, int(window.total_seconds()) + 86400)
+            replies = await pipe.execute()
+        return [_tally(replies[4 * n + 2]) for n in range(len(series))]
 
 
 class InMemoryWindows:
@@ -53,14 +60,17 @@ class InMemoryWindows:
         self.series: dict[str, dict[str, float]] = {}
 
     async def record(
-        self, series: str, entry: str, workers: int, at: datetime, window: timedelta
-    ) -> Tally:
-        entries = self.series.setdefault(series, {})
-        entries[f"{entry}|{workers}"] = at.timestamp()
-        oldest = at.timestamp() - window.total_seconds()
-        for member in [m for m, t in entries.items() if t < oldest]:
-            del entries[member]
-        return _tally(list(entries))
+        self, series: Sequence[Series], entry: str, workers: int, at: datetime
+    ) -> list[Tally]:
+        tallies = []
+        for name, window in series:
+            entries = self.series.setdefault(name, {})
+            entries[f"{entry}|{workers}"] = at.timestamp()
+            oldest = at.timestamp() - window.total_seconds()
+            for member in [m for m, t in entries.items() if t < oldest]:
+                del entries[member]
+            tallies.append(_tally(list(entries)))
+        return tallies
 
 
 def _tally(members: list[bytes] | list[str]) -> Tally:
