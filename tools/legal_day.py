@@ -525,7 +525,7 @@ async def show(
         ("deadlines missed: escalated to the district union", summary["escalations"]),
         ("early warnings", ", ".join(f"{k} {v}" for k, v in sorted(summary["warnings"].items()))),
         (
-            "supervision letters",
+            "letters issued (also to employers of injury referrals)",
             ", ".join(f"{k} {v}" for k, v in sorted(summary["letters"].items())),
         ),
         ("injury referrals taken from aid", f"{referrals[1]} of {referrals[0]}"),
