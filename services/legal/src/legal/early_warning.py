@@ -41,7 +41,7 @@ async def observe(
         count = reached(watch, tally.filings, tally.workers)
         if count is None or not await _first_in_window(unit, watch, now):
             continue
-        warning = _warning(desk, case, watch, count, now)
+        warning = _warning(case, watch, count, now)
         unit.session.add(
             EarlyWarning(
                 warning_id=warning.warning_id,
@@ -79,9 +79,7 @@ async def _first_in_window(unit: Unit, watch: Watch, now: datetime) -> bool:
     return True
 
 
-def _warning(
-    desk: Desk, case: DisputeCase, watch: Watch, count: int, now: datetime
-) -> EarlyWarningRaised:
+def _warning(case: DisputeCase, watch: Watch, count: int, now: datetime) -> EarlyWarningRaised:
     by_employer = watch.kind != "arrears_hotspot"
     return EarlyWarningRaised(
         warning_id=uuid.uuid4(),
