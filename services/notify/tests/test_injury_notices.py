@@ -125,3 +125,12 @@ def test_times_are_told_in_shenzhen_time_and_the_worker_hears_the_visitors_name(
     _, text = templates.render(told.template, "zh", told.values)
     assert "陈志强" in text
     assert "11月28日10:30" in text
+
+
+def test_days_and_times_are_said_the_way_of_each_language() -> None:
+    (_, told) = domain.notices_for(assigned(1))
+    assert "28 Nov 10:30" in templates.render(told.template, "en", told.values)[1]
+    scheduled = next(p for p, _ in CASES if isinstance(p, FollowUpsScheduled))
+    [request] = domain.notices_for(scheduled)
+    assert "12月8日、12月31日" in templates.render(request.template, "zh", request.values)[1]
+    assert "8 Dec, 31 Dec" in templates.render(request.template, "en", request.values)[1]

@@ -210,6 +210,25 @@ def zh(payload: EventPayload) -> list[str]:
     return [templates.render(r.template, "zh", r.values)[1] for r in domain.notices_for(payload)]
 
 
+def en(payload: EventPayload) -> list[str]:
+    return [templates.render(r.template, "en", r.values)[1] for r in domain.notices_for(payload)]
+
+
+def test_english_texts_name_kinds_stages_and_outcomes_in_english() -> None:
+    [text] = en(opened())
+    assert "wage arrears" in text
+    [text] = en(CASES[6][0])  # a stage change
+    assert "from mediation to arbitration" in text
+    assert "the limitation for arbitration" in en(deadline_near("limitation"))[0]
+    tables = (legal.KINDS, legal.STAGES, legal.OUTCOMES, legal.LETTERS, legal.INDUSTRIES)
+    chinese = {label["zh"] for table in tables for label in table.values()}
+    chinese |= {label["zh"] for label in legal.DEADLINES.values()}
+    for payload, _ in CASES:
+        for text in en(payload):
+            assert not [word for word in chinese if word in text], text
+            assert "月" not in text, text  # days and times said the English way
+
+
 def test_legal_events_are_legals_and_others_are_not() -> None:
     assert legal.legal_notices(assigned(1)) is not None
     lawyer_accepted = CASES[3][0]

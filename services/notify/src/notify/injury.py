@@ -23,7 +23,8 @@ from gonghui_contracts.events import (
 )
 from gonghui_contracts.values import local_federation
 from notify.recipients import NoticeRequest, staff, union
-from notify.wording import day, ref, when
+from notify.templates import Value
+from notify.wording import days, ref, when
 
 
 def injured(case_id: object) -> str:
@@ -34,14 +35,14 @@ def injury_notices(payload: Any) -> list[NoticeRequest] | None:  # noqa: PLR0911
     """The notices a work-injury event calls for; None if `payload` is not one of them."""
     if isinstance(payload, InjuryCaseOpened):
         _, union_name = local_federation(payload.district_code)
-        values = {
+        values: dict[str, Value] = {
             "case_ref": ref(payload.case_id),
             "union_name": union_name,
             "visit_due": when(payload.visit_due_at),
         }
         return [NoticeRequest(injured(payload.case_id), "injury_case_opened", values)]
     if isinstance(payload, VisitorAssigned):
-        common = {
+        common: dict[str, Value] = {
             "case_ref": ref(payload.case_id),
             "hospital_name": payload.hospital_name,
             "visit_due": when(payload.visit_due_at),
@@ -73,7 +74,7 @@ def injury_notices(payload: Any) -> list[NoticeRequest] | None:  # noqa: PLR0911
         values = {"amount": str(payload.amount)}
         return [NoticeRequest(injured(payload.case_id), "condolence_paid", values)]
     if isinstance(payload, FollowUpsScheduled):
-        values = {"dates": "、".join(day(d) for d in payload.due_dates)}
+        values = {"dates": days(payload.due_dates)}
         return [NoticeRequest(injured(payload.case_id), "follow_ups_scheduled", values)]
     if isinstance(payload, FollowUpDue):
         values = {"sequence": str(payload.sequence), "case_ref": ref(payload.case_id)}

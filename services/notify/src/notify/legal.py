@@ -36,51 +36,57 @@ from gonghui_contracts.values import (
     region,
 )
 from notify.recipients import NoticeRequest, staff, union
+from notify.templates import Value
 from notify.wording import day, local_day, ref, when
 
-KINDS: dict[DisputeKind, str] = {
-    DisputeKind.WAGE_ARREARS: "欠薪",
-    DisputeKind.NO_CONTRACT: "未签劳动合同",
-    DisputeKind.DISMISSAL: "违法解除劳动合同",
-    DisputeKind.INJURY_COMPENSATION: "工伤赔偿",
-    DisputeKind.SOCIAL_INSURANCE: "社会保险",
-    DisputeKind.OTHER: "其他劳动争议",
+Label = dict[str, str]  # by language
+ALL_INDUSTRIES: Label = {"zh": "各行业", "en": "all industries"}
+KINDS: dict[DisputeKind, Label] = {
+    DisputeKind.WAGE_ARREARS: {"zh": "欠薪", "en": "wage arrears"},
+    DisputeKind.NO_CONTRACT: {"zh": "未签劳动合同", "en": "no labour contract"},
+    DisputeKind.DISMISSAL: {"zh": "违法解除劳动合同", "en": "unlawful dismissal"},
+    DisputeKind.INJURY_COMPENSATION: {"zh": "工伤赔偿", "en": "work-injury compensation"},
+    DisputeKind.SOCIAL_INSURANCE: {"zh": "社会保险", "en": "social insurance"},
+    DisputeKind.OTHER: {"zh": "其他劳动争议", "en": "other labour dispute"},
 }
-STAGES: dict[CaseStage, str] = {
-    CaseStage.NEGOTIATION: "协商",
-    CaseStage.MEDIATION: "调解",
-    CaseStage.ARBITRATION: "仲裁",
-    CaseStage.LITIGATION: "诉讼",
-    CaseStage.LEGAL_AID: "法律援助",
-    CaseStage.ENFORCEMENT: "执行",
+STAGES: dict[CaseStage, Label] = {
+    CaseStage.NEGOTIATION: {"zh": "协商", "en": "negotiation"},
+    CaseStage.MEDIATION: {"zh": "调解", "en": "mediation"},
+    CaseStage.ARBITRATION: {"zh": "仲裁", "en": "arbitration"},
+    CaseStage.LITIGATION: {"zh": "诉讼", "en": "litigation"},
+    CaseStage.LEGAL_AID: {"zh": "法律援助", "en": "legal aid"},
+    CaseStage.ENFORCEMENT: {"zh": "执行", "en": "enforcement"},
 }
-OUTCOMES: dict[CaseOutcome, str] = {
-    CaseOutcome.SETTLED: "达成和解/调解协议",
-    CaseOutcome.WITHDRAWN: "撤回",
-    CaseOutcome.AWARD: "仲裁裁决",
-    CaseOutcome.JUDGMENT: "判决",
-    CaseOutcome.ENFORCED: "执行完毕",
+OUTCOMES: dict[CaseOutcome, Label] = {
+    CaseOutcome.SETTLED: {"zh": "达成和解/调解协议", "en": "settled by agreement"},
+    CaseOutcome.WITHDRAWN: {"zh": "撤回", "en": "withdrawn"},
+    CaseOutcome.AWARD: {"zh": "仲裁裁决", "en": "arbitration award"},
+    CaseOutcome.JUDGMENT: {"zh": "判决", "en": "court judgment"},
+    CaseOutcome.ENFORCED: {"zh": "执行完毕", "en": "enforced"},
 }
-DEADLINES: dict[str, str] = {"stage": "本阶段期限", "limitation": "申请仲裁时效"}
-LETTERS: dict[LetterKind, str] = {
-    LetterKind.PROMPT: "提示函",
-    LetterKind.OPINION: "意见书",
-    LetterKind.SUGGESTION: "建议书",
+DEADLINES: dict[str, Label] = {
+    "stage": {"zh": "本阶段期限", "en": "the stage's deadline"},
+    "limitation": {"zh": "申请仲裁时效", "en": "the limitation for arbitration"},
 }
-INDUSTRIES: dict[Industry, str] = {
-    Industry.EXPRESS_DELIVERY: "快递",
-    Industry.FOOD_DELIVERY: "外卖",
-    Industry.RIDE_HAILING: "网约车",
-    Industry.FREIGHT: "货运",
-    Industry.DOMESTIC_SERVICE: "家政",
-    Industry.MANUFACTURING: "制造业",
-    Industry.CONSTRUCTION: "建筑业",
-    Industry.RETAIL: "零售业",
-    Industry.HOSPITALITY: "住宿餐饮业",
-    Industry.HEALTHCARE: "医疗卫生",
-    Industry.EDUCATION: "教育",
-    Industry.PUBLIC_SECTOR: "公共部门",
-    Industry.OTHER: "其他行业",
+LETTERS: dict[LetterKind, Label] = {
+    LetterKind.PROMPT: {"zh": "提示函", "en": "prompt letter"},
+    LetterKind.OPINION: {"zh": "意见书", "en": "opinion letter"},
+    LetterKind.SUGGESTION: {"zh": "建议书", "en": "suggestion letter"},
+}
+INDUSTRIES: dict[Industry, Label] = {
+    Industry.EXPRESS_DELIVERY: {"zh": "快递", "en": "express delivery"},
+    Industry.FOOD_DELIVERY: {"zh": "外卖", "en": "food delivery"},
+    Industry.RIDE_HAILING: {"zh": "网约车", "en": "ride hailing"},
+    Industry.FREIGHT: {"zh": "货运", "en": "freight"},
+    Industry.DOMESTIC_SERVICE: {"zh": "家政", "en": "domestic service"},
+    Industry.MANUFACTURING: {"zh": "制造业", "en": "manufacturing"},
+    Industry.CONSTRUCTION: {"zh": "建筑业", "en": "construction"},
+    Industry.RETAIL: {"zh": "零售业", "en": "retail"},
+    Industry.HOSPITALITY: {"zh": "住宿餐饮业", "en": "hospitality"},
+    Industry.HEALTHCARE: {"zh": "医疗卫生", "en": "healthcare"},
+    Industry.EDUCATION: {"zh": "教育", "en": "education"},
+    Industry.PUBLIC_SECTOR: {"zh": "公共部门", "en": "public sector"},
+    Industry.OTHER: {"zh": "其他行业", "en": "other"},
 }
 SILENT = (LawyerAccepted, EmployerResponded, DisputeFiled, FilingOutcome)
 """Legal events nobody is told about: the worker heard of the lawyer at assignment; an employer's
@@ -97,7 +103,7 @@ def legal_notices(payload: Any) -> list[NoticeRequest] | None:  # noqa: PLR0911 
     `payload` is not a legal event."""
     if isinstance(payload, LegalCaseOpened):
         _, union_name = local_federation(payload.district_code)
-        values = {
+        values: dict[str, Value] = {
             "case_ref": ref(payload.case_id),
             "union_name": union_name,
             "kind": KINDS[payload.kind],
@@ -170,11 +176,14 @@ def legal_notices(payload: Any) -> list[NoticeRequest] | None:  # noqa: PLR0911 
     return None
 
 
-def _warning(warning: EarlyWarningRaised) -> tuple[str, dict[str, str]]:
+def _warning(warning: EarlyWarningRaised) -> tuple[str, dict[str, Value]]:
     """Template and values of an early warning, by its kind."""
-    values = {"count": str(warning.count), "window_days": str(warning.window_days)}
+    values: dict[str, Value] = {
+        "count": str(warning.count),
+        "window_days": str(warning.window_days),
+    }
     if warning.kind == "arrears_hotspot":
-        industry = INDUSTRIES[warning.industry] if warning.industry else "各行业"
+        industry = INDUSTRIES[warning.industry] if warning.industry else ALL_INDUSTRIES
         values |= {"district_name": region(warning.district_code).name, "industry": industry}
         return "legal_warning_arrears_hotspot", values
     values["employer_name"] = warning.employer_name or warning.employer_code or "某用人单位"

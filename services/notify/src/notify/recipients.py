@@ -3,14 +3,17 @@ service that holds the contact), never phone numbers: notify holds no personal d
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+
+from notify.templates import Value
 
 
 @dataclass(frozen=True)
 class NoticeRequest:
     recipient: str
     template: str
-    values: dict[str, str]
+    values: Mapping[str, Value]
 
 
 def member(member_id: object) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from string import Formatter
 
 TEMPLATES: dict[str, dict[str, str]] = {
@@ -152,6 +153,9 @@ TEMPLATES: dict[str, dict[str, str]] = {
 }
 
 FALLBACK_LOCALE = "en"
+Value = (
+    str | Mapping[str, str]
+)  # a text, or a label by language ({"zh": "调解", "en": "mediation"})
 
 
 def fields(text: str) -> frozenset[str]:
@@ -159,8 +163,13 @@ def fields(text: str) -> frozenset[str]:
     return frozenset(name for _, name, _, _ in Formatter().parse(text) if name)
 
 
-def render(template: str, locale: str, values: dict[str, str]) -> tuple[str, str]:
-    """The text of `template` in `locale`, else in English; returns (locale used, text)."""
+def render(template: str, locale: str, values: Mapping[str, Value]) -> tuple[str, str]:
+    """The text of `template` in `locale`, else in English; returns (locale used, text). A value
+    given by language (a label: a stage, a kind) is put in the text's language."""
     texts = TEMPLATES[template]
     used = locale if locale in texts else FALLBACK_LOCALE
-    return used, texts[used].format(**values)
+    words = {
+        name: value if isinstance(value, str) else value.get(used, value[FALLBACK_LOCALE])
+        for name, value in values.items()
+    }
+    return used, texts[used].format(**words)
