@@ -46,6 +46,7 @@ from gonghui_contracts.events import (
     NoticeSent,
     PatientDischarged,
     SelfPaidOffered,
+    SettlementConfirmed,
     StageChanged,
     StageExtended,
     SupervisionLetterIssued,
@@ -208,7 +209,8 @@ TOPICS: tuple[TopicSpec, ...] = (
     TopicSpec(
         name="legal.cases.v1",
         description="Dispute cases: opened, lawyer assigned or accepted, nobody free, stage "
-        "moves and extensions along 商调裁诉援执, deadlines near or missed, closed.",
+        "moves and extensions along 商调裁诉援执, agreements judicially confirmed, deadlines near "
+        "or missed, closed.",
         carries=(
             LegalCaseOpened,
             LawyerAssigned,
@@ -216,6 +218,7 @@ TOPICS: tuple[TopicSpec, ...] = (
             CaseUnassigned,
             StageChanged,
             StageExtended,
+            SettlementConfirmed,
             DeadlineNear,
             DeadlineMissed,
             LegalCaseClosed,

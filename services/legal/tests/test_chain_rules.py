@@ -62,6 +62,23 @@ def test_a_legal_move_goes_forward_and_never_skips_arbitration(a: CaseStage, b: 
     assert set(passed) <= chain.SKIPPABLE
 
 
+def test_a_judicially_confirmed_agreement_goes_from_mediation_to_enforcement() -> None:
+    with pytest.raises(chain.IllegalMove, match="司法确认"):
+        chain.check_move(S.MEDIATION, S.ENFORCEMENT)
+    assert chain.check_move(S.MEDIATION, S.ENFORCEMENT, confirmed=True) == [
+        S.ARBITRATION,
+        S.LITIGATION,
+        S.LEGAL_AID,
+    ]
+    with pytest.raises(chain.IllegalMove, match="仲裁前置"):
+        chain.check_move(S.MEDIATION, S.LITIGATION, confirmed=True)  # only to enforcement
+    chain.check_confirmation(S.MEDIATION, confirmed=False)
+    with pytest.raises(chain.IllegalMove, match="not at negotiation"):
+        chain.check_confirmation(S.NEGOTIATION, confirmed=False)
+    with pytest.raises(chain.IllegalMove, match="already"):
+        chain.check_confirmation(S.MEDIATION, confirmed=True)
+
+
 def test_outcomes_belong_to_their_stage_and_say_whether_money_came() -> None:
     chain.check_outcome(S.MEDIATION, CaseOutcome.SETTLED, amount_given=True)
     chain.check_outcome(S.ARBITRATION, CaseOutcome.AWARD, amount_given=True)

@@ -438,3 +438,39 @@ async def test_a_partner_filing_of_a_dispute_already_taken_up_is_answered_at_onc
         ("court-77", "merged", False),
         ("court-77", "answered", False),
     ]
+
+
+async def test_a_confirmed_mediation_agreement_the_employer_ignores_is_enforced(
+    world: World,
+) -> None:
+    opened = await world.file(dispute(), channel=FilingChannel.COURT)  # starts in mediation
+    assert opened.case_id is not None
+    case_id = opened.case_id
+    async with world.uow() as unit:
+        with pytest.raises(IllegalMove, match="司法确认"):
+            await progress.move(
+                world.desk, unit, case_id, CaseStage.ENFORCEMENT, by="b", reason="r"
+            )
+    async with world.uow() as unit:
+        await progress.confirm(world.desk, unit, case_id, by="baiyun", reason="法院确认调解协议")
+    async with world.uow() as unit:
+        await progress.move(
+            world.desk, unit, case_id, CaseStage.ENFORCEMENT, by="baiyun", reason="逾期未履行"
+        )
+    async with world.uow() as unit:
+        await progress.close(
+            world.desk,
+            unit,
+            case_id,
+            CaseOutcome.ENFORCED,
+            amount=Decimal("8000.00"),
+            workers_accepting=None,
+            by="baiyun",
+            reason="执行到位",
+        )
+    moved = (await world.events("legal.stage-changed"))[0]["data"]
+    assert (moved["from_stage"], moved["to_stage"]) == ("mediation", "enforcement")
+    assert moved["skipped"] == ["arbitration", "litigation", "legal_aid"]
+    assert len(await world.events("legal.settlement-confirmed")) == 1
+    case = await world.case(case_id)
+    assert (case.outcome, case.confirmed_at is not None) == ("enforced", True)

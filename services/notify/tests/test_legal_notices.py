@@ -20,6 +20,7 @@ from gonghui_contracts.events import (
     LegalCaseClosed,
     LegalCaseOpened,
     MemberLeft,
+    SettlementConfirmed,
     StageChanged,
     StageExtended,
     SupervisionLetterIssued,
@@ -167,6 +168,10 @@ CASES: list[tuple[EventPayload, list[tuple[str, str]]]] = [
     (
         StageExtended(case_id=CASE, stage="arbitration", due_at=DUE, by="arb", reason="案情复杂"),
         [(WORKERS, "legal_stage_extended")],
+    ),
+    (
+        SettlementConfirmed(case_id=CASE, by="sz-l-03", reason="法院确认", confirmed_at=DUE),
+        [(WORKERS, "legal_settlement_confirmed")],
     ),
     (deadline_near("stage"), [(LAWYER, "legal_deadline_near")]),
     (deadline_near("limitation"), [(LAWYER, "legal_deadline_near")]),

@@ -194,6 +194,18 @@ class StageExtended(EventPayload):
     reason: str
 
 
+class SettlementConfirmed(EventPayload):
+    """A court confirmed the mediated agreement (司法确认): if the employer does not pay, the
+    case may go straight to enforcement."""
+
+    EVENT_TYPE = "legal.settlement-confirmed"
+
+    case_id: UUID
+    by: str
+    reason: str
+    confirmed_at: datetime
+
+
 Deadline = Literal["stage", "limitation"]
 
 

@@ -79,6 +79,7 @@ class CaseView(BaseModel):
     stage: str
     stage_due_at: datetime
     stage_extended: bool
+    confirmed_at: datetime | None = Field(description="司法确认 of the mediated agreement")
     deadline_state: str
     seconds_to_due: float = Field(description="Negative once the stage is late")
     lawyer_id: str | None
@@ -107,6 +108,8 @@ class Move(BaseModel):
 
 
 class Extension(BaseModel):
+    """Who does it and why: an extension, a judicial confirmation."""
+
     by: str = Who
     reason: str = Why
 
@@ -290,6 +293,14 @@ def _case_router(uow: UnitOfWork, desk: Desk) -> APIRouter:
     async def extend(case_id: uuid.UUID, body: Extension) -> CaseView:
         async with uow() as unit:
             found = await progress.extend(desk, unit, case_id, by=body.by, reason=body.reason)
+            return await view(unit, found)
+
+    @api.post("/cases/{case_id}/judicial-confirmation", response_model=CaseView)
+    async def confirm(case_id: uuid.UUID, body: Extension) -> CaseView:
+        """The court confirmed the mediated agreement (司法确认): from now on the case may go
+        from mediation straight to enforcement."""
+        async with uow() as unit:
+            found = await progress.confirm(desk, unit, case_id, by=body.by, reason=body.reason)
             return await view(unit, found)
 
     @api.post("/cases/{case_id}/close", response_model=CaseView)
@@ -481,6 +492,7 @@ def _case_view(desk: Desk, case: DisputeCase, lines: Sequence[CaseEvent]) -> Cas
         stage=case.stage,
         stage_due_at=case.stage_due_at,
         stage_extended=case.stage_extended,
+        confirmed_at=case.confirmed_at,
         deadline_state="closed"
         if case.closed_at
         else deadline_state(now, case.stage_due_at, reminder),

@@ -78,6 +78,7 @@ class DisputeCase(Base):
     stage_started_at: Mapped[datetime] = mapped_column(UtcDateTime)
     stage_due_at: Mapped[datetime] = mapped_column(UtcDateTime)
     stage_extended: Mapped[bool] = mapped_column(Boolean, default=False)
+    confirmed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)  # 司法确认 of the agreement
     stage_reminded_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     stage_escalated_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     limitation_reminded_at: Mapped[datetime | None] = mapped_column(UtcDateTime)

@@ -6,14 +6,25 @@ from __future__ import annotations
 import uuid
 from decimal import Decimal
 
-from gonghui_contracts.events import LegalCaseClosed, StageChanged, StageExtended
+from gonghui_contracts.events import (
+    LegalCaseClosed,
+    SettlementConfirmed,
+    StageChanged,
+    StageExtended,
+)
 from gonghui_contracts.values import CaseOutcome, CaseStage, to_cents, to_yuan
 from legal import metrics
 from legal.assignment import release, tell_partners
 from legal.desk import Desk, emit, find_case, in_case_trace, record
 from legal.errors import Refused
 from legal.models import DisputeCase
-from legal.rules.chain import IllegalMove, check_move, check_outcome, extended_due
+from legal.rules.chain import (
+    IllegalMove,
+    check_confirmation,
+    check_move,
+    check_outcome,
+    extended_due,
+)
 from servicekit import Unit
 
 
@@ -22,7 +33,7 @@ async def move(
 ) -> DisputeCase:
     case = await _open_case(unit, case_id)
     current = CaseStage(case.stage)
-    passed = check_move(current, to)
+    passed = check_move(current, to, confirmed=case.confirmed_at is not None)
     now = desk.clock.now()
     with in_case_trace(case, f"move to {to.value}"):
         record(desk, unit, case, "moved", by=by, reason=reason, to_stage=to.value)
@@ -60,6 +71,22 @@ async def extend(
             case,
             StageExtended(case_id=case.case_id, stage=stage, due_at=due, by=by, reason=reason),
         )
+    return case
+
+
+async def confirm(
+    desk: Desk, unit: Unit, case_id: uuid.UUID, *, by: str, reason: str
+) -> DisputeCase:
+    """The court confirmed the mediated agreement (司法确认), as the union guided the parties."""
+    case = await _open_case(unit, case_id)
+    check_confirmation(CaseStage(case.stage), case.confirmed_at is not None)
+    with in_case_trace(case, "record judicial confirmation"):
+        record(desk, unit, case, "confirmed", by=by, reason=reason)
+        case.confirmed_at = desk.clock.now()
+        confirmed = SettlementConfirmed(
+            case_id=case.case_id, by=by, reason=reason, confirmed_at=case.confirmed_at
+        )
+        emit(unit, case, confirmed)
     return case
 
 

@@ -8,6 +8,7 @@ letters go to the district union's duty desk (`union:<union id>`).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from gonghui_contracts.events import (
@@ -22,6 +23,7 @@ from gonghui_contracts.events import (
     LawyerAssigned,
     LegalCaseClosed,
     LegalCaseOpened,
+    SettlementConfirmed,
     StageChanged,
     StageExtended,
     SupervisionLetterIssued,
@@ -98,82 +100,119 @@ def claimants(case_id: object) -> str:
     return f"claimants:{case_id}"
 
 
-def legal_notices(payload: Any) -> list[NoticeRequest] | None:  # noqa: PLR0911 — one case per event
+def legal_notices(payload: Any) -> list[NoticeRequest] | None:
     """The notices a labour-dispute event calls for ([] for one nobody is told about); None if
     `payload` is not a legal event."""
-    if isinstance(payload, LegalCaseOpened):
-        _, union_name = local_federation(payload.district_code)
-        values: dict[str, Value] = {
-            "case_ref": ref(payload.case_id),
-            "union_name": union_name,
-            "kind": KINDS[payload.kind],
-        }
-        return [NoticeRequest(claimants(payload.case_id), "legal_case_opened", values)]
-    if isinstance(payload, LawyerAssigned):
-        common = {"case_ref": ref(payload.case_id), "station_name": payload.station_name}
-        told = [
-            NoticeRequest(
-                staff(payload.lawyer_id),
-                "legal_assignment",
-                {**common, "accept_by": when(payload.accept_by)},
-            )
-        ]
-        if payload.attempt == 1:  # the workers hear of the lawyer once, not of every re-offer
-            told.append(
-                NoticeRequest(
-                    claimants(payload.case_id),
-                    "legal_lawyer_assigned",
-                    {**common, "lawyer_name": payload.lawyer_name},
-                )
-            )
-        return told
-    if isinstance(payload, CaseUnassigned):
-        template = "legal_unassigned_priority" if payload.priority else "legal_unassigned"
-        values = {"case_ref": ref(payload.case_id), "kind": KINDS[payload.kind]}
-        return [NoticeRequest(union(payload.union_id), template, values)]
-    if isinstance(payload, StageChanged):
-        values = {
-            "case_ref": ref(payload.case_id),
-            "from_stage": STAGES[payload.from_stage],
-            "to_stage": STAGES[payload.to_stage],
-            "due_on": local_day(payload.due_at),
-        }
-        return [NoticeRequest(claimants(payload.case_id), "legal_stage_changed", values)]
-    if isinstance(payload, StageExtended):
-        values = {
-            "case_ref": ref(payload.case_id),
-            "stage": STAGES[payload.stage],
-            "due_on": local_day(payload.due_at),
-        }
-        return [NoticeRequest(claimants(payload.case_id), "legal_stage_extended", values)]
-    if isinstance(payload, DeadlineNear | DeadlineMissed):
-        values = {
-            "case_ref": ref(payload.case_id),
-            "stage": STAGES[payload.stage],
-            "deadline": DEADLINES[payload.deadline],
-            "due": when(payload.due_at),
-        }
-        if isinstance(payload, DeadlineNear):
-            return [NoticeRequest(staff(payload.lawyer_id), "legal_deadline_near", values)]
-        return [NoticeRequest(union(payload.union_id), "legal_deadline_missed", values)]
-    if isinstance(payload, LegalCaseClosed):
-        amount = {} if payload.amount is None else {"amount": str(payload.amount)}
-        template = "legal_case_closed_amount" if amount else "legal_case_closed"
-        values = {"case_ref": ref(payload.case_id), "outcome": OUTCOMES[payload.outcome], **amount}
-        return [NoticeRequest(claimants(payload.case_id), template, values)]
-    if isinstance(payload, EarlyWarningRaised):
-        return [NoticeRequest(union(payload.union_id), *_warning(payload))]
-    if isinstance(payload, SupervisionLetterIssued):
-        values = {
-            "letter": LETTERS[payload.letter],
-            "employer_name": payload.employer_name,
-            "cases": str(payload.cases),
-            "respond_by": day(payload.respond_by),
-        }
-        return [NoticeRequest(union(payload.union_id), "legal_supervision_letter", values)]
     if isinstance(payload, SILENT):
         return []
-    return None
+    tell = TELL.get(type(payload))
+    return None if tell is None else tell(payload)
+
+
+def _opened(payload: LegalCaseOpened) -> list[NoticeRequest]:
+    _, union_name = local_federation(payload.district_code)
+    values: dict[str, Value] = {
+        "case_ref": ref(payload.case_id),
+        "union_name": union_name,
+        "kind": KINDS[payload.kind],
+    }
+    return [NoticeRequest(claimants(payload.case_id), "legal_case_opened", values)]
+
+
+def _assigned(payload: LawyerAssigned) -> list[NoticeRequest]:
+    common: dict[str, Value] = {
+        "case_ref": ref(payload.case_id),
+        "station_name": payload.station_name,
+    }
+    to_lawyer = {**common, "accept_by": when(payload.accept_by)}
+    told = [NoticeRequest(staff(payload.lawyer_id), "legal_assignment", to_lawyer)]
+    if payload.attempt == 1:  # the workers hear of the lawyer once, not of every re-offer
+        to_workers = {**common, "lawyer_name": payload.lawyer_name}
+        told.append(NoticeRequest(claimants(payload.case_id), "legal_lawyer_assigned", to_workers))
+    return told
+
+
+def _unassigned(payload: CaseUnassigned) -> list[NoticeRequest]:
+    template = "legal_unassigned_priority" if payload.priority else "legal_unassigned"
+    values: dict[str, Value] = {"case_ref": ref(payload.case_id), "kind": KINDS[payload.kind]}
+    return [NoticeRequest(union(payload.union_id), template, values)]
+
+
+def _moved(payload: StageChanged) -> list[NoticeRequest]:
+    values: dict[str, Value] = {
+        "case_ref": ref(payload.case_id),
+        "from_stage": STAGES[payload.from_stage],
+        "to_stage": STAGES[payload.to_stage],
+        "due_on": local_day(payload.due_at),
+    }
+    return [NoticeRequest(claimants(payload.case_id), "legal_stage_changed", values)]
+
+
+def _extended(payload: StageExtended) -> list[NoticeRequest]:
+    values: dict[str, Value] = {
+        "case_ref": ref(payload.case_id),
+        "stage": STAGES[payload.stage],
+        "due_on": local_day(payload.due_at),
+    }
+    return [NoticeRequest(claimants(payload.case_id), "legal_stage_extended", values)]
+
+
+def _confirmed(payload: SettlementConfirmed) -> list[NoticeRequest]:
+    values: dict[str, Value] = {"case_ref": ref(payload.case_id)}
+    return [NoticeRequest(claimants(payload.case_id), "legal_settlement_confirmed", values)]
+
+
+def _deadline(payload: DeadlineNear | DeadlineMissed) -> list[NoticeRequest]:
+    values: dict[str, Value] = {
+        "case_ref": ref(payload.case_id),
+        "stage": STAGES[payload.stage],
+        "deadline": DEADLINES[payload.deadline],
+        "due": when(payload.due_at),
+    }
+    if isinstance(payload, DeadlineNear):
+        return [NoticeRequest(staff(payload.lawyer_id), "legal_deadline_near", values)]
+    return [NoticeRequest(union(payload.union_id), "legal_deadline_missed", values)]
+
+
+def _closed(payload: LegalCaseClosed) -> list[NoticeRequest]:
+    values: dict[str, Value] = {
+        "case_ref": ref(payload.case_id),
+        "outcome": OUTCOMES[payload.outcome],
+    }
+    template = "legal_case_closed"
+    if payload.amount is not None:
+        values["amount"] = str(payload.amount)
+        template = "legal_case_closed_amount"
+    return [NoticeRequest(claimants(payload.case_id), template, values)]
+
+
+def _early_warning(payload: EarlyWarningRaised) -> list[NoticeRequest]:
+    return [NoticeRequest(union(payload.union_id), *_warning(payload))]
+
+
+def _letter(payload: SupervisionLetterIssued) -> list[NoticeRequest]:
+    values: dict[str, Value] = {
+        "letter": LETTERS[payload.letter],
+        "employer_name": payload.employer_name,
+        "cases": str(payload.cases),
+        "respond_by": day(payload.respond_by),
+    }
+    return [NoticeRequest(union(payload.union_id), "legal_supervision_letter", values)]
+
+
+TELL: dict[type, Callable[[Any], list[NoticeRequest]]] = {
+    LegalCaseOpened: _opened,
+    LawyerAssigned: _assigned,
+    CaseUnassigned: _unassigned,
+    StageChanged: _moved,
+    StageExtended: _extended,
+    SettlementConfirmed: _confirmed,
+    DeadlineNear: _deadline,
+    DeadlineMissed: _deadline,
+    LegalCaseClosed: _closed,
+    EarlyWarningRaised: _early_warning,
+    SupervisionLetterIssued: _letter,
+}
 
 
 def _warning(warning: EarlyWarningRaised) -> tuple[str, dict[str, Value]]:

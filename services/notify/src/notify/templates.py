@@ -114,6 +114,11 @@ TEMPLATES: dict[str, dict[str, str]] = {
         "zh": "您的劳动争议案件{case_ref}{stage}阶段期限已延长至{due_on}。",
         "en": "The {stage} stage of your labour-dispute case {case_ref} is extended to {due_on}.",
     },
+    "legal_settlement_confirmed": {
+        "zh": "您的劳动争议案件{case_ref}的调解协议已经法院司法确认，用人单位不履行的，可直接申请强制执行。",
+        "en": "The court has confirmed the mediated agreement of your labour-dispute case "
+        "{case_ref}: if the employer does not pay, it can be enforced at once.",
+    },
     "legal_deadline_near": {
         "zh": "提醒：案件{case_ref}（{stage}阶段）{deadline}将于{due}届满，请及时处理。",
         "en": "Reminder: case {case_ref} ({stage}): {deadline} ends at {due}.",

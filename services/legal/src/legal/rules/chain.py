@@ -18,7 +18,8 @@ from gonghui_contracts.values import CaseOutcome, CaseStage, FilingChannel
 ORDER: tuple[CaseStage, ...] = tuple(CaseStage)
 SKIPPABLE = frozenset({CaseStage.MEDIATION, CaseStage.LITIGATION, CaseStage.LEGAL_AID})
 """Mediation is voluntary, an award can be enforced without a lawsuit, and not every worker needs
-legal aid. Arbitration is never skipped on the way to court (仲裁前置)."""
+legal aid. Arbitration is never skipped on the way to court (仲裁前置); a mediated agreement a
+court has confirmed (司法确认) goes to enforcement without it."""
 
 OUTCOMES: Mapping[CaseStage, frozenset[CaseOutcome]] = {
     CaseStage.NEGOTIATION: frozenset({CaseOutcome.SETTLED, CaseOutcome.WITHDRAWN}),
@@ -70,11 +71,18 @@ def skipped(current: CaseStage, target: CaseStage) -> list[CaseStage]:
     return list(ORDER[ORDER.index(current) + 1 : ORDER.index(target)])
 
 
-def check_move(current: CaseStage, target: CaseStage) -> list[CaseStage]:
-    """The stages a move from `current` to `target` skips; raises IllegalMove if not allowed."""
+def check_move(
+    current: CaseStage, target: CaseStage, *, confirmed: bool = False
+) -> list[CaseStage]:
+    """The stages a move from `current` to `target` skips; raises IllegalMove if not allowed.
+
+    A mediated agreement a court has confirmed (司法确认, `confirmed`) is enforceable as it is:
+    from mediation it may go straight to enforcement."""
     if ORDER.index(target) <= ORDER.index(current):
         raise IllegalMove(f"a case at {current.value} cannot move back or stay: to {target.value}")
     passed = skipped(current, target)
+    if confirmed and (current, target) == (CaseStage.MEDIATION, CaseStage.ENFORCEMENT):
+        return passed
     barred = [stage for stage in passed if stage not in SKIPPABLE]
     if barred:
         names = ", ".join(stage.value for stage in barred)
@@ -83,6 +91,11 @@ def check_move(current: CaseStage, target: CaseStage) -> list[CaseStage]:
             + (
                 " (arbitration comes before court: 仲裁前置)"
                 if CaseStage.ARBITRATION in barred
+                else ""
+            )
+            + (
+                "; a mediated agreement goes to enforcement once judicially confirmed (司法确认)"
+                if (current, target) == (CaseStage.MEDIATION, CaseStage.ENFORCEMENT)
                 else ""
             )
         )
@@ -97,6 +110,16 @@ def check_outcome(stage: CaseStage, outcome: CaseOutcome, amount_given: bool) ->
         raise IllegalMove(f"{outcome.value} needs the amount")
     if outcome not in WITH_AMOUNT and amount_given:
         raise IllegalMove(f"{outcome.value} has no amount")
+
+
+def check_confirmation(stage: CaseStage, confirmed: bool) -> None:
+    """Only a mediated agreement is confirmed by a court, and once."""
+    if stage is not CaseStage.MEDIATION:
+        raise IllegalMove(
+            f"only a mediated agreement is judicially confirmed, not at {stage.value}"
+        )
+    if confirmed:
+        raise IllegalMove("the agreement is judicially confirmed already")
 
 
 def extended_due(terms: ChainTerms, stage: CaseStage, due_at: datetime, extended: bool) -> datetime:
