@@ -12,18 +12,14 @@ from typing import Any
 from sqlalchemy import select, update
 
 from gonghui_contracts import EnvelopeHead
-from gonghui_contracts.events import CaseUnassigned, FilingOutcome, LawyerAccepted, LawyerAssigned
-from gonghui_contracts.values import DisputeKind, FilingChannel, PriorityGroup
-from legal import metrics
+from gonghui_contracts.events import CaseUnassigned, LawyerAccepted, LawyerAssigned
+from gonghui_contracts.values import DisputeKind, PriorityGroup
+from legal import answers, metrics
 from legal.desk import Desk, emit, find_case, in_case_trace, record
 from legal.errors import NotFound, Refused
-from legal.models import CaseEvent, DisputeCase, Filing, Lawyer
+from legal.models import CaseEvent, DisputeCase, Lawyer
 from legal.rules.matching import Candidate, CaseNeeds, LawyerProfile, choose_lawyer
 from servicekit import Unit
-
-PARTNER_CHANNELS = frozenset(
-    {FilingChannel.HOTLINE_12351.value, FilingChannel.COURT.value, FilingChannel.ARBITRATION.value}
-)
 
 
 async def seed_lawyers(unit: Unit, lawyers: Sequence[LawyerProfile]) -> int:
@@ -206,7 +202,7 @@ async def accept(desk: Desk, unit: Unit, case_id: uuid.UUID, lawyer_id: str) -> 
             accepted_at=case.accepted_at,
         )
         emit(unit, case, accepted)
-        await tell_partners(unit, case, "answered")
+        await answers.tell_partners(unit, case, "answered")
     metrics.ACCEPTED.inc()
     return case
 
@@ -258,26 +254,6 @@ async def offer_waiting(desk: Desk, unit: Unit, limit: int) -> int:
         with in_case_trace(case, "assign waiting case"):
             count += await offer(desk, unit, case) is not None
     return count
-
-
-async def tell_partners(unit: Unit, case: DisputeCase, outcome: str, **details: object) -> None:
-    """Every partner that filed this dispute hears what became of it, on the reply topic."""
-    filings = await unit.session.scalars(
-        select(Filing).where(Filing.case_id == case.case_id, Filing.channel.in_(PARTNER_CHANNELS))
-    )
-    for filing in filings:
-        told = FilingOutcome(
-            channel=FilingChannel(filing.channel),
-            filing_ref=filing.filing_ref,
-            outcome=outcome,
-            case_id=case.case_id,
-            lawyer_id=case.lawyer_id,
-            station_id=case.station_id,
-            work_order_closed=outcome == "answered"
-            and filing.channel == FilingChannel.HOTLINE_12351.value,
-            **details,
-        )
-        unit.emit(told, key=filing.filing_ref)
 
 
 async def _pass_on(

@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from gonghui_contracts import ContractViolation, Envelope, RawEnvelope
-from gonghui_contracts.events import DisputeFiled, FilingOutcome, LegalReferralRaised
+from gonghui_contracts.events import DisputeFiled, LegalReferralRaised
 from gonghui_contracts.values import FilingChannel
-from legal import intake
+from legal import answers, intake
 from legal.desk import Desk
 from legal.intake import FilingResult
 from servicekit import Subscription, Unit
@@ -26,16 +26,16 @@ def subscriptions(desk: Desk) -> list[Subscription]:
         _answer(unit, event, channel, filed.filing_ref, result)
         if result.outcome == "merged" and result.answered_by:  # the case's lawyer took it already
             lawyer, station = result.answered_by
-            answered = FilingOutcome(
-                channel=channel,
-                filing_ref=filed.filing_ref,
-                outcome="answered",
-                case_id=result.case_id,
+            answers.tell(
+                unit,
+                channel,
+                filed.filing_ref,
+                "answered",
+                result.case_id,
+                cause=event,
                 lawyer_id=lawyer,
                 station_id=station,
-                work_order_closed=channel is FilingChannel.HOTLINE_12351,
             )
-            unit.emit(answered, key=filed.filing_ref, cause=event)
 
     async def on_invalid_filing(
         unit: Unit, head: RawEnvelope, violation: ContractViolation
@@ -63,11 +63,5 @@ def _answer(
     ref: str,
     result: FilingResult,
 ) -> None:
-    answer = FilingOutcome(
-        channel=channel,
-        filing_ref=ref,
-        outcome=result.outcome,
-        case_id=result.case_id,
-        reasons=list(result.reasons),
-    )
-    unit.emit(answer, key=ref, cause=cause)
+    reasons = list(result.reasons)
+    answers.tell(unit, channel, ref, result.outcome, result.case_id, cause=cause, reasons=reasons)

@@ -14,7 +14,8 @@ from gonghui_contracts.events import (
 )
 from gonghui_contracts.values import CaseOutcome, CaseStage, to_cents, to_yuan
 from legal import metrics
-from legal.assignment import release, tell_partners
+from legal.answers import tell_partners
+from legal.assignment import release
 from legal.desk import Desk, emit, find_case, in_case_trace, record
 from legal.errors import Refused
 from legal.models import DisputeCase
