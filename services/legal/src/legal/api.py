@@ -28,7 +28,7 @@ from gonghui_contracts.values import (
 )
 from legal import assignment, intake, progress, queries, supervision
 from legal.desk import Desk, find_case
-from legal.models import CaseEvent, DisputeCase
+from legal.models import OPEN_CASE, CaseEvent, DisputeCase
 from legal.rules.chain import deadline_state
 from servicekit import Unit, UnitOfWork, invalid_value
 
@@ -400,7 +400,7 @@ def _staff_router(uow: UnitOfWork, desk: Desk) -> APIRouter:
         async with uow() as unit:
             found = await unit.session.scalars(
                 select(DisputeCase.case_id)
-                .where(DisputeCase.lawyer_id == lawyer_id, DisputeCase.closed_at.is_(None))
+                .where(DisputeCase.lawyer_id == lawyer_id, OPEN_CASE)
                 .order_by(DisputeCase.opened_at)
                 .limit(limit)
             )

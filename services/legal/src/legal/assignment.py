@@ -17,7 +17,7 @@ from gonghui_contracts.values import DisputeKind, PriorityGroup
 from legal import answers, metrics
 from legal.desk import Desk, emit, find_case, in_case_trace, record
 from legal.errors import NotFound, Refused
-from legal.models import CaseEvent, DisputeCase, Lawyer
+from legal.models import OPEN_CASE, CaseEvent, DisputeCase, Lawyer
 from legal.rules.matching import Candidate, CaseNeeds, LawyerProfile, choose_lawyer
 from servicekit import Unit
 
@@ -223,7 +223,7 @@ async def reoffer_lapsed(desk: Desk, unit: Unit, limit: int) -> int:
     lapsed = await unit.session.scalars(
         select(DisputeCase)
         .where(
-            DisputeCase.closed_at.is_(None),
+            OPEN_CASE,
             DisputeCase.accepted_at.is_(None),
             DisputeCase.accept_by < desk.clock.now(),
         )
@@ -242,7 +242,7 @@ async def offer_waiting(desk: Desk, unit: Unit, limit: int) -> int:
     """Cases nobody could take before are offered again, in queue order: priority first."""
     waiting = await unit.session.scalars(
         select(DisputeCase)
-        .where(DisputeCase.closed_at.is_(None), DisputeCase.lawyer_id.is_(None))
+        .where(OPEN_CASE, DisputeCase.lawyer_id.is_(None))
         .order_by(
             DisputeCase.priority.desc(), DisputeCase.group_dispute.desc(), DisputeCase.opened_at
         )

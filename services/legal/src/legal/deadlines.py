@@ -16,11 +16,10 @@ from gonghui_contracts.events.legal import Deadline
 from gonghui_contracts.values import CaseStage
 from legal import assignment, metrics, supervision
 from legal.desk import Desk, emit, in_case_trace, record
-from legal.models import DisputeCase
+from legal.models import OPEN_CASE, DisputeCase
 from legal.rules.chain import BEFORE_ARBITRATION
 from servicekit import Unit
 
-OPEN = DisputeCase.closed_at.is_(None)
 BEFORE_ARBITRATION_VALUES = [stage.value for stage in BEFORE_ARBITRATION]
 
 
@@ -47,7 +46,7 @@ async def _remind_stage(desk: Desk, unit: Unit, limit: int) -> int:
     now = desk.clock.now()
     soon = now + timedelta(days=desk.terms.chain.reminder_days)
     due_soon = select(DisputeCase).where(
-        OPEN,
+        OPEN_CASE,
         DisputeCase.accepted_at.is_not(None),
         DisputeCase.stage_reminded_at.is_(None),
         DisputeCase.stage_due_at <= soon,
@@ -66,7 +65,7 @@ async def _remind_stage(desk: Desk, unit: Unit, limit: int) -> int:
 async def _escalate_stage(desk: Desk, unit: Unit, limit: int) -> int:
     now = desk.clock.now()
     overdue = select(DisputeCase).where(
-        OPEN, DisputeCase.stage_escalated_at.is_(None), DisputeCase.stage_due_at < now
+        OPEN_CASE, DisputeCase.stage_escalated_at.is_(None), DisputeCase.stage_due_at < now
     )
     count = 0
     for case in await unit.session.scalars(_locked(overdue, limit)):
@@ -83,7 +82,7 @@ async def _remind_limitation(desk: Desk, unit: Unit, limit: int) -> int:
     today = desk.clock.today()
     soon = today + timedelta(days=desk.terms.chain.limitation_reminder_days)
     near = select(DisputeCase).where(
-        OPEN,
+        OPEN_CASE,
         DisputeCase.accepted_at.is_not(None),
         DisputeCase.stage.in_(BEFORE_ARBITRATION_VALUES),
         DisputeCase.limitation_reminded_at.is_(None),
@@ -101,7 +100,7 @@ async def _remind_limitation(desk: Desk, unit: Unit, limit: int) -> int:
 
 async def _escalate_limitation(desk: Desk, unit: Unit, limit: int) -> int:
     passed = select(DisputeCase).where(
-        OPEN,
+        OPEN_CASE,
         DisputeCase.stage.in_(BEFORE_ARBITRATION_VALUES),
         DisputeCase.limitation_escalated_at.is_(None),
         DisputeCase.limitation_ends_on < desk.clock.today(),
@@ -148,6 +147,6 @@ def _missed(case: DisputeCase, deadline: Deadline, due_at: datetime) -> Deadline
 
 async def measure(unit: Unit) -> None:
     waiting = await unit.session.scalar(
-        select(func.count()).where(OPEN, DisputeCase.lawyer_id.is_(None))
+        select(func.count()).where(OPEN_CASE, DisputeCase.lawyer_id.is_(None))
     )
     metrics.WAITING.set(waiting or 0)

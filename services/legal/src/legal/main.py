@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from legal.desk import Desk, LegalTerms
 from legal.errors import ERROR_STATUSES
 from legal.rules.chain import DEFAULT_STAGE_DAYS, ChainTerms
 from legal.rules.letters import SupervisionTerms
+from legal.rules.matching import Station
 from legal.rules.warnings import WarningTerms
 from legal.windows import windows
 from servicekit import KitSettings, Runtime, serve
@@ -45,8 +47,7 @@ class Settings(KitSettings):
     legal_sweep_seconds: float = Field(default=30.0, gt=0)
 
 
-def terms(settings: Settings) -> LegalTerms:
-    stations, _ = registry.load(settings.legal_registry_file)
+def terms(settings: Settings, stations: Mapping[str, Station]) -> LegalTerms:
     return LegalTerms(
         stations=stations,
         chain=ChainTerms(
@@ -76,8 +77,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     runtime = Runtime(settings, migrations_dir=Path(__file__).with_name("migrations"))
     keys = settings.kafka_topic_prefix  # one environment's Redis keys apart from another's
+    stations, lawyers = registry.load(settings.legal_registry_file)
     desk = Desk(
-        terms(settings),
+        terms(settings, stations),
         PiiVault.from_setting(settings.pii_key.get_secret_value()),
         runtime.clock,
         windows(runtime.redis, f"{keys}legal:window:"),
@@ -86,7 +88,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         runtime.subscribe(subscription)
 
     async def prepare() -> None:
-        _, lawyers = registry.load(settings.legal_registry_file)
         async with runtime.uow() as unit:
             await assignment.seed_lawyers(unit, lawyers)
 

@@ -96,6 +96,10 @@ class DisputeCase(Base):
     trace_headers: Mapped[str] = mapped_column(Text)  # the first filing's trace: steps join it
 
 
+OPEN_CASE = DisputeCase.closed_at.is_(None)
+"""The condition of a case not closed yet."""
+
+
 class Claimant(Base):
     __tablename__ = "claimants"
     __table_args__ = (UniqueConstraint("case_id", "sequence"),)

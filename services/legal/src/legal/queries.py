@@ -13,10 +13,8 @@ from statistics import median
 from sqlalchemy import func, select
 
 from gonghui_contracts.values import CaseStage
-from legal.models import CaseEvent, DisputeCase, EarlyWarning, Filing, Lawyer, Letter
+from legal.models import OPEN_CASE, CaseEvent, DisputeCase, EarlyWarning, Filing, Lawyer, Letter
 from servicekit import Unit
-
-OPEN = DisputeCase.closed_at.is_(None)
 
 
 async def history(unit: Unit, case_id: uuid.UUID) -> Sequence[CaseEvent]:
@@ -35,7 +33,7 @@ async def caseloads(unit: Unit) -> list[tuple[Lawyer, int, int]]:
             func.count(),
             func.count(DisputeCase.accepted_at),
         )
-        .where(OPEN, DisputeCase.lawyer_id.is_not(None))
+        .where(OPEN_CASE, DisputeCase.lawyer_id.is_not(None))
         .group_by(DisputeCase.lawyer_id)
     )
     load = {lawyer: (n, accepted) for lawyer, n, accepted in rows.tuples()}
@@ -48,7 +46,7 @@ async def queue(unit: Unit, limit: int) -> Sequence[DisputeCase]:
     return (
         await unit.session.scalars(
             select(DisputeCase)
-            .where(OPEN, DisputeCase.accepted_at.is_(None))
+            .where(OPEN_CASE, DisputeCase.accepted_at.is_(None))
             .order_by(
                 DisputeCase.priority.desc(),
                 DisputeCase.group_dispute.desc(),
