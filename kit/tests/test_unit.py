@@ -6,9 +6,10 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import String, func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from servicekit import Unit
+from servicekit import Unit, UnitOfWork
 from servicekit.db import new_metadata
 from servicekit.testing import sqlite_sessions
 
@@ -85,3 +86,30 @@ async def add_to_group_then_fail(unit: Unit) -> None:
         unit.add(Row(key="a3"), key="a3", group="a")
         await unit.session.flush()
         raise RuntimeError("handler failed")
+
+
+async def test_work_meeting_a_row_inserted_meanwhile_runs_once_more_and_finds_it(
+    tmp_path: Path,
+) -> None:
+    async with sqlite_sessions(tmp_path, Base.metadata) as sessions:
+        uow = UnitOfWork(sessions, "t")
+        runs: list[str] = []
+
+        async def insert_unless_there(unit: Unit) -> str:
+            if not runs:  # looked, found nothing; another transaction inserts it meanwhile
+                runs.append("first")
+                async with sessions() as other, other.begin():
+                    other.add(Row(key="k"))
+                unit.session.add(Row(key="k"))
+                return "inserted"
+            runs.append("again")
+            return "found" if await unit.session.get(Row, "k") is not None else "inserted"
+
+        assert await uow.once_more_on_conflict(insert_unless_there) == "found"
+        assert runs == ["first", "again"]
+
+        async def always_conflicts(unit: Unit) -> None:
+            unit.session.add(Row(key="k"))
+
+        with pytest.raises(IntegrityError):  # a second conflict is the caller's to see
+            await uow.once_more_on_conflict(always_conflicts)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Hashable
+from collections.abc import AsyncIterator, Awaitable, Callable, Hashable
 from contextlib import asynccontextmanager
 from typing import Any, TypeVar
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from gonghui_contracts import Envelope, EnvelopeHead, EventPayload, topic_for
@@ -14,6 +15,7 @@ from servicekit.outbox import OutgoingRecord
 
 P = TypeVar("P", bound=EventPayload)
 M = TypeVar("M")
+T = TypeVar("T")
 
 
 class Unit:
@@ -101,3 +103,14 @@ class UnitOfWork:
             await outbox.write(session, unit.staged)
         if unit.staged:
             self.on_commit()
+
+    async def once_more_on_conflict(self, work: Callable[[Unit], Awaitable[T]]) -> T:
+        """Run `work` in a unit; if its commit meets a row another transaction inserted at the
+        same moment (a unique key: the same request, the same case), run it once more, when it
+        will find that row and answer as for a repeat."""
+        try:
+            async with self() as unit:
+                return await work(unit)
+        except IntegrityError:
+            async with self() as unit:
+                return await work(unit)

@@ -13,7 +13,6 @@ from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
 from gonghui_contracts.events import DisputeDetails, RejectionReason
 from gonghui_contracts.events.injury import Reference
@@ -243,21 +242,13 @@ def _case_router(uow: UnitOfWork, desk: Desk) -> APIRouter:
         details = DisputeDetails.model_validate(
             body.model_dump(exclude={"station_id", "filing_ref"})
         )
-        for attempt in (1, 2):
-            try:
-                async with uow() as unit:
-                    result = await intake.file(
-                        desk,
-                        unit,
-                        FilingChannel.WALK_IN,
-                        body.filing_ref,
-                        details,
-                        station_id=body.station_id,
-                    )
-                break
-            except IntegrityError:  # the same dispute opened at this moment elsewhere
-                if attempt == 2:
-                    raise
+
+        async def take(unit: Unit) -> intake.FilingResult:
+            channel, ref = FilingChannel.WALK_IN, body.filing_ref
+            return await intake.file(desk, unit, channel, ref, details, station_id=body.station_id)
+
+        # the same dispute may be opened at this moment through another channel
+        result = await uow.once_more_on_conflict(take)
         answer = FilingAnswer(
             outcome=result.outcome, case_id=result.case_id, reasons=list(result.reasons)
         )

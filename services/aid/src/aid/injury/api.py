@@ -12,7 +12,6 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
-from sqlalchemy.exc import IntegrityError
 
 from aid.injury import dispatch, follow_ups, intake, queries, visits
 from aid.injury.desk import Desk, find_case
@@ -165,14 +164,8 @@ def _case_router(uow: UnitOfWork, desk: Desk) -> APIRouter:
         of the same injury, 422 with reasons when the report cannot be taken."""
         if body.reporter != "worker":
             raise invalid_value(("body", "reporter"), "the app reports for workers only")
-        for attempt in (1, 2):
-            try:
-                async with uow() as unit:
-                    result = await intake.report(desk, unit, body)
-                break
-            except IntegrityError:  # the same injury opened at this moment from another report
-                if attempt == 2:
-                    raise
+        # the same injury may be opened at this moment from another report
+        result = await uow.once_more_on_conflict(lambda unit: intake.report(desk, unit, body))
         answer = ReportAnswer(
             outcome=result.outcome, case_id=result.case_id, reasons=list(result.reasons)
         )
