@@ -223,13 +223,8 @@ async def run(console: Console, total: int) -> bool:
 
 
 async def read_outcomes(expected: int) -> dict[str, dict[str, Any]]:
-    outcomes: dict[str, dict[str, Any]] = {}
-    async with streams.TopicReader(OUTCOMES) as reader:
-        deadline = time.monotonic() + 300
-        while len(outcomes) < expected and time.monotonic() < deadline:
-            for event in await reader.poll():
-                outcomes[event["data"]["report_ref"]] = event["data"]
-    return outcomes
+    events = await streams.read_events(OUTCOMES, expected)
+    return {event["data"]["report_ref"]: event["data"] for event in events}
 
 
 async def dispatch_and_visit(aid: Aid, plan: Plan, since: str) -> None:

@@ -263,18 +263,8 @@ async def file_all(legal: Legal, plan: Plan) -> tuple[dict[str, str], Counter[st
 
 
 async def read_outcomes(expected: int | None = None) -> list[dict[str, Any]]:
-    """The outcomes on the partners' reply topic: until `expected` are there, or (without it)
-    until none has come for three seconds."""
-    found: list[dict[str, Any]] = []
-    async with streams.TopicReader(OUTCOMES) as reader:
-        deadline, quiet = time.monotonic() + 300, time.monotonic() + 3
-        while time.monotonic() < deadline:
-            batch = [e["data"] for e in await reader.poll()]
-            found += batch
-            quiet = time.monotonic() + 3 if batch else quiet
-            if len(found) >= (expected or 10**9) or (expected is None and time.monotonic() > quiet):
-                break
-    return found
+    """The partners' answers: `expected` of them, or (without it) all there are by now."""
+    return [event["data"] for event in await streams.read_events(OUTCOMES, expected)]
 
 
 async def merge_walk_ins(legal: Legal, plan: Plan) -> int:

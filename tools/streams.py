@@ -109,6 +109,25 @@ class TopicReader:
         return [json.loads(record.value) for records in batches.values() for record in records]
 
 
+async def read_events(
+    topic: str, expected: int | None = None, quiet: float = 3, timeout: float = 300
+) -> list[dict[str, Any]]:
+    """The events on `topic` from its start: until `expected` are there, or (without it) until
+    none has come for `quiet` seconds; at most `timeout` seconds either way."""
+    found: list[dict[str, Any]] = []
+    async with TopicReader(topic) as reader:
+        deadline, silent_after = time.monotonic() + timeout, time.monotonic() + quiet
+        while time.monotonic() < deadline:
+            batch = await reader.poll()
+            found += batch
+            silent_after = time.monotonic() + quiet if batch else silent_after
+            if expected is not None and len(found) >= expected:
+                break
+            if expected is None and time.monotonic() > silent_after:
+                break
+    return found
+
+
 async def dead_letters() -> int:
     """Records on every dead-letter topic of the registry."""
     consumer = AIOKafkaConsumer(bootstrap_servers=localrun.KAFKA, enable_auto_commit=False)

@@ -290,6 +290,11 @@ class Platform:
             await connection.close()
 
 
+async def events_on(platform: Platform, topic: str, expect: int) -> list[dict[str, Any]]:
+    """The events on one of the platform's topics, from its start (waiting for `expect`)."""
+    return [json.loads(r.value) for r in await read_topic(platform.topic(topic), expect=expect)]
+
+
 StartPlatform = Callable[[tuple[str, ...], dict[str, str]], Awaitable[Platform]]
 
 

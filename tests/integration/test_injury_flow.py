@@ -19,6 +19,7 @@ from gonghui_contracts.events import InjuryReported
 from .conftest import (
     Platform,
     StartPlatform,
+    events_on,
     eventually,
     partner_span,
     publish,
@@ -66,10 +67,6 @@ def report(
 def message(body: InjuryReported) -> tuple[bytes, bytes]:
     envelope = Envelope.wrap(body, key=body.report_ref, producer=body.hospital_id)
     return body.report_ref.encode(), envelope.to_bytes()
-
-
-async def events_on(platform: Platform, topic: str, expect: int) -> list[dict[str, Any]]:
-    return [json.loads(r.value) for r in await read_topic(platform.topic(topic), expect=expect)]
 
 
 async def aid(platform: Platform, method: str, path: str, body: Any = None) -> httpx.Response:

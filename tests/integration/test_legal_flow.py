@@ -18,6 +18,7 @@ from gonghui_contracts.events import DisputeFiled
 from .conftest import (
     Platform,
     StartPlatform,
+    events_on,
     eventually,
     partner_span,
     publish,
@@ -74,10 +75,6 @@ def filing(
 def message(body: DisputeFiled) -> tuple[bytes, bytes]:
     envelope = Envelope.wrap(body, key=body.filing_ref, producer=body.channel)
     return body.filing_ref.encode(), envelope.to_bytes()
-
-
-async def events_on(platform: Platform, topic: str, expect: int) -> list[dict[str, Any]]:
-    return [json.loads(r.value) for r in await read_topic(platform.topic(topic), expect=expect)]
 
 
 async def legal(platform: Platform, method: str, path: str, body: Any = None) -> httpx.Response:
