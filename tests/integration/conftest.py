@@ -12,7 +12,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -371,6 +371,41 @@ async def zipkin_spans(trace_id: str) -> dict[str, list[str]]:
         for item in response.json():
             found.setdefault(item["localEndpoint"]["serviceName"], []).append(item["name"])
     return found
+
+
+async def trace_holding(
+    trace_id: str, wanted: Mapping[str, Iterable[str]], timeout: float = 60.0
+) -> dict[str, list[str]]:
+    """The trace's span names by service, once Zipkin holds every span name `wanted` lists for
+    each service (a service listed with no names: any span of it). Services export in batches
+    every few seconds; if the trace is still short after `timeout`, the error says what is
+    missing and what Zipkin holds, and whether Zipkin dropped spans it received."""
+    deadline = time.monotonic() + timeout
+    while True:
+        found = await zipkin_spans(trace_id)
+        missing = {
+            service: sorted(set(names) - set(found.get(service, []))) or ["any span"]
+            for service, names in wanted.items()
+            if service not in found or not set(names) <= set(found[service])
+        }
+        if not missing:
+            return found
+        if time.monotonic() > deadline:
+            held = {service: len(names) for service, names in found.items()}
+            raise AssertionError(
+                f"trace {trace_id} after {timeout:.0f}s lacks {missing}; Zipkin holds spans "
+                f"{held} of it; {await zipkin_dropped()}"
+            )
+        await asyncio.sleep(0.5)
+
+
+async def zipkin_dropped() -> str:
+    async with httpx.AsyncClient() as client:
+        metrics = (await client.get(f"{ZIPKIN}/prometheus")).text
+    dropped = [
+        line for line in metrics.splitlines() if line.startswith("zipkin_collector_spans_dropped")
+    ]
+    return "; ".join(dropped) or "no drop counters"
 
 
 def random_resident_id() -> str:

@@ -24,7 +24,7 @@ from .conftest import (
     publish,
     publish_many,
     read_topic,
-    zipkin_spans,
+    trace_holding,
 )
 
 pytestmark = pytest.mark.integration
@@ -296,11 +296,11 @@ async def test_a_filing_is_one_trace_from_the_hotline_through_legal_to_notify(
     assert answered["data"]["outcome"] == "answered"
     assert answered["data"]["work_order_closed"] is True
 
-    async def complete() -> dict[str, list[str]]:
-        found = await zipkin_spans(trace_id)
-        return (
-            found if "legal lawyer accepts" in found.get("legal", []) and "notify" in found else {}
-        )
-
-    spans = await eventually(complete, timeout=30)
-    assert "it-hotline" in spans
+    await trace_holding(
+        trace_id,
+        {
+            "it-hotline": [f"send {FILINGS}"],
+            "legal": [f"process {platform.topic(FILINGS)}", "legal lawyer accepts"],
+            "notify": [f"process {platform.topic(CASES)}", "notify sink"],
+        },
+    )
