@@ -11,7 +11,6 @@ from typing import Any
 import httpx
 import localrun
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
-from opentelemetry.exporter.zipkin.json import ZipkinExporter
 from opentelemetry.propagate import inject
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
@@ -19,6 +18,7 @@ from opentelemetry.sdk.trace.export import BatchSpanProcessor
 from opentelemetry.trace import SpanKind
 
 from gonghui_contracts import TOPICS
+from servicekit import telemetry
 from servicekit.topics_admin import reader_from_start
 
 
@@ -27,7 +27,7 @@ def producer_tracer(service_name: str) -> tuple[TracerProvider, Any]:
     provider = TracerProvider(resource=Resource.create({"service.name": service_name}))
     provider.add_span_processor(
         BatchSpanProcessor(
-            ZipkinExporter(endpoint=f"{localrun.ZIPKIN}/api/v2/spans"), max_queue_size=20000
+            telemetry.zipkin_exporter(f"{localrun.ZIPKIN}/api/v2/spans"), max_queue_size=20000
         )
     )
     return provider, provider.get_tracer(service_name)

@@ -25,6 +25,7 @@ from aiokafka import AIOKafkaProducer, ConsumerRecord
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from gonghui_contracts import TOPICS, samples
+from servicekit import telemetry
 from servicekit.topics_admin import ensure_topics, reader_from_start
 
 pytestmark = pytest.mark.integration
@@ -344,7 +345,6 @@ def partner_span(
 ) -> Iterator[tuple[str, dict[str, str]]]:
     """A PRODUCER span as a partner's system would make it, exported to Zipkin; yields its
     trace id and the headers that carry it."""
-    from opentelemetry.exporter.zipkin.json import ZipkinExporter
     from opentelemetry.propagate import inject
     from opentelemetry.sdk.resources import Resource
     from opentelemetry.sdk.trace import TracerProvider
@@ -353,7 +353,7 @@ def partner_span(
 
     provider = TracerProvider(resource=Resource.create({"service.name": service_name}))
     provider.add_span_processor(
-        SimpleSpanProcessor(ZipkinExporter(endpoint=f"{ZIPKIN}/api/v2/spans"))
+        SimpleSpanProcessor(telemetry.zipkin_exporter(f"{ZIPKIN}/api/v2/spans"))
     )
     with provider.get_tracer("it").start_as_current_span(name, kind=SpanKind.PRODUCER) as span:
         headers: dict[str, str] = {}

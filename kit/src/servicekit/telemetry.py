@@ -27,11 +27,26 @@ _SUPPRESS = context._SUPPRESS_INSTRUMENTATION_KEY
 log = logging.getLogger(__name__)
 
 
+def zipkin_exporter(endpoint: str | None = None) -> SpanExporter:
+    """Zipkin's JSON exporter (endpoint from OTEL_EXPORTER_ZIPKIN_ENDPOINT unless given), sending
+    a batch again when the collector closed a kept-alive connection just as the batch went out.
+    The exporter itself never retries, and a lost batch is a hole in every trace it held."""
+    import requests
+    from opentelemetry.exporter.zipkin.json import ZipkinExporter
+    from requests.adapters import HTTPAdapter
+    from urllib3.util.retry import Retry
+
+    # allowed_methods=None: the export is a POST, which urllib3 retries only when told to.
+    retry = Retry(total=3, connect=3, read=3, status=0, backoff_factor=0.2, allowed_methods=None)
+    session = requests.Session()
+    session.mount("http://", HTTPAdapter(max_retries=retry))
+    session.mount("https://", HTTPAdapter(max_retries=retry))
+    return ZipkinExporter(endpoint=endpoint, session=session)
+
+
 def _exporter(name: str) -> SpanExporter | None:
     if name == "zipkin":
-        from opentelemetry.exporter.zipkin.json import ZipkinExporter
-
-        return ZipkinExporter()  # endpoint from OTEL_EXPORTER_ZIPKIN_ENDPOINT
+        return zipkin_exporter()
     if name == "otlp":
         from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 
