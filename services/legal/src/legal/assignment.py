@@ -110,11 +110,13 @@ async def _take_best(
 
     The taking is a conditional update: a lawyer another transaction filled meanwhile is passed
     over, and that row stays locked until this transaction ends."""
-    for district in (needs.district_code, None):
+    for whole_city in (False, True):
         passed_over = set(exclude)
         while (
             choice := choose_lawyer(
-                await _candidates(desk, unit, district), needs, frozenset(passed_over)
+                await _candidates(desk, unit, needs.district_code, whole_city),
+                needs,
+                frozenset(passed_over),
             )
         ) is not None:
             if await _take(unit, choice.lawyer_id):
@@ -143,13 +145,17 @@ async def release(unit: Unit, lawyer_id: str) -> None:
     )
 
 
-async def _candidates(desk: Desk, unit: Unit, district_code: str | None) -> list[Candidate]:
-    """Lawyers of the district (or, without one, every lawyer on duty) with their open cases as
-    this transaction sees them. Read as plain rows (no ORM objects: this runs for every case);
-    their profiles are parsed once and kept while they do not change."""
+async def _candidates(
+    desk: Desk, unit: Unit, district_code: str, whole_city: bool
+) -> list[Candidate]:
+    """Lawyers on duty with room for a case, of the district or of its whole city, with their
+    open cases as this transaction sees them. Read as plain rows (no ORM objects: this runs for
+    every case); their profiles are parsed once and kept while they do not change."""
     columns = (Lawyer.open_cases, *PROFILE_COLUMNS)
-    query = select(*columns).where(Lawyer.on_duty.is_(True))
-    if district_code is not None:
+    query = select(*columns).where(Lawyer.on_duty.is_(True), Lawyer.open_cases < Lawyer.capacity)
+    if whole_city:  # a city's districts share the first four digits of their code
+        query = query.where(Lawyer.district_code.startswith(district_code[:4]))
+    else:
         query = query.where(Lawyer.district_code == district_code)
     candidates = []
     for open_cases, *profile in (await unit.session.execute(query)).tuples():
