@@ -83,13 +83,13 @@ class Runtime:
         )
         self.workers: list[WakeableLoop] = []
         self.uow = UnitOfWork(self.sessions, settings.service_name, on_commit=self.committed)
-        self.processors: list[BatchProcessor] = []
+        self.processors: dict[str, BatchProcessor] = {}  # by topic, prefix included
         self.jobs: list[tuple[str, float, Job]] = []
         self.startup: list[Job] = []
         self._job_tasks: list[asyncio.Task[None]] = []
 
     def subscribe(self, subscription: Subscription) -> None:
-        processor = BatchProcessor(
+        self.processors[self.settings.kafka_topic_prefix + subscription.topic] = BatchProcessor(
             subscription,
             sessions=self.sessions,
             catalog=self.catalog,
@@ -99,22 +99,29 @@ class Runtime:
             transient_retry_seconds=self.settings.transient_retry_seconds,
             on_commit=self.committed,
         )
-        self.processors.append(processor)
+
+    def _consume_subscribed_topics(self) -> None:
+        """One Kafka consumer reads every subscribed topic and hands each its records: a process
+        is one member of its group, so its start or stop is one rebalance, not one per topic."""
+        processors = dict(self.processors)
 
         async def consume(message: KafkaMessage) -> None:
             raw = message.raw_message
-            batch = raw if isinstance(raw, tuple) else (raw,)
-            await processor.process([IncomingRecord.from_kafka(record) for record in batch])
+            by_topic: dict[str, list[IncomingRecord]] = {}
+            for record in raw if isinstance(raw, tuple | list) else (raw,):
+                by_topic.setdefault(record.topic, []).append(IncomingRecord.from_kafka(record))
+            for topic, records in by_topic.items():
+                await processors[topic].process(records)
 
         self.broker.subscriber(
-            self.settings.kafka_topic_prefix + subscription.topic,
+            *processors,
             group_id=self.settings.kafka_consumer_group,
             batch=True,
             max_records=self.settings.kafka_consume_batch_size,
             batch_timeout_ms=self.settings.kafka_consume_batch_wait_ms,
             auto_offset_reset="earliest",
             ack_policy=AckPolicy.NACK_ON_ERROR,
-            title=f"{self.settings.service_name}:{subscription.topic}",
+            title=f"{self.settings.service_name}:subscriptions",
         )(consume)
 
     def committed(self) -> None:
@@ -180,6 +187,8 @@ class Runtime:
             await migrations.upgrade_async(self.migrations_dir, self.settings.database_url)
         for job in self.startup:
             await job()
+        if self.processors:
+            self._consume_subscribed_topics()
         await self.broker.start()
         self.relay.start()
         for worker in self.workers:
