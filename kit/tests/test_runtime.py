@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
 from faststream.kafka import TestKafkaBroker
 
 from gonghui_contracts import Catalog, Envelope, EventPayload
@@ -37,6 +38,8 @@ async def test_one_consumer_reads_every_subscribed_topic_for_its_own_handler(
 
     for topic in ("a.filings.v1", "b.referrals.v1"):
         runtime.subscribe(Subscription(topic, handler(topic)))
+    with pytest.raises(ValueError, match="subscribed twice"):
+        runtime.subscribe(Subscription("a.filings.v1", handler("again")))
     runtime._consume_subscribed_topics()
 
     assert [s.topic_names for s in runtime.broker.subscribers] == [

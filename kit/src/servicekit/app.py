@@ -89,7 +89,10 @@ class Runtime:
         self._job_tasks: list[asyncio.Task[None]] = []
 
     def subscribe(self, subscription: Subscription) -> None:
-        self.processors[self.settings.kafka_topic_prefix + subscription.topic] = BatchProcessor(
+        topic = self.settings.kafka_topic_prefix + subscription.topic
+        if topic in self.processors:
+            raise ValueError(f"{subscription.topic} is subscribed twice: one handler per topic")
+        self.processors[topic] = BatchProcessor(
             subscription,
             sessions=self.sessions,
             catalog=self.catalog,
