@@ -281,6 +281,21 @@ class Platform:
             return []
         return [json.loads(line) for line in self.sink.read_text("utf-8").splitlines()]
 
+    async def call(self, service: str, method: str, path: str, body: Any = None) -> httpx.Response:
+        """One HTTP request to a service's API, as staff or a partner would make it."""
+        async with httpx.AsyncClient(base_url=self.url(service), timeout=30) as client:
+            return await client.request(method, path, json=body)
+
+    async def once_set(self, service: str, path: str, field: str, timeout: float = 30) -> str:
+        """`field` of the resource at `path`, once it is set (a case's lawyer, its visitor)."""
+
+        async def found() -> Any:
+            return (await self.call(service, "GET", path)).json()[field]
+
+        value = await eventually(found, timeout=timeout)
+        assert value, f"{path} has no {field} after {timeout:.0f}s"
+        return str(value)
+
     async def sql(self, service: str, query: str, *args: Any) -> list[Any]:
         connection = await asyncpg.connect(
             self.databases[service].replace("postgresql+asyncpg", "postgresql")

@@ -10,7 +10,6 @@ import uuid
 from datetime import date
 from typing import Any
 
-import httpx
 import pytest
 
 from gonghui_contracts import Envelope, samples
@@ -69,21 +68,8 @@ def message(body: InjuryReported) -> tuple[bytes, bytes]:
     return body.report_ref.encode(), envelope.to_bytes()
 
 
-async def aid(platform: Platform, method: str, path: str, body: Any = None) -> httpx.Response:
-    async with httpx.AsyncClient(base_url=platform.url("aid"), timeout=30) as client:
-        return await client.request(method, path, json=body)
-
-
 async def visitor_of(platform: Platform, case_id: str) -> str:
-    async def assigned() -> str | None:
-        found: str | None = (await aid(platform, "GET", f"/v1/injury-cases/{case_id}")).json()[
-            "visitor_id"
-        ]
-        return found
-
-    visitor = await eventually(assigned, timeout=30)
-    assert visitor, f"case {case_id} has no visitor"
-    return str(visitor)
+    return await platform.once_set("aid", f"/v1/injury-cases/{case_id}", "visitor_id")
 
 
 @pytest.fixture
@@ -108,7 +94,9 @@ async def test_the_same_injury_from_hospital_and_worker_is_one_case_and_bad_repo
     first, repeat = await events_on(platform, OUTCOMES, expect=2)
     assert first["data"] == repeat["data"]  # the same answer, and nothing else done
     by_worker = report("worker", resident_id=by_hospital.worker.resident_id)
-    answer = await aid(platform, "POST", "/v1/injury-reports", by_worker.model_dump(mode="json"))
+    answer = await platform.call(
+        "aid", "POST", "/v1/injury-reports", by_worker.model_dump(mode="json")
+    )
     assert (answer.status_code, answer.json()["outcome"]) == (200, "merged")
     assert answer.json()["case_id"] == first["data"]["case_id"]
     bad = message(report(hospital="gz-h-999"))
@@ -140,15 +128,19 @@ async def test_a_visit_not_made_within_the_sla_is_escalated_to_the_district_unio
     (opened,) = await events_on(platform, OUTCOMES, expect=1)
     case_id = opened["data"]["case_id"]
     visitor = await visitor_of(platform, case_id)
-    await aid(platform, "POST", f"/v1/injury-cases/{case_id}/accept", {"visitor_id": visitor})
-    await aid(platform, "POST", "/admin/clock/advance", {"seconds": 21 * 3600})
+    await platform.call(
+        "aid", "POST", f"/v1/injury-cases/{case_id}/accept", {"visitor_id": visitor}
+    )
+    await platform.call("aid", "POST", "/admin/clock/advance", {"seconds": 21 * 3600})
 
     def reminded() -> list[dict[str, Any]]:
         return [n for n in platform.notices() if n["template"] == "visit_due_soon"]
 
     (reminder,) = await eventually(reminded, timeout=30)
     assert reminder["recipient"] == f"staff:{visitor}"
-    clock = (await aid(platform, "POST", "/admin/clock/advance", {"seconds": 4 * 3600})).json()
+    clock = (
+        await platform.call("aid", "POST", "/admin/clock/advance", {"seconds": 4 * 3600})
+    ).json()
     assert clock["offset_seconds"] == 25 * 3600
 
     def escalated() -> list[dict[str, Any]]:
@@ -159,7 +151,7 @@ async def test_a_visit_not_made_within_the_sla_is_escalated_to_the_district_unio
     kinds = [e["event_type"] for e in await events_on(platform, CASES, expect=4)]
     assert kinds.count("aid.visit-overdue") == 1  # once, though the sweep runs twice a second
     assert kinds.count("aid.visit-due-soon") == 1
-    case = (await aid(platform, "GET", f"/v1/injury-cases/{case_id}")).json()
+    case = (await platform.call("aid", "GET", f"/v1/injury-cases/{case_id}")).json()
     assert case["sla_state"] == "overdue"
     assert case["seconds_to_due"] < 0
 
@@ -175,13 +167,13 @@ async def test_concurrent_visits_never_pay_past_the_fund_nor_twice_for_a_case(
 
     async def visit(case_id: str, visitor: str) -> int:
         path = f"/v1/injury-cases/{case_id}/visit"
-        return (await aid(platform, "POST", path, {"visitor_id": visitor})).status_code
+        return (await platform.call("aid", "POST", path, {"visitor_id": visitor})).status_code
 
     twice = list(zip(case_ids, visitors, strict=True)) * 2
     rng.shuffle(twice)
     codes = await asyncio.gather(*(visit(c, v) for c, v in twice))
     assert sorted(codes) == [200] * 30 + [409] * 30  # each case visited once; repeats refused
-    fund = (await aid(platform, "GET", "/v1/funds/sz-injury-condolence")).json()
+    fund = (await platform.call("aid", "GET", "/v1/funds/sz-injury-condolence")).json()
     assert (fund["balance"], fund["payments"]) == ("0.00", 10)
     rows = await platform.sql(
         "aid",
@@ -254,7 +246,9 @@ async def test_a_referral_becomes_a_legal_case_in_the_trace_the_hospital_started
         "needs": ["legal_help"],
         "compensation_problem": "employer_refuses",
     }
-    assert (await aid(platform, "POST", f"/v1/injury-cases/{case_id}/visit", visit)).is_success
+    assert (
+        await platform.call("aid", "POST", f"/v1/injury-cases/{case_id}/visit", visit)
+    ).is_success
 
     (referral,) = await read_topic(platform.topic(REFERRALS), expect=1)
     data = json.loads(referral.value)["data"]

@@ -9,7 +9,6 @@ import uuid
 from datetime import date, timedelta
 from typing import Any
 
-import httpx
 import pytest
 
 from gonghui_contracts import Envelope, samples
@@ -77,21 +76,8 @@ def message(body: DisputeFiled) -> tuple[bytes, bytes]:
     return body.filing_ref.encode(), envelope.to_bytes()
 
 
-async def legal(platform: Platform, method: str, path: str, body: Any = None) -> httpx.Response:
-    async with httpx.AsyncClient(base_url=platform.url("legal"), timeout=30) as client:
-        return await client.request(method, path, json=body)
-
-
 async def lawyer_of(platform: Platform, case_id: str) -> str:
-    async def assigned() -> str | None:
-        found: str | None = (await legal(platform, "GET", f"/v1/cases/{case_id}")).json()[
-            "lawyer_id"
-        ]
-        return found
-
-    lawyer = await eventually(assigned, timeout=30)
-    assert lawyer, f"case {case_id} has no lawyer"
-    return str(lawyer)
+    return await platform.once_set("legal", f"/v1/cases/{case_id}", "lawyer_id")
 
 
 @pytest.fixture
@@ -132,13 +118,13 @@ async def test_a_repeated_filing_is_one_case_and_bad_filings_are_answered(
 
 
 async def test_a_conflicted_lawyer_is_never_assigned(platform: Platform) -> None:
-    lawyers = (await legal(platform, "GET", "/v1/lawyers")).json()
+    lawyers = (await platform.call("legal", "GET", "/v1/lawyers")).json()
     baiyun = [lw for lw in lawyers if lw["district_code"] == "440111"]
     keep = CONFLICTED | {"gz-lw-0001"}  # the conflicted two are the district's least loaded
     for lawyer in baiyun:
         if lawyer["lawyer_id"] not in keep:
             path = f"/v1/lawyers/{lawyer['lawyer_id']}/duty"
-            assert (await legal(platform, "PUT", path, {"on_duty": False})).is_success
+            assert (await platform.call("legal", "PUT", path, {"on_duty": False})).is_success
     filings = [message(filing(employer=BAIYUN_EMPLOYER)) for _ in range(40)]
     await publish_many(platform.topic(FILINGS), filings)
     await events_on(platform, OUTCOMES, expect=40)
@@ -170,23 +156,25 @@ async def test_an_illegal_stage_move_is_refused_and_changes_nothing(platform: Pl
     await publish(platform.topic(FILINGS), value, key=key)
     (opened,) = await events_on(platform, OUTCOMES, expect=1)
     case_id = opened["data"]["case_id"]
-    before = (await legal(platform, "GET", f"/v1/cases/{case_id}")).json()
+    before = (await platform.call("legal", "GET", f"/v1/cases/{case_id}")).json()
     move = {"to": "litigation", "by": "gz-lw-0001", "reason": "employer will not talk"}
-    refused = await legal(platform, "POST", f"/v1/cases/{case_id}/moves", move)
+    refused = await platform.call("legal", "POST", f"/v1/cases/{case_id}/moves", move)
     assert refused.status_code == 409
     assert "仲裁前置" in refused.json()["detail"]
     assert "arbitration" in refused.json()["detail"]
-    after = (await legal(platform, "GET", f"/v1/cases/{case_id}")).json()
+    after = (await platform.call("legal", "GET", f"/v1/cases/{case_id}")).json()
     for view in (before, after):
         del view["seconds_to_due"]  # the clock read when asked
     assert after == before
-    moved = await legal(platform, "POST", f"/v1/cases/{case_id}/moves", {**move, "to": "mediation"})
+    moved = await platform.call(
+        "legal", "POST", f"/v1/cases/{case_id}/moves", {**move, "to": "mediation"}
+    )
     assert moved.status_code == 200
     assert moved.json()["stage"] == "mediation"
     assert moved.json()["history"][-1]["by"] == "gz-lw-0001"
     kinds = [e["event_type"] for e in await events_on(platform, CASES, expect=3)]
     assert kinds.count("legal.stage-changed") == 1
-    bad = await legal(platform, "POST", f"/v1/cases/{case_id}/moves", {"to": "nowhere"})
+    bad = await platform.call("legal", "POST", f"/v1/cases/{case_id}/moves", {"to": "nowhere"})
     assert bad.status_code == 422
 
 
@@ -196,11 +184,13 @@ async def test_a_stage_deadline_runs_out_and_is_escalated_once(platform: Platfor
     (opened,) = await events_on(platform, OUTCOMES, expect=1)
     case_id = opened["data"]["case_id"]
     lawyer = await lawyer_of(platform, case_id)
-    accepted = await legal(platform, "POST", f"/v1/cases/{case_id}/accept", {"lawyer_id": lawyer})
+    accepted = await platform.call(
+        "legal", "POST", f"/v1/cases/{case_id}/accept", {"lawyer_id": lawyer}
+    )
     assert accepted.status_code == 200
     move = {"to": "mediation", "by": lawyer, "reason": "the employer came to the table"}
-    await legal(platform, "POST", f"/v1/cases/{case_id}/moves", move)
-    await legal(platform, "POST", "/admin/clock/advance", {"seconds": 16 * 86400})
+    await platform.call("legal", "POST", f"/v1/cases/{case_id}/moves", move)
+    await platform.call("legal", "POST", "/admin/clock/advance", {"seconds": 16 * 86400})
 
     def escalated() -> list[dict[str, Any]]:
         return [n for n in platform.notices() if n["template"] == "legal_deadline_missed"]
@@ -210,7 +200,7 @@ async def test_a_stage_deadline_runs_out_and_is_escalated_once(platform: Platfor
     events = await events_on(platform, CASES, expect=6)
     missed = [e["data"] for e in events if e["event_type"] == "legal.deadline-missed"]
     assert [(m["deadline"], m["stage"]) for m in missed] == [("stage", "mediation")]
-    case = (await legal(platform, "GET", f"/v1/cases/{case_id}")).json()
+    case = (await platform.call("legal", "GET", f"/v1/cases/{case_id}")).json()
     assert case["deadline_state"] == "overdue"
     assert [h["action"] for h in case["history"]][-1] == "escalated"
 
@@ -220,7 +210,7 @@ async def test_the_early_warning_fires_once_per_window(platform: Platform) -> No
     burst = [message(filing(employer=employer, kind="dismissal")) for _ in range(5)]
     await publish_many(platform.topic(FILINGS), burst)
     await events_on(platform, OUTCOMES, expect=5)
-    await legal(platform, "POST", "/admin/clock/advance", {"seconds": 10 * 86400})
+    await platform.call("legal", "POST", "/admin/clock/advance", {"seconds": 10 * 86400})
     await publish_many(platform.topic(FILINGS), [message(filing(employer=employer))])
     await events_on(platform, OUTCOMES, expect=6)
     warnings = [
@@ -231,7 +221,7 @@ async def test_the_early_warning_fires_once_per_window(platform: Platform) -> No
     assert [(w["kind"], w["employer_code"], w["count"]) for w in warnings] == [
         ("employer_filings", employer, 3)
     ]
-    await legal(platform, "POST", "/admin/clock/advance", {"seconds": 31 * 86400})
+    await platform.call("legal", "POST", "/admin/clock/advance", {"seconds": 31 * 86400})
     later = [message(filing(employer=employer, kind="dismissal")) for _ in range(3)]
     await publish_many(platform.topic(FILINGS), later)
     await events_on(platform, OUTCOMES, expect=9)
@@ -291,7 +281,7 @@ async def test_a_filing_is_one_trace_from_the_hotline_through_legal_to_notify(
     (opened,) = await events_on(platform, OUTCOMES, expect=1)
     case_id = opened["data"]["case_id"]
     lawyer = await lawyer_of(platform, case_id)
-    await legal(platform, "POST", f"/v1/cases/{case_id}/accept", {"lawyer_id": lawyer})
+    await platform.call("legal", "POST", f"/v1/cases/{case_id}/accept", {"lawyer_id": lawyer})
     (_, answered) = await events_on(platform, OUTCOMES, expect=2)
     assert answered["data"]["outcome"] == "answered"
     assert answered["data"]["work_order_closed"] is True
