@@ -28,8 +28,11 @@ def test_published_codes_are_accepted(code: str) -> None:
     assert Holder(code=code).code == code
 
 
-def test_lower_case_and_spaces_are_normalised() -> None:
-    assert Holder(code=" 91440300708461136t ").code == "91440300708461136T"
+def test_lower_case_is_normalised_and_anything_but_the_code_refused() -> None:
+    assert Holder(code="91440300708461136t").code == "91440300708461136T"
+    for written in (" 91440300708461136T ", "９1440300708461136T", "91440300708461136T\x00"):
+        with pytest.raises(ValidationError):
+            Holder(code=written)
 
 
 @given(first17)

@@ -5,6 +5,7 @@ from datetime import date
 import pytest
 
 from gonghui_contracts import CATALOG, ContractViolation, Envelope
+from gonghui_contracts.envelope import MAX_PROBLEMS
 from gonghui_contracts.events import JoinRequested, MemberLeft
 
 VALID_REQUEST = {
@@ -89,3 +90,35 @@ def test_envelope_errors_name_the_field(change: dict[str, object], field: str) -
 def test_not_json_is_a_contract_violation() -> None:
     with pytest.raises(ContractViolation):
         CATALOG.decode(b"{not json")
+
+
+def test_a_request_with_thousands_of_problems_is_answered_with_a_bounded_list() -> None:
+    flood = {**VALID_REQUEST, **{f"extra_{n:05d}_{'x' * 500}": n for n in range(20_000)}}
+    with pytest.raises(ContractViolation) as caught:
+        CATALOG.decode(raw(flood))
+    reasons = caught.value.reasons()
+    assert len(reasons) == MAX_PROBLEMS + 1
+    assert reasons[-1].rule == f"and {20_000 - MAX_PROBLEMS} more problems"
+    assert all(len(r.field) <= 200 for r in reasons)
+    assert len(str(caught.value)) < 20_000
+
+
+def test_deep_nesting_is_a_contract_violation_not_a_crash() -> None:
+    nested = b'"nested": ' + b"[" * 50_000 + b"]" * 50_000 + b', "channel"'
+    deep = raw(VALID_REQUEST).replace(b'"channel"', nested, 1)
+    with pytest.raises(ContractViolation):
+        CATALOG.decode(deep)
+
+
+@pytest.mark.parametrize(
+    "name", ["\u202eevil", "nul\x00", "line\nbreak", "   ", "x" * 51, "a\u2066b\u2069"]
+)
+def test_names_that_would_not_display_as_written_are_refused(name: str) -> None:
+    with pytest.raises(ContractViolation) as caught:
+        CATALOG.decode(raw({**VALID_REQUEST, "name": name}))
+    assert any(e.startswith("data.name: ") for e in caught.value.errors)
+
+
+def test_names_are_nfc_normalised() -> None:
+    decoded = CATALOG.decode(raw({**VALID_REQUEST, "name": " Zoe\u0301 "}))
+    assert decoded.data.name == "Zoé"

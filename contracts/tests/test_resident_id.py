@@ -25,8 +25,22 @@ def test_the_standards_worked_example_is_valid() -> None:
     assert validate_resident_id("11010519491231002X", TODAY) == "11010519491231002X"
 
 
-def test_lowercase_x_and_spaces_are_normalised() -> None:
-    assert Holder(resident_id=" 11010519491231002x ").resident_id == "11010519491231002X"
+def test_lowercase_x_is_normalised() -> None:
+    assert Holder(resident_id="11010519491231002x").resident_id == "11010519491231002X"
+
+
+@pytest.mark.parametrize(
+    "written",
+    [
+        " 11010519491231002X ",  # what the schema refuses, the platform refuses too
+        "１１０１０５１９４９１２３１００２X",  # full-width digits
+        "١١٠١٠٥١٩٤٩١٢٣١٠٠٢X",  # Arabic-Indic digits
+        "11010519491231002X\x00",
+    ],
+)
+def test_only_ascii_digits_make_a_resident_id(written: str) -> None:
+    with pytest.raises(ValidationError):
+        Holder(resident_id=written)
 
 
 @given(

@@ -78,3 +78,38 @@ def test_money_converts_to_cents_and_back_exactly() -> None:
     assert to_cents(Decimal("0.1") + Decimal("0.2")) == 30
     assert to_yuan(30_000_000_00) == Decimal("30000000.00")
     assert to_yuan(to_cents(Decimal("12.34"))) == Decimal("12.34")
+
+
+def test_claims_that_add_up_past_what_an_amount_holds_are_refused_on_workers() -> None:
+    from datetime import date
+    from random import Random
+
+    from gonghui_contracts import samples
+    from gonghui_contracts.events import DisputeDetails
+
+    rng = Random(7)
+
+    def details(claim: str, workers: int) -> dict[str, object]:
+        return {
+            "employer": {"credit_code": samples.employer_credit_code(rng), "name": "某某公司"},
+            "industry": "manufacturing",
+            "district_code": "440111",
+            "kind": "wage_arrears",
+            "arose_on": date(2026, 1, 5),
+            "workers": [
+                {
+                    "name": "张三",
+                    "resident_id": samples.adult_resident_id(rng),
+                    "phone": "13800138000",
+                    "claimed": claim,
+                }
+                for _ in range(workers)
+            ],
+        }
+
+    assert DisputeDetails.model_validate(details("999999999999.99", 1))
+    with pytest.raises(ValidationError) as caught:
+        DisputeDetails.model_validate(details("999999999999.99", 2))
+    [error] = caught.value.errors()
+    assert error["loc"] == ("workers",)
+    assert "add up to more than" in error["msg"]

@@ -5,11 +5,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from aiokafka.errors import MessageSizeTooLargeError, TopicAuthorizationFailedError
 from opentelemetry import trace
 from opentelemetry.sdk.trace import TracerProvider
 
 from gonghui_contracts import EventPayload
-from servicekit import OutboxRelay, UnitOfWork
+from servicekit import OutboxRelay, OutgoingRecord, UnitOfWork, parking
 from servicekit.testing import RecordingPublisher, outbox_rows, sqlite_sessions
 
 
@@ -93,3 +94,73 @@ async def test_the_running_relay_publishes_soon_after_a_commit(sessions: Any) ->
         await asyncio.sleep(0.02)
     await relay.stop()
     assert len(publisher.published) == 1
+
+
+async def test_a_row_kafka_refuses_is_parked_and_the_rows_around_it_go_out_once(
+    sessions: Any,
+) -> None:
+    publisher = RecordingPublisher(
+        refuse=lambda r: (
+            MessageSizeTooLargeError() if json.loads(r.value)["data"]["n"] == 5 else None
+        )
+    )
+    relay = OutboxRelay(sessions, publisher, batch_size=4)
+    await commit_notes(UnitOfWork(sessions, "test"), *range(1, 11))
+    assert await relay.drain() == 10
+    sent = [json.loads(r.value)["data"]["n"] for r in publisher.published]
+    assert sent == [1, 2, 3, 4, 6, 7, 8, 9, 10]
+    assert await outbox_rows(sessions) == []
+    [row] = await parking.parked(sessions)
+    assert row.topic == "test.notes.v1"
+    assert "MessageSizeTooLargeError" in row.reason
+
+
+async def test_a_row_larger_than_kafka_takes_is_parked_without_being_sent(sessions: Any) -> None:
+    publisher = RecordingPublisher()
+    relay = OutboxRelay(sessions, publisher, max_record_bytes=2_000)
+    async with UnitOfWork(sessions, "test")() as unit:
+        unit.emit(Note(n=1), key="k1", topic="test.notes.v1")
+        unit.stage(OutgoingRecord("big", "test.notes.v1", b"k", b"x" * 5_000))
+        unit.emit(Note(n=2), key="k2", topic="test.notes.v1")
+    assert await relay.drain() == 3
+    assert [r.message_id for r in publisher.published if r.message_id == "big"] == []
+    assert len(publisher.published) == 2
+    [row] = await parking.parked(sessions)
+    assert (row.message_id, row.size) == ("big", 5_000)
+    assert "more than the 2000" in row.reason
+
+
+async def test_acknowledged_rows_are_removed_even_when_another_fails_for_the_moment(
+    sessions: Any,
+) -> None:
+    flaky = {3}
+    publisher = RecordingPublisher(
+        refuse=lambda r: ConnectionError() if json.loads(r.value)["data"]["n"] in flaky else None
+    )
+    relay = OutboxRelay(sessions, publisher)
+    await commit_notes(UnitOfWork(sessions, "test"), 1, 2, 3, 4)
+    with pytest.raises(ConnectionError):
+        await relay.relay_once()
+    assert [json.loads(r.value)["data"]["n"] for r in await outbox_rows(sessions)] == [3]
+    flaky.clear()
+    assert await relay.relay_once() == 1
+    sent = [json.loads(r.value)["data"]["n"] for r in publisher.published]
+    assert sorted(sent) == [1, 2, 3, 4]  # each once
+    assert await parking.parked(sessions) == []
+
+
+async def test_an_operator_retries_or_drops_parked_rows(sessions: Any) -> None:
+    refusing = True
+    publisher = RecordingPublisher(
+        refuse=lambda _: TopicAuthorizationFailedError() if refusing else None
+    )
+    relay = OutboxRelay(sessions, publisher)
+    await commit_notes(UnitOfWork(sessions, "test"), 1, 2)
+    assert await relay.drain() == 2
+    first, second = await parking.parked(sessions)
+    refusing = False  # the ACL was fixed
+    assert await parking.retry(sessions, [first.seq]) == 1
+    assert await parking.drop(sessions, [second.seq]) == 1
+    assert await relay.drain() == 1
+    assert [json.loads(r.value)["data"]["n"] for r in publisher.published] == [1]
+    assert await parking.parked(sessions) == []

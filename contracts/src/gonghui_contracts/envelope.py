@@ -142,12 +142,23 @@ class ContractViolation(ValueError):
         return reasons
 
 
+MAX_PROBLEMS = 20
+MAX_FIELD_CHARS = 200
+MAX_RULE_CHARS = 300
+
+
 def describe(error: ValidationError, prefix: str = "") -> list[str]:
-    """`field.path: rule` for each error, never the offending value (it may be personal data)."""
+    """`field.path: rule` for each error, never the offending value (it may be personal data).
+
+    Bounded, so that no answer can outgrow the broker: the first MAX_PROBLEMS problems, each
+    cut to a few hundred characters, then one line with how many more there were."""
+    items = error.errors(include_input=False, include_url=False)
     described = []
-    for item in error.errors(include_input=False, include_url=False):
+    for item in items[:MAX_PROBLEMS]:
         where = ".".join(str(part) for part in item["loc"]) or "(message)"
-        described.append(f"{prefix}{where}: {item['msg']}")
+        described.append(f"{prefix}{where[:MAX_FIELD_CHARS]}: {item['msg'][:MAX_RULE_CHARS]}")
+    if len(items) > MAX_PROBLEMS:
+        described.append(f"(message): and {len(items) - MAX_PROBLEMS} more problems")
     return described
 
 

@@ -16,6 +16,7 @@ at fault.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
@@ -80,6 +81,12 @@ class IncomingRecord:
     def position(self) -> str:
         return f"{self.topic}:{self.partition}:{self.offset}"
 
+    @property
+    def size(self) -> int:
+        """Bytes of value, key and headers, about as Kafka counts them."""
+        headers = sum(len(name) + len(value) for name, value in self.headers.items())
+        return len(self.value) + len(self.key or b"") + headers
+
 
 class Settled(StrEnum):
     HANDLED = "handled"
@@ -131,6 +138,7 @@ class BatchProcessor:
         producer: str,
         max_attempts: int = 3,
         transient_retry_seconds: float = 60.0,
+        max_record_bytes: int = 512 * 1024,
         on_commit: Callable[[], Any] = lambda: None,
     ) -> None:
         self.subscription = subscription
@@ -140,6 +148,7 @@ class BatchProcessor:
         self.producer = producer
         self.max_attempts = max_attempts
         self.transient_retry_seconds = transient_retry_seconds
+        self.max_record_bytes = max_record_bytes
         self.on_commit = on_commit
 
     async def process(self, records: Sequence[IncomingRecord]) -> list[Settled]:
@@ -173,6 +182,15 @@ class BatchProcessor:
         return settled
 
     def _item(self, record: IncomingRecord) -> _Item:
+        size = record.size
+        if size > self.max_record_bytes:
+            return _Item(
+                record,
+                None,
+                ContractViolation(
+                    [f"(message): {size} bytes, more than the {self.max_record_bytes} accepted"]
+                ),
+            )
         try:
             return _Item(record, self.catalog.head(record.value), None)
         except ContractViolation as violation:
@@ -234,7 +252,12 @@ class BatchProcessor:
                 log.error("dead letter from %s: %s", record.position, dead.reason)
                 staged.append(
                     dead_letter_record(
-                        record, dead.reason, self.group, dead.attempts, self.subscription.topic
+                        record,
+                        dead.reason,
+                        self.group,
+                        dead.attempts,
+                        self.subscription.topic,
+                        keep_bytes=self.max_record_bytes,
                     )
                 )
                 outcome = Settled.DEAD_LETTER
@@ -302,12 +325,33 @@ class BatchProcessor:
         return Settled.HANDLED
 
 
+DLQ_PREFIX_BYTES = 4096
+MAX_KEPT_HEADERS = 32
+
+
 def dead_letter_record(
-    record: IncomingRecord, reason: str, group: str, attempts: int, topic: str | None = None
+    record: IncomingRecord,
+    reason: str,
+    group: str,
+    attempts: int,
+    topic: str | None = None,
+    *,
+    keep_bytes: int = 512 * 1024,
 ) -> OutgoingRecord:
     """The original bytes and headers, plus why, where from and who gave up on them.
-    `topic` is the registry name of the source topic (record.topic may carry a prefix)."""
-    headers = {name: value for name, value in record.headers.items() if not name.startswith("dlq.")}
+    `topic` is the registry name of the source topic (record.topic may carry a prefix). An
+    original over `keep_bytes` is kept as its first 4 KiB and its SHA-256, so that a dead
+    letter always fits the dead-letter topic; so are the first 32 headers, each cut to 1 KiB."""
+    headers = {
+        name[:200]: value[:1024]
+        for name, value in list(record.headers.items())[:MAX_KEPT_HEADERS]
+        if not name.startswith("dlq.")
+    }
+    value = record.value
+    if len(value) > keep_bytes:
+        headers["dlq.original-bytes"] = str(len(value))
+        headers["dlq.original-sha256"] = hashlib.sha256(value).hexdigest()
+        value = value[:DLQ_PREFIX_BYTES]
     headers.update(
         {
             "dlq.reason": reason[:2000],
@@ -322,7 +366,7 @@ def dead_letter_record(
     return OutgoingRecord(
         message_id=f"dlq:{group}:{record.position}",
         topic=(topic or record.topic) + DLQ_SUFFIX,
-        key=record.key,
-        value=record.value,
+        key=record.key[:1024] if record.key else record.key,
+        value=value,
         headers=headers,
     )

@@ -54,6 +54,20 @@ outbox_table = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
 )
 
+outbox_parked_table = Table(
+    "kit_outbox_parked",
+    kit_metadata,
+    Column("seq", Sequence, primary_key=True, autoincrement=True),
+    Column("message_id", String(64), nullable=False, unique=True),
+    Column("topic", String(200), nullable=False),
+    Column("key", LargeBinary, nullable=True),
+    Column("value", LargeBinary, nullable=False),
+    Column("headers", Text, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("parked_at", DateTime(timezone=True), nullable=False),
+    Column("reason", String(500), nullable=False, doc="Why it can never be published as it is"),
+)
+
 inbox_table = Table(
     "kit_inbox",
     kit_metadata,

@@ -33,3 +33,8 @@ BATCH_SECONDS = Histogram(
 OUTBOX_BACKLOG = Gauge(
     "kit_outbox_backlog", "Outbox rows not yet published, at the last relay pass"
 )
+OUTBOX_PARKED = Counter(
+    "kit_outbox_parked_total",
+    "Outbox rows set aside because Kafka can never take them (too large, topic refused)",
+    ["topic"],
+)

@@ -13,7 +13,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import async_engine_from_config
 from sqlalchemy.schema import CreateTable, DropTable
 
-from servicekit.db import inbox_table, kit_metadata, outbox_table
+from servicekit.db import inbox_table, kit_metadata, outbox_parked_table, outbox_table
 
 
 def alembic_config(script_location: Path, database_url: str) -> Config:
@@ -77,6 +77,15 @@ def create_kit_tables() -> None:
     """For a service's first migration: the kit's outbox and inbox, defined once in the kit."""
     op.execute(CreateTable(outbox_table))
     op.execute(CreateTable(inbox_table))
+
+
+def create_outbox_parking() -> None:
+    """Where the relay sets aside records the broker can never take (added after the first)."""
+    op.execute(CreateTable(outbox_parked_table))
+
+
+def drop_outbox_parking() -> None:
+    op.execute(DropTable(outbox_parked_table))
 
 
 def drop_kit_tables() -> None:

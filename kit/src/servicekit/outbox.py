@@ -3,7 +3,9 @@ publishes them after commit.
 
 Delivery is at least once: a crash after Kafka acknowledged a batch but before the rows were
 deleted publishes that batch again on restart, which consumers absorb through their inbox (the
-event id is the deduplication key). Nothing uncommitted is ever published.
+event id is the deduplication key). Nothing uncommitted is ever published. A row that failed for
+the moment is sent again after rows behind it were published, so order holds per batch, not
+across a broker failure.
 """
 
 from __future__ import annotations
@@ -20,9 +22,10 @@ from sqlalchemy import delete, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from servicekit import telemetry
-from servicekit.db import outbox_table
+from servicekit.db import outbox_parked_table, outbox_table
+from servicekit.errors import safe_reason
 from servicekit.loop import WakeableLoop
-from servicekit.metrics import OUTBOX_BACKLOG, PUBLISHED
+from servicekit.metrics import OUTBOX_BACKLOG, OUTBOX_PARKED, PUBLISHED
 
 log = logging.getLogger(__name__)
 
@@ -36,9 +39,13 @@ class OutgoingRecord:
     headers: dict[str, str] = field(default_factory=dict)
 
 
+Results = list[BaseException | None]
+
+
 class Publisher(Protocol):
-    async def publish(self, records: Sequence[OutgoingRecord]) -> None:
-        """Send every record; return once Kafka acknowledged all of them, raise otherwise."""
+    async def publish(self, records: Sequence[OutgoingRecord]) -> Results:
+        """Send every record; return, in order, None for each record Kafka acknowledged and
+        the error for each it did not. Raise only when nothing could be sent at all."""
 
     def destination(self, topic: str) -> str:
         """The Kafka topic a record for registry topic `topic` goes to."""
@@ -55,19 +62,53 @@ class BrokerPublisher:
     def destination(self, topic: str) -> str:
         return self.topic_prefix + topic
 
-    async def publish(self, records: Sequence[OutgoingRecord]) -> None:
-        pending = []
-        for record in records:
-            result = await self.broker.publish(
-                record.value,
-                topic=self.destination(record.topic),
-                key=record.key,
-                headers=record.headers,
-                no_confirm=True,
-            )
-            if isinstance(result, asyncio.Future):
-                pending.append(result)
-        await asyncio.gather(*pending)
+    async def publish(self, records: Sequence[OutgoingRecord]) -> Results:
+        results: Results = []
+        pending: dict[int, asyncio.Future[Any]] = {}
+        for index, record in enumerate(records):
+            try:
+                sent = await self.broker.publish(
+                    record.value,
+                    topic=self.destination(record.topic),
+                    key=record.key,
+                    headers=record.headers,
+                    no_confirm=True,
+                )
+            except Exception as error:  # refused before it left, e.g. too large for the producer
+                results.append(error)
+                continue
+            results.append(None)
+            if isinstance(sent, asyncio.Future):
+                pending[index] = sent
+        acknowledged = await asyncio.gather(*pending.values(), return_exceptions=True)
+        for index, outcome in zip(pending, acknowledged, strict=True):
+            if isinstance(outcome, BaseException):
+                results[index] = outcome
+        return results
+
+
+_NEVER_ACCEPTED = (
+    "MessageSizeTooLargeError",
+    "RecordTooLargeError",
+    "RecordListTooLargeError",
+    "InvalidTopicError",
+    "TopicAuthorizationFailedError",
+    "CorruptRecordException",
+    "UnsupportedForMessageFormatError",
+)
+
+
+def never_accepted(error: BaseException) -> bool:
+    """True when the broker will refuse this record however often it is sent (too large, a
+    topic it may not write, a record it cannot read); False for failures of the moment."""
+    from aiokafka import errors as kafka_errors
+
+    permanent = (
+        *(getattr(kafka_errors, name) for name in _NEVER_ACCEPTED),
+        TypeError,
+        ValueError,
+    )
+    return isinstance(error, permanent)
 
 
 async def write(session: AsyncSession, records: Sequence[OutgoingRecord]) -> None:
@@ -93,7 +134,14 @@ async def write(session: AsyncSession, records: Sequence[OutgoingRecord]) -> Non
 
 class OutboxRelay:
     """Publishes committed outbox rows in order, in batches: right after a commit (`wake`) and
-    on a timer, which sweeps up whatever a crashed process left behind."""
+    on a timer, which sweeps up whatever a crashed process left behind.
+
+    One bad row never holds up the others: every row the broker acknowledged is deleted even
+    when another row of its batch failed, and a row the broker can never take (larger than
+    `max_record_bytes`, refused as too large, a topic it may not write) is parked in
+    `kit_outbox_parked` with the reason, counted and logged once; `servicekit outbox` lists,
+    retries and drops parked rows. A row that failed for the moment stays for the next pass.
+    """
 
     def __init__(
         self,
@@ -102,11 +150,13 @@ class OutboxRelay:
         *,
         batch_size: int = 500,
         sweep_seconds: float = 2.0,
+        max_record_bytes: int = 1_000_000,
     ) -> None:
         self.sessions = sessions
         self.publisher = publisher
         self.batch_size = batch_size
         self.sweep_seconds = sweep_seconds
+        self.max_record_bytes = max_record_bytes
         self._loop = WakeableLoop("outbox-relay", self._step, sweep_seconds)
 
     def wake(self) -> None:
@@ -130,7 +180,9 @@ class OutboxRelay:
         return total
 
     async def relay_once(self) -> int:
-        """Publish one batch of committed rows and delete them; returns how many."""
+        """Publish one batch of committed rows; delete those acknowledged and park those that
+        can never be published. Returns how many rows left the outbox; raises, after removing
+        them, if others failed for the moment (the loop then backs off)."""
         with telemetry.quiet():
             async with self.sessions() as session, session.begin():
                 rows = (
@@ -141,17 +193,73 @@ class OutboxRelay:
                         .with_for_update(skip_locked=True)
                     )
                 ).all()
-                if rows:
-                    await self._publish(rows)
-                    await session.execute(
-                        delete(outbox_table).where(outbox_table.c.seq.in_([r.seq for r in rows]))
-                    )
+                sendable, parked = self._set_apart_oversized(rows)
+                failures: list[BaseException] = []
+                if sendable:
+                    results = await self._publish(sendable)
+                    for row, error in zip(sendable, results, strict=True):
+                        if error is None:
+                            continue
+                        if never_accepted(error):
+                            parked.append((row, f"refused by Kafka: {safe_reason(error)}"))
+                        else:
+                            failures.append(error)
+                    published = [r for r, e in zip(sendable, results, strict=True) if e is None]
+                else:
+                    published = []
+                await self._park(session, parked)
+                done = [row.seq for row in published] + [row.seq for row, _ in parked]
+                if done:
+                    await session.execute(delete(outbox_table).where(outbox_table.c.seq.in_(done)))
                 await self._measure_backlog(session, len(rows))
-        for row in rows:
+        for row in published:
             PUBLISHED.labels(row.topic).inc()
-        return len(rows)
+        if failures:
+            raise failures[0]
+        return len(done)
 
-    async def _publish(self, rows: Sequence[Any]) -> None:
+    def _set_apart_oversized(self, rows: Sequence[Any]) -> tuple[list[Any], list[tuple[Any, str]]]:
+        sendable, oversized = [], []
+        for row in rows:
+            size = len(row.value) + len(row.key or b"") + len(row.headers)
+            if size > self.max_record_bytes:
+                oversized.append(
+                    (row, f"{size} bytes, more than the {self.max_record_bytes} Kafka takes")
+                )
+            else:
+                sendable.append(row)
+        return sendable, oversized
+
+    async def _park(self, session: AsyncSession, parked: Sequence[tuple[Any, str]]) -> None:
+        if not parked:
+            return
+        now = datetime.now(UTC)
+        await session.execute(
+            insert(outbox_parked_table),
+            [
+                {
+                    "message_id": row.message_id,
+                    "topic": row.topic,
+                    "key": row.key,
+                    "value": row.value,
+                    "headers": row.headers,
+                    "created_at": row.created_at,
+                    "parked_at": now,
+                    "reason": reason[:500],
+                }
+                for row, reason in parked
+            ],
+        )
+        for row, reason in parked:
+            OUTBOX_PARKED.labels(row.topic).inc()
+            log.error(
+                "outbox row %s for %s parked, it can never be published: %s",
+                row.message_id,
+                row.topic,
+                reason,
+            )
+
+    async def _publish(self, rows: Sequence[Any]) -> Results:
         stored = [json.loads(row.headers) for row in rows]
         with telemetry.tracer().start_as_current_span(
             "outbox relay",
@@ -175,14 +283,14 @@ class OutboxRelay:
                 for row, span, headers in zip(rows, spans, stored, strict=True)
             ]
             try:
-                await self.publisher.publish(records)
+                results = await self.publisher.publish(records)
             except Exception as error:
-                for span in spans:
-                    telemetry.record_error(span, error)
-                raise
-            finally:
-                for span in spans:
-                    span.end()
+                results = [error] * len(records)
+            for span, outcome in zip(spans, results, strict=True):
+                if outcome is not None:
+                    telemetry.record_error(span, outcome)
+                span.end()
+            return results
 
     async def _measure_backlog(self, session: AsyncSession, published: int) -> None:
         # A short batch took every visible row, so only a full one needs counting.

@@ -4,7 +4,7 @@ publisher, and Kafka-like records. No broker, no server."""
 from __future__ import annotations
 
 import itertools
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -42,20 +42,26 @@ async def outbox_rows(sessions: async_sessionmaker[AsyncSession]) -> list[Any]:
 
 
 class RecordingPublisher:
-    """Keeps what it is asked to publish; fails the next `fail_next` calls."""
+    """Keeps what it is asked to publish; fails the next `fail_next` calls whole, and each
+    record for which `refuse` returns an error."""
 
-    def __init__(self) -> None:
+    def __init__(
+        self, refuse: Callable[[OutgoingRecord], BaseException | None] = lambda _: None
+    ) -> None:
         self.published: list[OutgoingRecord] = []
         self.fail_next = 0
+        self.refuse = refuse
 
     def destination(self, topic: str) -> str:
         return topic
 
-    async def publish(self, records: Sequence[OutgoingRecord]) -> None:
+    async def publish(self, records: Sequence[OutgoingRecord]) -> list[BaseException | None]:
         if self.fail_next:
             self.fail_next -= 1
             raise ConnectionError("broker unavailable")
-        self.published.extend(records)
+        results = [self.refuse(record) for record in records]
+        self.published.extend(r for r, error in zip(records, results, strict=True) if not error)
+        return results
 
 
 def record(

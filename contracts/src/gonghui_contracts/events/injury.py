@@ -8,7 +8,7 @@ Partners (designated work-injury hospitals) publish reports and discharges to
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Literal
+from typing import Annotated, Literal
 from uuid import UUID
 
 from pydantic import BaseModel, Field
@@ -20,6 +20,7 @@ from gonghui_contracts.values import (
     CreditCode,
     Industry,
     InjuryKind,
+    Line,
     MobilePhone,
     RegionCode,
     ResidentId,
@@ -46,7 +47,7 @@ class InjuredWorker(BaseModel):
     """Who was hurt. Personal data: encrypted at rest, never in logs, spans or metrics."""
 
     model_config = STRICT
-    name: str = Field(min_length=1, max_length=50)
+    name: Annotated[str, Line(50)]
     resident_id: ResidentId
     phone: MobilePhone
 
@@ -54,7 +55,7 @@ class InjuredWorker(BaseModel):
 class Employer(BaseModel):
     model_config = STRICT
     credit_code: CreditCode
-    name: str = Field(min_length=1, max_length=100)
+    name: Annotated[str, Line(100)]
 
 
 class InjuryReported(EventPayload):

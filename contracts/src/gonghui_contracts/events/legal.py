@@ -10,7 +10,7 @@ a union lawyer has taken the case up (a hotline work order closes then), and con
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Literal
+from typing import Annotated, Literal
 from uuid import UUID
 
 from pydantic import BaseModel, Field, field_validator
@@ -25,12 +25,14 @@ from gonghui_contracts.values import (
     FilingChannel,
     Industry,
     LetterKind,
+    Line,
     MobilePhone,
     PriorityGroup,
     RegionCode,
     ResidentId,
     Yuan,
 )
+from gonghui_contracts.values.money import LARGEST_AMOUNT
 
 PartnerChannel = Literal[
     FilingChannel.HOTLINE_12351, FilingChannel.COURT, FilingChannel.ARBITRATION
@@ -43,7 +45,7 @@ class Claimant(BaseModel):
     """A worker in the dispute. Personal data: encrypted at rest, never in logs, spans, metrics."""
 
     model_config = STRICT
-    name: str = Field(min_length=1, max_length=50)
+    name: Annotated[str, Line(50)]
     resident_id: ResidentId
     phone: MobilePhone
     claimed: Yuan = Field(description="What this worker claims, in yuan")
@@ -74,6 +76,8 @@ class DisputeDetails(BaseModel):
         ids = [worker.resident_id for worker in workers]
         if len(set(ids)) != len(ids):
             raise ValueError("the same resident ID appears twice among the workers")
+        if sum(worker.claimed for worker in workers) > LARGEST_AMOUNT:
+            raise ValueError(f"the claims add up to more than {LARGEST_AMOUNT} yuan")
         return workers
 
 

@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Literal
+from typing import Annotated, Literal
 from uuid import UUID
 
 from pydantic import Field
 
 from gonghui_contracts.envelope import STRICT, EventPayload, RejectionReason
-from gonghui_contracts.values import Industry, JoinChannel, MobilePhone, RegionCode, ResidentId
+from gonghui_contracts.values import (
+    Industry,
+    JoinChannel,
+    Line,
+    MobilePhone,
+    RegionCode,
+    ResidentId,
+)
 
 
 class JoinRequested(EventPayload):
@@ -34,16 +41,16 @@ class JoinRequested(EventPayload):
         description="Registered id of the submitting partner, e.g. sf-express-guangzhou",
     )
     channel: JoinChannel
-    name: str = Field(min_length=1, max_length=50, description="Legal name. Personal data.")
+    name: Annotated[str, Line(50)] = Field(description="Legal name. Personal data.")
     resident_id: ResidentId
     phone: MobilePhone
     region_code: RegionCode = Field(
         description="County where the worker works (the QR code's county)"
     )
     industry: Industry
-    employer: str | None = Field(default=None, max_length=100)
-    platform: str | None = Field(
-        default=None, max_length=60, description="Platform worked for, if any"
+    employer: Annotated[str, Line(100)] | None = None
+    platform: Annotated[str, Line(60)] | None = Field(
+        default=None, description="Platform worked for, if any"
     )
 
 

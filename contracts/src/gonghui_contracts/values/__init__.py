@@ -29,6 +29,7 @@ from gonghui_contracts.values.regions import (
     region,
 )
 from gonghui_contracts.values.resident_id import ResidentId, age_on, birth_date, is_female
+from gonghui_contracts.values.text import Identifier, Line, Text
 
 __all__ = [
     "NEW_EMPLOYMENT_FORM_INDUSTRIES",
@@ -40,10 +41,12 @@ __all__ = [
     "DisputeKind",
     "EmployerResponse",
     "FilingChannel",
+    "Identifier",
     "Industry",
     "InjuryKind",
     "JoinChannel",
     "LetterKind",
+    "Line",
     "MobilePhone",
     "PartnerKind",
     "PriorityGroup",
@@ -52,6 +55,7 @@ __all__ = [
     "ResidentId",
     "Service",
     "Severity",
+    "Text",
     "Yuan",
     "age_on",
     "birth_date",

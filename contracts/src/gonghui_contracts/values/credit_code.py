@@ -36,10 +36,11 @@ def validate_credit_code(value: str) -> str:
 
 CreditCode = Annotated[
     str,
-    BeforeValidator(lambda value: value.strip().upper() if isinstance(value, str) else value),
+    BeforeValidator(lambda value: value.upper() if isinstance(value, str) else value),
     Field(
         min_length=18,
         max_length=18,
+        json_schema_extra={"pattern": r"^[0-9A-HJ-NP-RTUW-Ya-hj-np-rtuw-y]{18}$"},
         description="Unified social credit code of an organisation (GB 32100-2015)",
         examples=["91440300MA5FXXXX0X"],
     ),

@@ -8,6 +8,8 @@ from typing import Annotated
 from pydantic import Field, PlainSerializer
 
 CENT = Decimal("0.01")
+LARGEST_AMOUNT = Decimal("999999999999.99")
+"""What `Yuan` holds (14 digits): a sum that could pass it is checked where it is made."""
 
 
 def yuan(amount: str | int | Decimal) -> Decimal:

@@ -7,8 +7,8 @@ from typing import Annotated
 
 from pydantic import AfterValidator, Field
 
-_MOBILE = re.compile(r"^1[3-9]\d{9}$")
-_SEPARATORS = re.compile(r"[\s-]")
+_MOBILE = re.compile(r"^1[3-9][0-9]{9}$")
+_SEPARATORS = re.compile(r"[ -]")
 
 
 def validate_mobile(value: str) -> str:
@@ -31,6 +31,7 @@ MobilePhone = Annotated[
     Field(
         min_length=11,
         max_length=20,
+        pattern=r"^\+?[0-9 -]+$",
         description="Mainland mobile number; +86 and separators are accepted and removed. "
         "Personal data: encrypted at rest, masked in logs.",
         json_schema_extra={"x-personal-data": True},

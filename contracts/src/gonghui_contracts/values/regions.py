@@ -69,7 +69,7 @@ RegionCode = Annotated[
     Field(
         min_length=6,
         max_length=6,
-        pattern=r"^44\d{4}$",
+        pattern=r"^44[0-9]{4}$",
         description="GB/T 2260 code of a Guangdong city or county-level division",
         examples=["440106", "441900"],
     ),

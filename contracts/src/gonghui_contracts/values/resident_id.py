@@ -53,7 +53,7 @@ PROVINCE_CODES = frozenset(
     }
 )
 OLDEST_PLAUSIBLE_AGE = 130
-_SHAPE = re.compile(r"^\d{17}[\dX]$")
+_SHAPE = re.compile(r"^[0-9]{17}[0-9X]$")
 
 
 def check_character(first17: str) -> str:
@@ -104,11 +104,11 @@ def validate_resident_id(value: str, today: date | None = None) -> str:
 
 ResidentId = Annotated[
     str,
-    BeforeValidator(lambda v: v if not isinstance(v, str) else v.strip().upper()),
+    BeforeValidator(lambda v: v.upper() if isinstance(v, str) else v),
     Field(
         min_length=18,
         max_length=18,
-        pattern=r"^\d{17}[\dX]$",
+        pattern=r"^[0-9]{17}[0-9Xx]$",
         description="Resident identity card number, GB 11643 (18 characters, checksum verified). "
         "Personal data: encrypted at rest, never logged.",
         json_schema_extra={"x-personal-data": True},
