@@ -213,3 +213,23 @@ async def test_a_replayed_dead_letter_is_handled_once(sessions: Any) -> None:
     assert await consumer.process([replayed]) == [Settled.HANDLED]
     assert await consumer.process([replayed]) == [Settled.DUPLICATE]
     assert await effect_count(sessions) == 1
+
+
+async def test_a_record_over_the_size_limit_is_dead_lettered_unparsed_with_a_digest(
+    sessions: Any,
+) -> None:
+    import hashlib
+
+    handler = Handler()
+    consumer = processor(sessions, handler)
+    consumer.max_record_bytes = 10_000
+    huge = ask(11)[:-1] + b', "padding": "' + b"x" * 50_000 + b'"}'
+    settled = await consumer.process([record(TOPIC, huge), record(TOPIC, ask(12))])
+    assert settled == [Settled.DEAD_LETTER, Settled.HANDLED]
+    assert handler.calls == 1  # the big one never reached the handler
+    dead, _answer = await outbox_rows(sessions)
+    headers = json.loads(dead.headers)
+    assert "more than the 10000 accepted" in headers["dlq.reason"]
+    assert headers["dlq.original-bytes"] == str(len(huge))
+    assert headers["dlq.original-sha256"] == hashlib.sha256(huge).hexdigest()
+    assert dead.value == huge[:4096]

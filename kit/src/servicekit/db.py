@@ -97,6 +97,8 @@ class UtcDateTime(TypeDecorator[datetime]):
 
 
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
+    # Bound values can be personal data: never in an error's text, so never in a log.
+    kwargs.setdefault("hide_parameters", True)
     if url.startswith("sqlite"):
         engine = create_async_engine(url, connect_args={"timeout": 30}, **kwargs)
         _make_sqlite_transactional(engine)

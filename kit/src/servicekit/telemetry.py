@@ -21,6 +21,8 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter, SpanExporter
 from opentelemetry.trace import Link, SpanKind, Status, StatusCode
 
+from servicekit.redaction import RedactingExporter, SafeFormatter
+
 TRACER_NAME = "servicekit"
 _SUPPRESS = context._SUPPRESS_INSTRUMENTATION_KEY
 
@@ -64,7 +66,7 @@ def setup_tracing(service_name: str) -> TracerProvider:
     provider = TracerProvider(resource=resource)
     exporter = _exporter(os.environ.get("OTEL_TRACES_EXPORTER", "none").strip().lower())
     if exporter is not None:
-        provider.add_span_processor(BatchSpanProcessor(exporter))
+        provider.add_span_processor(BatchSpanProcessor(RedactingExporter(exporter)))
     trace.set_tracer_provider(provider)
     return provider
 
@@ -198,7 +200,7 @@ def setup_logging(level: str = "INFO") -> None:
     handler = logging.StreamHandler()
     handler.addFilter(TraceIdFilter())
     handler.setFormatter(
-        logging.Formatter(
+        SafeFormatter(
             "%(asctime)s %(levelname)s %(name)s trace=%(trace_id)s span=%(span_id)s %(message)s"
         )
     )
