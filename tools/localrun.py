@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import json
 import os
 import signal
 import subprocess
@@ -67,13 +68,20 @@ SERVICES = {
 }
 
 
-def pii_key() -> str:
-    """The local stack's personal-data key, made once (production takes it from a secret)."""
-    path = STATE / "pii.key"
+def pii_keys() -> str:
+    """The local stack's personal-data key ring (PII_KEYS), made once with one random key and
+    readable by its owner only; production takes it from a secret. Add a key here to rehearse a
+    rotation (`servicekit pii`)."""
+    path = STATE / "pii-keys.json"
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(base64.b64encode(os.urandom(32)).decode())
-        path.chmod(0o600)
+        ring = json.dumps({"1": base64.b64encode(os.urandom(32)).decode()})
+        try:
+            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:  # made meanwhile by another start
+            return path.read_text().strip()
+        with os.fdopen(descriptor, "w") as file:
+            file.write(ring)
     return path.read_text().strip()
 
 
@@ -107,7 +115,7 @@ def environment(service: Service, extra: dict[str, str] | None = None) -> dict[s
         "REDIS_URL": f"redis://127.0.0.1:{REDIS_PORT}/{service.redis_db}",
         "OTEL_TRACES_EXPORTER": os.environ.get("OTEL_TRACES_EXPORTER", "zipkin"),
         "OTEL_EXPORTER_ZIPKIN_ENDPOINT": f"{ZIPKIN}/api/v2/spans",
-        "PII_KEY": pii_key(),
+        "PII_KEYS": pii_keys(),
         "NOTIFY_SINK_PATH": str(NOTICE_SINK),
         **(extra or {}),
     }

@@ -95,3 +95,14 @@ def test_breaking_changes_are_found(new: dict[str, object], problem: str) -> Non
 
 def test_payload_classes_declare_their_event_type() -> None:
     assert all(issubclass(p, EventPayload) and p.EVENT_TYPE for p in ALL_PAYLOADS)
+
+
+def test_dead_letters_of_personal_data_outlive_no_source_topic() -> None:
+    for spec in TOPICS:
+        carries_personal_data = any(
+            "x-personal-data" in json.dumps(event_schema(payload)) for payload in spec.carries
+        )
+        assert spec.personal_data == carries_personal_data, spec.name
+        if spec.personal_data:
+            retention_ms = int(spec.dlq_config()["retention.ms"])
+            assert retention_ms <= spec.retention.total_seconds() * 1000, spec.name

@@ -24,6 +24,7 @@ async def test_one_consumer_reads_every_subscribed_topic_for_its_own_handler(
         service_name="probe",
         database_url=f"sqlite+aiosqlite:///{tmp_path}/probe.db",
         kafka_topic_prefix="it.",
+        pii_allow_development_key=True,
     )
     runtime = Runtime(settings, catalog=Catalog([Filed]))
     async with runtime.engine.begin() as connection:

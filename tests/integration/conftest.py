@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import os
 import random
@@ -35,6 +36,9 @@ KAFKA = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:19092")
 PG_PORT = os.environ.get("GONGHUI_PG_PORT", "15432")
 REDIS_URL = f"redis://127.0.0.1:{os.environ.get('GONGHUI_REDIS_PORT', '16379')}/0"
 ZIPKIN = f"http://127.0.0.1:{os.environ.get('GONGHUI_ZIPKIN_PORT', '9411')}"
+# Every service started here gets this run's own personal-data key ring (a service without a
+# key refuses to start); a test may override it in the service's env.
+PII_ENV = {"PII_KEYS": json.dumps({"1": base64.b64encode(os.urandom(32)).decode()})}
 
 
 def python(*args: str) -> list[str]:
@@ -206,7 +210,7 @@ class ServiceProcess:
         log = self.log_path.open("a")
         self.process = subprocess.Popen(
             self.command,
-            env={**os.environ, **self.env},
+            env={**os.environ, **PII_ENV, **self.env},
             stdout=log,
             stderr=subprocess.STDOUT,
             text=True,

@@ -28,6 +28,7 @@ from gonghui_contracts import Envelope
 
 from .conftest import (
     KAFKA,
+    PII_ENV,
     REDIS_URL,
     eventually,
     partner_span,
@@ -76,7 +77,7 @@ async def test_committed_outbox_event_is_published_once_after_sigkill(
     env = await probe_env(new_database, in_topic, out_topic)
     writer = subprocess.Popen(
         [sys.executable, str(PROBE), "commit-and-hang"],
-        env={**os.environ, **env},
+        env={**os.environ, **PII_ENV, **env},
         stdout=subprocess.PIPE,
         text=True,
     )

@@ -13,6 +13,7 @@ from typing import Literal
 
 from gonghui_contracts.envelope import EventPayload
 from gonghui_contracts.events import (
+    CaseReferredToLegal,
     CaseUnassigned,
     CondolenceFundExhausted,
     CondolencePaid,
@@ -73,10 +74,17 @@ class TopicSpec:
     retention: timedelta
     producers: frozenset[Producer]
     cleanup_policy: Literal["delete", "compact"] = "delete"
+    personal_data: bool = False
 
     @property
     def dlq(self) -> str:
         return self.name + DLQ_SUFFIX
+
+    @property
+    def dlq_retention(self) -> timedelta:
+        """Dead letters are the original records: those of a topic with personal data are kept
+        no longer than the topic keeps them."""
+        return min(DLQ_RETENTION, self.retention) if self.personal_data else DLQ_RETENTION
 
     @property
     def partner_facing(self) -> bool:
@@ -91,7 +99,7 @@ class TopicSpec:
     def dlq_config(self) -> dict[str, str]:
         return {
             "cleanup.policy": "delete",
-            "retention.ms": str(int(DLQ_RETENTION.total_seconds() * 1000)),
+            "retention.ms": str(int(self.dlq_retention.total_seconds() * 1000)),
         }
 
 
@@ -104,6 +112,7 @@ TOPICS: tuple[TopicSpec, ...] = (
         partitions=6,
         retention=timedelta(days=7),
         producers=frozenset({PartnerKind.PLATFORM_UNION, PartnerKind.INDUSTRY_FEDERATION}),
+        personal_data=True,
     ),
     TopicSpec(
         name="partner.membership.join-outcomes.v1",
@@ -140,6 +149,7 @@ TOPICS: tuple[TopicSpec, ...] = (
         partitions=6,
         retention=timedelta(days=7),
         producers=frozenset({PartnerKind.HOSPITAL}),
+        personal_data=True,
     ),
     TopicSpec(
         name="partner.aid.injury-outcomes.v1",
@@ -154,7 +164,8 @@ TOPICS: tuple[TopicSpec, ...] = (
     TopicSpec(
         name="aid.injury-cases.v1",
         description="Work-injury cases: opened, visitor assigned, visit due, overdue or "
-        "recorded, condolence money, follow-ups after discharge.",
+        "recorded, condolence money, follow-ups after discharge, referral to legal aid (without "
+        "the worker's identity, which only aid.legal-referrals.v1 carries).",
         carries=(
             InjuryCaseOpened,
             VisitorAssigned,
@@ -168,6 +179,7 @@ TOPICS: tuple[TopicSpec, ...] = (
             FollowUpDue,
             FollowUpRecorded,
             FollowUpEscalated,
+            CaseReferredToLegal,
         ),
         key="case_id (fund_id for fund events)",
         partitions=6,
@@ -183,6 +195,7 @@ TOPICS: tuple[TopicSpec, ...] = (
         partitions=3,
         retention=timedelta(days=30),
         producers=frozenset({Service.AID}),
+        personal_data=True,
     ),
     TopicSpec(
         name="partner.legal.filings.v1",
@@ -195,6 +208,7 @@ TOPICS: tuple[TopicSpec, ...] = (
         producers=frozenset(
             {PartnerKind.HOTLINE_12351, PartnerKind.COURT, PartnerKind.ARBITRATION}
         ),
+        personal_data=True,
     ),
     TopicSpec(
         name="partner.legal.filing-outcomes.v1",

@@ -4,15 +4,19 @@ servicekit topics create            create every registry topic and its .dlq twi
 servicekit topics list              what the broker has, beside what the registry declares
 servicekit dlq list TOPIC           the dead letters of TOPIC, with their reasons
 servicekit dlq replay TOPIC         publish dead letters back to TOPIC (all, or --offset N ...)
+servicekit outbox parked            outbox rows the relay set aside (too large, topic refused)
+servicekit outbox retry SEQ...      put parked rows back in the outbox; drop SEQ... deletes them
 servicekit migrate DIR              alembic upgrade head of the migrations in DIR
 servicekit revision DIR -m MESSAGE  autogenerate a migration for a service's models
+servicekit pii reencrypt SERVICE    ciphertexts of other keys of the ring to the active key
+servicekit pii rekey SERVICE        lookup fingerprints to the active key (pii status: what is left)
 """
 
 from __future__ import annotations
 
 import asyncio
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -20,13 +24,17 @@ from rich.table import Table
 
 from gonghui_contracts import TOPICS
 from gonghui_contracts.topics import DLQ_SUFFIX
-from servicekit import deadletters, migrations, topics_admin
+from servicekit import db, deadletters, migrations, parking, topics_admin
+from servicekit.pii_cli import pii_app
 
 app = typer.Typer(help=__doc__, no_args_is_help=True)
 topics_app = typer.Typer(help="Kafka topics from the contracts' registry", no_args_is_help=True)
 dlq_app = typer.Typer(help="Dead-letter topics", no_args_is_help=True)
 app.add_typer(topics_app, name="topics")
 app.add_typer(dlq_app, name="dlq")
+outbox_app = typer.Typer(help="A service's outbox: rows parked by the relay", no_args_is_help=True)
+app.add_typer(outbox_app, name="outbox")
+app.add_typer(pii_app, name="pii")
 console = Console()
 
 Bootstrap = Annotated[
@@ -53,7 +61,7 @@ def topics_list(bootstrap: Bootstrap = "127.0.0.1:19092") -> None:
             table.add_row(
                 name,
                 str(spec.partitions),
-                str(spec.retention if name == spec.name else "30 days"),
+                str(spec.retention if name == spec.name else spec.dlq_retention),
                 ", ".join(sorted(map(str, spec.producers)))
                 if name == spec.name
                 else "(dead letters)",
@@ -104,6 +112,55 @@ def dlq_replay(
     wanted = set(offset or [])
     count = asyncio.run(deadletters.replay(bootstrap, _source_topic(source), wanted or None))
     console.print(f"replayed {count} dead letters to {_source_topic(source)}")
+
+
+DatabaseUrl = Annotated[
+    str, typer.Option(envvar="DATABASE_URL", help="The service's database (SQLAlchemy URL)")
+]
+Seqs = Annotated[list[int], typer.Argument(help="seq of a parked row, as `parked` lists it")]
+
+
+def _with_sessions(database_url: str, work: Any) -> Any:
+    async def run() -> Any:
+        engine = db.create_engine(database_url)
+        try:
+            return await work(db.session_factory(engine))
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(run())
+
+
+@outbox_app.command("parked")
+def outbox_parked(database_url: DatabaseUrl, limit: int = 100) -> None:
+    """Rows the relay could never publish, oldest first, with the reason."""
+    rows = _with_sessions(database_url, lambda sessions: parking.parked(sessions, limit))
+    table = Table("seq", "parked at", "topic", "bytes", "message id", "reason")
+    for row in rows:
+        table.add_row(
+            str(row.seq),
+            row.parked_at.isoformat(),
+            row.topic,
+            str(row.size),
+            row.message_id,
+            row.reason,
+        )
+    console.print(table)
+    console.print(f"{len(rows)} parked rows")
+
+
+@outbox_app.command("retry")
+def outbox_retry(seqs: Seqs, database_url: DatabaseUrl) -> None:
+    """Put parked rows back at the end of the outbox, once what refused them is fixed."""
+    count = _with_sessions(database_url, lambda sessions: parking.retry(sessions, seqs))
+    console.print(f"{count} parked rows back in the outbox")
+
+
+@outbox_app.command("drop")
+def outbox_drop(seqs: Seqs, database_url: DatabaseUrl) -> None:
+    """Delete parked rows for good."""
+    count = _with_sessions(database_url, lambda sessions: parking.drop(sessions, seqs))
+    console.print(f"{count} parked rows dropped")
 
 
 @app.command("migrate")

@@ -10,6 +10,8 @@ from __future__ import annotations
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from servicekit import pii
+
 
 class KitSettings(BaseSettings):
     """What every service reads from its environment.
@@ -52,7 +54,20 @@ class KitSettings(BaseSettings):
     )
     pii_key: SecretStr = Field(
         default=SecretStr(""),
-        description="Secret for encrypting and hashing personal data at rest (base64, 32 bytes)",
+        description="Secret for encrypting and hashing personal data at rest (base64, 32 bytes); "
+        "key 1 of the key ring",
+    )
+    pii_keys: SecretStr = Field(
+        default=SecretStr(""),
+        description='The personal-data key ring: JSON {"<id>": "<base64, 32 bytes>", ...}',
+    )
+    pii_active_key: int | None = Field(
+        default=None, description="The ring's key that makes new ciphertext; empty: the highest id"
+    )
+    pii_allow_development_key: bool = Field(
+        default=False,
+        description="Development only: without any key, use the built-in development key "
+        "instead of refusing to start",
     )
 
     def model_post_init(self, _context: object) -> None:
@@ -60,3 +75,10 @@ class KitSettings(BaseSettings):
             self.database_url = f"sqlite+aiosqlite:///./{self.service_name}.db"
         if not self.kafka_consumer_group:
             self.kafka_consumer_group = self.service_name
+        # Refuses to start without a key; raises PiiKeyError, which names no key material.
+        pii.key_ring(
+            keys=self.pii_keys.get_secret_value(),
+            single_key=self.pii_key.get_secret_value(),
+            active=self.pii_active_key,
+            development_allowed=self.pii_allow_development_key,
+        )

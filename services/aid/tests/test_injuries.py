@@ -84,7 +84,7 @@ async def world(tmp_path: Path) -> AsyncIterator[World]:
                 condolence=condolence_schedule(DEFAULT_CONDOLENCE_YUAN),
                 fund_id=FUND,
             ),
-            PiiVault.from_setting(""),
+            PiiVault.development(),
             clock,
             InMemoryVisitorIndex(),
             InMemoryWorkload(),

@@ -157,7 +157,7 @@ async def world(tmp_path: Path) -> AsyncIterator[World]:
         uow = UnitOfWork(sessions, "legal")
         desk = Desk(
             LegalTerms(stations=stations),
-            PiiVault.from_setting(""),
+            PiiVault.development(),
             Clock(),
             InMemoryWindows(),
         )

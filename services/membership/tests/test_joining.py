@@ -21,7 +21,7 @@ from servicekit.pii import PiiVault
 from servicekit.testing import outbox_rows, record, sqlite_sessions
 
 TODAY = date(2026, 11, 27)
-VAULT = PiiVault(b"k" * 32)
+VAULT = PiiVault({1: b"k" * 32})
 REQUEST = {
     "request_ref": "sf-0001",
     "partner_id": "sf-express-guangzhou",

@@ -6,6 +6,7 @@ import pytest
 
 from gonghui_contracts import EventPayload
 from gonghui_contracts.events import (
+    CaseReferredToLegal,
     CondolencePaid,
     FollowUpDue,
     FollowUpEscalated,
@@ -105,6 +106,12 @@ CASES: list[tuple[EventPayload, list[tuple[str, str]]]] = [
     (
         VisitRecorded(case_id=CASE, visitor_id="sz-v-07", visited_at=DUE, within_sla=True),
         [],
+    ),
+    (
+        CaseReferredToLegal(
+            case_id=CASE, referral_id=uuid.uuid4(), problem="employer_refuses", raised_by="visit"
+        ),
+        [(WORKER, "legal_referral")],
     ),
 ]
 

@@ -8,6 +8,7 @@ from gonghui_contracts.events.aid import (
     SelfPaidOffered,
 )
 from gonghui_contracts.events.injury import (
+    CaseReferredToLegal,
     CondolenceFundExhausted,
     CondolencePaid,
     FollowUpDue,
@@ -79,6 +80,7 @@ ALL_PAYLOADS: list[type[EventPayload]] = [
     FollowUpRecorded,
     FollowUpEscalated,
     LegalReferralRaised,
+    CaseReferredToLegal,
     DisputeFiled,
     FilingOutcome,
     LegalCaseOpened,
@@ -103,6 +105,7 @@ CATALOG = Catalog(ALL_PAYLOADS)
 __all__ = [
     "ALL_PAYLOADS",
     "CATALOG",
+    "CaseReferredToLegal",
     "CaseUnassigned",
     "Claimant",
     "CondolenceFundExhausted",

@@ -241,6 +241,18 @@ class FollowUpEscalated(EventPayload):
     union_id: str
 
 
+class CaseReferredToLegal(EventPayload):
+    """The case's worker was referred to legal aid (what `LegalReferralRaised` carries to the
+    legal service, without the worker's identity: for those who only need to know)."""
+
+    EVENT_TYPE = "aid.case-referred-to-legal"
+
+    case_id: UUID
+    referral_id: UUID
+    problem: CompensationProblem
+    raised_by: Literal["visit", "follow_up"]
+
+
 class LegalReferralRaised(EventPayload):
     """An injured worker needs legal help to be compensated: the legal service opens a dispute.
 

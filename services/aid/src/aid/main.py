@@ -9,16 +9,29 @@ from pathlib import Path
 from fastapi import FastAPI
 from pydantic import Field
 
-from aid import api, funds, handlers, service
+from aid import api, funds, handlers, models, service
 from aid.injury import api as injury_api
-from aid.injury import deadlines, dispatch, registry
+from aid.injury import deadlines, dispatch, intake, registry
 from aid.injury.desk import Desk, InjuryTerms
 from aid.injury.rules import DEFAULT_CONDOLENCE_YUAN, condolence_schedule
 from aid.injury.visitor_index import InMemoryVisitorIndex, RedisVisitorIndex, VisitorIndex
 from gonghui_contracts.values import to_cents
 from servicekit import KitSettings, Runtime, serve
+from servicekit.personal_data import LookupColumn, PersonalData
 from servicekit.pii import PiiVault
 from servicekit.workload import workload
+
+PERSONAL_DATA = PersonalData(
+    encrypted=models.ENCRYPTED,
+    lookups=(
+        LookupColumn(
+            models.InjuryCase.case_key,
+            row=(models.InjuryCase.case_id,),
+            inputs=(models.InjuryCase.worker_resident_id, models.InjuryCase.injured_on),
+            recompute=intake.stored_case_key,
+        ),
+    ),
+)
 
 
 class Settings(KitSettings):
@@ -86,7 +99,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             follow_up_days=settings.follow_up_days,
             follow_up_grace_days=settings.follow_up_grace_days,
         ),
-        PiiVault.from_setting(settings.pii_key.get_secret_value()),
+        PiiVault.from_settings(settings),
         clock,
         visitors,
         workload(runtime.redis, f"{keys}aid:visitor-open-visits"),

@@ -21,6 +21,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from servicekit.db import UtcDateTime, new_metadata
+from servicekit.personal_data import EncryptedColumn
 
 Id = BigInteger().with_variant(Integer(), "sqlite")
 
@@ -131,6 +132,12 @@ class InjuryCase(Base):
     referral_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
     compensation_problem: Mapped[str | None] = mapped_column(String(32))
     trace_headers: Mapped[str] = mapped_column(Text)  # the report's trace: later steps join it
+
+
+CASE_WORKER_NAME = EncryptedColumn(InjuryCase.worker_name, InjuryCase.case_id)
+CASE_WORKER_RESIDENT_ID = EncryptedColumn(InjuryCase.worker_resident_id, InjuryCase.case_id)
+CASE_WORKER_PHONE = EncryptedColumn(InjuryCase.worker_phone, InjuryCase.case_id)
+ENCRYPTED = (CASE_WORKER_NAME, CASE_WORKER_RESIDENT_ID, CASE_WORKER_PHONE)
 
 
 class InjuryReport(Base):

@@ -8,11 +8,13 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from gonghui_contracts import EnvelopeHead, RejectionReason
 from gonghui_contracts.events import Claimant as ClaimantIn
@@ -30,10 +32,18 @@ from gonghui_contracts.values import (
 )
 from legal import assignment, early_warning, metrics, supervision
 from legal.desk import Desk, emit, record
-from legal.models import Claimant, DisputeCase, Filing
+from legal.models import (
+    CLAIMANT_NAME,
+    CLAIMANT_PHONE,
+    CLAIMANT_RESIDENT_ID,
+    Claimant,
+    DisputeCase,
+    Filing,
+)
 from legal.rules.chain import first_stage, limitation_ends
 from legal.rules.triage import case_groups, is_group_dispute
 from servicekit import Unit, telemetry
+from servicekit.pii import PiiVault, fingerprint_prefix
 
 Outcome = Literal["opened", "merged", "rejected"]
 
@@ -81,9 +91,11 @@ async def _file(  # noqa: PLR0917 — the arguments of `file`, passed on
         reason = RejectionReason(field="arose_on", rule="is in the future")
         return FilingResult("rejected", reasons=(reason,))
     now = desk.clock.now()
-    key = open_key(desk, details)
-    case = unit.added(DisputeCase, key) or await unit.session.scalar(
-        select(DisputeCase).where(DisputeCase.open_key == key)
+    keys = open_keys(desk.vault, details)
+    key = keys[0]  # the active key's: a new case is stored under it
+    case = next(filter(None, (unit.added(DisputeCase, k) for k in keys)), None)
+    case = case or await unit.session.scalar(
+        select(DisputeCase).where(DisputeCase.open_key.in_(keys))
     )
     outcome: Outcome = "merged"
     if case is None:
@@ -143,11 +155,38 @@ async def referral(
     )
 
 
-def open_key(desk: Desk, details: DisputeDetails) -> str:
-    """Names the dispute, not its workers: fingerprints of their IDs, never the IDs."""
-    workers = sorted(desk.vault.fingerprint(w.resident_id) for w in details.workers)
-    text = "|".join([details.employer.credit_code, details.kind.value, *workers])
-    return hashlib.sha256(text.encode()).hexdigest()[:64]
+def open_keys(vault: PiiVault, details: DisputeDetails) -> list[str]:
+    """The dispute's key under every key of the ring, the active key's first."""
+    employer, kind = details.employer.credit_code, details.kind.value
+    return [
+        dispute_key(
+            key_id,
+            employer,
+            kind,
+            [vault.fingerprint(w.resident_id, key_id) for w in details.workers],
+        )
+        for key_id in vault.key_ids
+    ]
+
+
+def dispute_key(key_id: int, employer_code: str, kind: str, fingerprints: list[str]) -> str:
+    """Names the dispute, not its workers: fingerprints of their IDs, never the IDs; begins with
+    the id of the key that made the fingerprints, like them."""
+    text = "|".join([employer_code, kind, *sorted(fingerprints)])
+    return fingerprint_prefix(key_id) + hashlib.sha256(text.encode()).hexdigest()[:56]
+
+
+async def stored_open_key(session: AsyncSession, vault: PiiVault, row: Mapping[str, Any]) -> str:
+    """An open case's key made again from its stored claimants (`servicekit pii rekey`)."""
+    case_id = row["case_id"]
+    claimants = await session.execute(
+        select(Claimant.sequence, Claimant.resident_id).where(Claimant.case_id == case_id)
+    )
+    fingerprints = [
+        vault.fingerprint(vault.decrypt(resident_id, CLAIMANT_RESIDENT_ID.at(case_id, sequence)))
+        for sequence, resident_id in claimants
+    ]
+    return dispute_key(vault.active_id, row["employer_code"], row["kind"], fingerprints)
 
 
 def _open(
@@ -191,15 +230,17 @@ def _open(
     )
     if limitation < desk.clock.today():  # nothing left to remind anyone of
         case.limitation_reminded_at = case.limitation_escalated_at = now
-    vault = desk.vault
+    vault, case_id = desk.vault, case.case_id
     for sequence, worker in enumerate(details.workers, start=1):
         unit.session.add(
             Claimant(
-                case_id=case.case_id,
+                case_id=case_id,
                 sequence=sequence,
-                name=vault.encrypt(worker.name),
-                resident_id=vault.encrypt(worker.resident_id),
-                phone=vault.encrypt(worker.phone),
+                name=vault.encrypt(worker.name, CLAIMANT_NAME.at(case_id, sequence)),
+                resident_id=vault.encrypt(
+                    worker.resident_id, CLAIMANT_RESIDENT_ID.at(case_id, sequence)
+                ),
+                phone=vault.encrypt(worker.phone, CLAIMANT_PHONE.at(case_id, sequence)),
                 groups=",".join(sorted(g.value for g in worker.groups)),
                 claimed_cents=to_cents(worker.claimed),
             )

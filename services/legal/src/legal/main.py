@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from pydantic import Field
 
 from gonghui_contracts.values import CaseStage
-from legal import api, assignment, deadlines, handlers, registry
+from legal import api, assignment, deadlines, handlers, intake, models, registry
 from legal.desk import Desk, LegalTerms
 from legal.errors import ERROR_STATUSES
 from legal.rules.chain import DEFAULT_STAGE_DAYS, ChainTerms
@@ -19,7 +19,20 @@ from legal.rules.matching import Station
 from legal.rules.warnings import WarningTerms
 from legal.windows import windows
 from servicekit import KitSettings, Runtime, serve
+from servicekit.personal_data import LookupColumn, PersonalData
 from servicekit.pii import PiiVault
+
+PERSONAL_DATA = PersonalData(
+    encrypted=models.ENCRYPTED,
+    lookups=(
+        LookupColumn(
+            models.DisputeCase.open_key,
+            row=(models.DisputeCase.case_id,),
+            inputs=(models.DisputeCase.employer_code, models.DisputeCase.kind),
+            recompute=intake.stored_open_key,
+        ),
+    ),
+)
 
 
 class Settings(KitSettings):
@@ -83,7 +96,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     stations, lawyers = registry.load(settings.legal_registry_file)
     desk = Desk(
         terms(settings, stations),
-        PiiVault.from_setting(settings.pii_key.get_secret_value()),
+        PiiVault.from_settings(settings),
         runtime.clock,
         windows(runtime.redis, f"{keys}legal:window:"),
     )

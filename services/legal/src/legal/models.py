@@ -20,6 +20,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from servicekit.db import UtcDateTime, new_metadata
+from servicekit.personal_data import EncryptedColumn
 
 Id = BigInteger().with_variant(Integer(), "sqlite")
 
@@ -112,6 +113,12 @@ class Claimant(Base):
     phone: Mapped[bytes] = mapped_column(LargeBinary)
     groups: Mapped[str] = mapped_column(String(100))
     claimed_cents: Mapped[int] = mapped_column(BigInteger)
+
+
+CLAIMANT_NAME = EncryptedColumn(Claimant.name, Claimant.case_id, Claimant.sequence)
+CLAIMANT_RESIDENT_ID = EncryptedColumn(Claimant.resident_id, Claimant.case_id, Claimant.sequence)
+CLAIMANT_PHONE = EncryptedColumn(Claimant.phone, Claimant.case_id, Claimant.sequence)
+ENCRYPTED = (CLAIMANT_NAME, CLAIMANT_RESIDENT_ID, CLAIMANT_PHONE)
 
 
 class Filing(Base):

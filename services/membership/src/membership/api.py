@@ -21,6 +21,7 @@ from gonghui_contracts.values import (
     mask_mobile,
 )
 from membership import domain, service
+from membership.models import MEMBER_PHONE
 from servicekit import UnitOfWork
 from servicekit.pii import PiiVault
 
@@ -131,7 +132,7 @@ def router(uow: UnitOfWork, vault: PiiVault, today: Callable[[], date]) -> APIRo
             status=member.status,
             joined_on=member.joined_on,
             left_on=member.left_on,
-            phone=mask_mobile(vault.decrypt(member.phone_enc)),
+            phone=mask_mobile(vault.decrypt(member.phone_enc, MEMBER_PHONE.at(member.member_id))),
             history=[
                 HistoryEntry(
                     at=h.at,

@@ -7,11 +7,23 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from membership import api, handlers
+from membership import api, handlers, models, service
 from servicekit import KitSettings, Runtime, serve
+from servicekit.personal_data import LookupColumn, PersonalData
 from servicekit.pii import PiiVault
 
 MIGRATIONS = Path(__file__).with_name("migrations")
+PERSONAL_DATA = PersonalData(
+    encrypted=models.ENCRYPTED,
+    lookups=(
+        LookupColumn(
+            models.Member.person_key,
+            row=(models.Member.member_id,),
+            inputs=(models.Member.resident_id_enc,),
+            recompute=service.person_key,
+        ),
+    ),
+)
 
 
 class Settings(KitSettings):
@@ -22,7 +34,7 @@ class Settings(KitSettings):
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     runtime = Runtime(settings, migrations_dir=MIGRATIONS)
-    vault = PiiVault.from_setting(settings.pii_key.get_secret_value())
+    vault = PiiVault.from_settings(settings)
     for subscription in handlers.subscriptions(vault, date.today):
         runtime.subscribe(subscription)
     return runtime.http_app(

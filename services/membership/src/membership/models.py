@@ -9,6 +9,7 @@ from sqlalchemy import Date, DateTime, ForeignKey, LargeBinary, String, Uuid
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from servicekit.db import new_metadata
+from servicekit.personal_data import EncryptedColumn
 
 
 class Base(DeclarativeBase):
@@ -19,7 +20,7 @@ class Member(Base):
     __tablename__ = "members"
 
     member_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
-    person_key: Mapped[str] = mapped_column(String(64), unique=True, doc="HMAC of the resident ID")
+    person_key: Mapped[str] = mapped_column(String(64), unique=True, doc="Resident ID fingerprint")
     resident_id_enc: Mapped[bytes] = mapped_column(LargeBinary)
     phone_enc: Mapped[bytes] = mapped_column(LargeBinary)
     name_enc: Mapped[bytes] = mapped_column(LargeBinary)
@@ -33,6 +34,12 @@ class Member(Base):
     status: Mapped[str] = mapped_column(String(16), index=True)
     joined_on: Mapped[date] = mapped_column(Date)
     left_on: Mapped[date | None] = mapped_column(Date)
+
+
+MEMBER_RESIDENT_ID = EncryptedColumn(Member.resident_id_enc, Member.member_id)
+MEMBER_PHONE = EncryptedColumn(Member.phone_enc, Member.member_id)
+MEMBER_NAME = EncryptedColumn(Member.name_enc, Member.member_id)
+ENCRYPTED = (MEMBER_RESIDENT_ID, MEMBER_PHONE, MEMBER_NAME)
 
 
 class MemberHistory(Base):

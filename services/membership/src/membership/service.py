@@ -7,9 +7,10 @@ Each takes a Unit (an open transaction plus the outbox) and changes state throug
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Literal
+from typing import Any, Literal
 
 from sqlalchemy import func, select
 
@@ -22,7 +23,13 @@ from gonghui_contracts.events.membership import (
 )
 from gonghui_contracts.values import Industry, region
 from membership import domain
-from membership.models import Member, MemberHistory
+from membership.models import (
+    MEMBER_NAME,
+    MEMBER_PHONE,
+    MEMBER_RESIDENT_ID,
+    Member,
+    MemberHistory,
+)
 from servicekit import Unit
 from servicekit.pii import PiiVault
 
@@ -54,13 +61,12 @@ async def join(
     problems = domain.eligibility_problems(request.resident_id, today)
     if problems:
         return JoinResult("rejected", reasons=tuple(problems))
-    person_key = vault.fingerprint(request.resident_id)
-    member = await unit.session.scalar(select(Member).where(Member.person_key == person_key))
+    member = await find_person(unit, vault, request.resident_id)
     if member is not None and member.status == domain.MemberStatus.ACTIVE:
         return JoinResult("already_member", member.member_id, _union_of(member))
     union = domain.union_for(request.region_code, request.industry)
     if member is None:
-        member = Member(member_id=uuid.uuid4(), person_key=person_key)
+        member = Member(member_id=uuid.uuid4(), person_key=vault.fingerprint(request.resident_id))
         unit.session.add(member)
     _fill(member, vault, request, union, today)
     unit.session.add(
@@ -88,12 +94,28 @@ async def join(
     return JoinResult("joined", member.member_id, union)
 
 
+async def find_person(unit: Unit, vault: PiiVault, resident_id: str) -> Member | None:
+    """The member with this resident ID, whichever key of the ring made its fingerprint."""
+    fingerprints = vault.fingerprints(resident_id)
+    member: Member | None = await unit.session.scalar(
+        select(Member).where(Member.person_key.in_(fingerprints))
+    )
+    return member
+
+
+async def person_key(_session: object, vault: PiiVault, row: Mapping[str, Any]) -> str:
+    """A member's fingerprint made again from its stored resident ID (`servicekit pii rekey`)."""
+    place = MEMBER_RESIDENT_ID.at(row["member_id"])
+    return vault.fingerprint(vault.decrypt(row["resident_id_enc"], place))
+
+
 def _fill(
     member: Member, vault: PiiVault, request: JoinRequested, union: domain.Union, today: date
 ) -> None:
-    member.resident_id_enc = vault.encrypt(request.resident_id)
-    member.phone_enc = vault.encrypt(request.phone)
-    member.name_enc = vault.encrypt(request.name)
+    member_id = member.member_id
+    member.resident_id_enc = vault.encrypt(request.resident_id, MEMBER_RESIDENT_ID.at(member_id))
+    member.phone_enc = vault.encrypt(request.phone, MEMBER_PHONE.at(member_id))
+    member.name_enc = vault.encrypt(request.name, MEMBER_NAME.at(member_id))
     member.union_id = union.union_id
     member.region_code = request.region_code
     member.city_code = region(request.region_code).city_code

@@ -12,7 +12,6 @@ TOPICS = (
     "membership.events.v1",
     "aid.events.v1",
     "aid.injury-cases.v1",
-    "aid.legal-referrals.v1",
     "legal.cases.v1",
     "legal.supervision.v1",
 )

@@ -10,12 +10,12 @@ from __future__ import annotations
 from typing import Any
 
 from gonghui_contracts.events import (
+    CaseReferredToLegal,
     CondolencePaid,
     FollowUpDue,
     FollowUpEscalated,
     FollowUpsScheduled,
     InjuryCaseOpened,
-    LegalReferralRaised,
     VisitDueSoon,
     VisitorAssigned,
     VisitOverdue,
@@ -85,6 +85,6 @@ def injury_notices(payload: Any) -> list[NoticeRequest] | None:  # noqa: PLR0911
     if isinstance(payload, FollowUpEscalated):
         values = {"sequence": str(payload.sequence), "case_ref": ref(payload.case_id)}
         return [NoticeRequest(union(payload.union_id), "follow_up_escalated", values)]
-    if isinstance(payload, LegalReferralRaised):
+    if isinstance(payload, CaseReferredToLegal):
         return [NoticeRequest(injured(payload.case_id), "legal_referral", {})]
     return None

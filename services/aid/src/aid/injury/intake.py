@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Literal
+from datetime import date, datetime
+from typing import Any, Literal
 
 from sqlalchemy import select
 
@@ -16,11 +17,18 @@ from aid.errors import Refused
 from aid.injury import dispatch, follow_ups
 from aid.injury.desk import Desk, emit, find_case
 from aid.injury.rules import case_key, report_problems
-from aid.models import InjuryCase, InjuryReport
+from aid.models import (
+    CASE_WORKER_NAME,
+    CASE_WORKER_PHONE,
+    CASE_WORKER_RESIDENT_ID,
+    InjuryCase,
+    InjuryReport,
+)
 from gonghui_contracts import EnvelopeHead, RejectionReason
 from gonghui_contracts.events import InjuryCaseOpened, InjuryReported, PatientDischarged
 from gonghui_contracts.values import Admission, Industry, InjuryKind, Severity, local_federation
 from servicekit import Unit, telemetry
+from servicekit.pii import PiiVault
 
 Outcome = Literal["opened", "merged", "discharge_recorded", "rejected"]
 
@@ -58,9 +66,11 @@ async def _report(
     )
     if problems:
         return ReportResult("rejected", reasons=tuple(problems))
-    key = case_key(desk.vault.fingerprint(report.worker.resident_id), report.injured_on)
-    case = unit.added(InjuryCase, key) or await unit.session.scalar(
-        select(InjuryCase).where(InjuryCase.case_key == key)
+    keys = case_keys(desk.vault, report.worker.resident_id, report.injured_on)
+    key = keys[0]  # the active key's: a new case is stored under it
+    case = next(filter(None, (unit.added(InjuryCase, k) for k in keys)), None)
+    case = case or await unit.session.scalar(
+        select(InjuryCase).where(InjuryCase.case_key.in_(keys))
     )
     outcome: Outcome = "merged"
     if case is None:
@@ -85,15 +95,28 @@ async def _report(
     return ReportResult(outcome, case.case_id)
 
 
+def case_keys(vault: PiiVault, resident_id: str, injured_on: date) -> list[str]:
+    """The case key of this worker and day under every key of the ring, the active key's first."""
+    return [case_key(fingerprint, injured_on) for fingerprint in vault.fingerprints(resident_id)]
+
+
+async def stored_case_key(_session: object, vault: PiiVault, row: Mapping[str, Any]) -> str:
+    """A case's key made again from its stored worker (`servicekit pii rekey`)."""
+    place = CASE_WORKER_RESIDENT_ID.at(row["case_id"])
+    resident_id = vault.decrypt(row["worker_resident_id"], place)
+    return case_key(vault.fingerprint(resident_id), row["injured_on"])
+
+
 def _open(desk: Desk, report: InjuryReported, key: str, now: datetime) -> InjuryCase:
     hospital = desk.terms.hospitals[report.hospital_id]
     union_id, _ = local_federation(hospital.district_code)
+    case_id, vault, worker = uuid.uuid4(), desk.vault, report.worker
     return InjuryCase(
-        case_id=uuid.uuid4(),
+        case_id=case_id,
         case_key=key,
-        worker_name=desk.vault.encrypt(report.worker.name),
-        worker_resident_id=desk.vault.encrypt(report.worker.resident_id),
-        worker_phone=desk.vault.encrypt(report.worker.phone),
+        worker_name=vault.encrypt(worker.name, CASE_WORKER_NAME.at(case_id)),
+        worker_resident_id=vault.encrypt(worker.resident_id, CASE_WORKER_RESIDENT_ID.at(case_id)),
+        worker_phone=vault.encrypt(worker.phone, CASE_WORKER_PHONE.at(case_id)),
         employer_code=report.employer.credit_code,
         employer_name=report.employer.name,
         industry=report.industry.value,

@@ -13,8 +13,15 @@ from aid.errors import NotFound, Refused
 from aid.injury import dispatch
 from aid.injury.desk import Desk, emit, find_case, in_case_trace
 from aid.injury.rules import condolence_cents
-from aid.models import InjuryCase, Visitor
+from aid.models import (
+    CASE_WORKER_NAME,
+    CASE_WORKER_PHONE,
+    CASE_WORKER_RESIDENT_ID,
+    InjuryCase,
+    Visitor,
+)
 from gonghui_contracts.events import (
+    CaseReferredToLegal,
     CondolenceFundExhausted,
     CondolencePaid,
     LegalReferralRaised,
@@ -121,9 +128,11 @@ def refer(
         referral_id=case.referral_id,
         case_id=case.case_id,
         worker=InjuredWorker(
-            name=vault.decrypt(case.worker_name),
-            resident_id=vault.decrypt(case.worker_resident_id),
-            phone=vault.decrypt(case.worker_phone),
+            name=vault.decrypt(case.worker_name, CASE_WORKER_NAME.at(case.case_id)),
+            resident_id=vault.decrypt(
+                case.worker_resident_id, CASE_WORKER_RESIDENT_ID.at(case.case_id)
+            ),
+            phone=vault.decrypt(case.worker_phone, CASE_WORKER_PHONE.at(case.case_id)),
         ),
         employer=Employer(credit_code=case.employer_code, name=case.employer_name),
         industry=Industry(case.industry),
@@ -136,4 +145,14 @@ def refer(
         visitor_id=visitor_id,
     )
     emit(unit, case, referral)
+    emit(
+        unit,
+        case,
+        CaseReferredToLegal(
+            case_id=case.case_id,
+            referral_id=case.referral_id,
+            problem=problem,
+            raised_by=raised_by,
+        ),
+    )
     metrics.REFERRALS.labels(problem.value).inc()
