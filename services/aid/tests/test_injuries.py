@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
 import random
 import uuid
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -19,12 +21,14 @@ from aid.injury import deadlines, dispatch, follow_ups, intake, queries, registr
 from aid.injury.desk import Desk, InjuryTerms, find_case
 from aid.injury.rules import DEFAULT_CONDOLENCE_YUAN, condolence_schedule
 from aid.injury.visitor_index import InMemoryVisitorIndex
-from aid.models import Base, Fund, LedgerEntry
+from aid.main import PERSONAL_DATA
+from aid.models import CASE_WORKER_PHONE, Base, Fund, LedgerEntry
 from gonghui_contracts import samples
 from gonghui_contracts.events import InjuryReported
 from gonghui_contracts.values import CompensationProblem
 from servicekit import UnitOfWork
 from servicekit.clock import Clock
+from servicekit.personal_data import reencrypt, rekey
 from servicekit.pii import PiiVault
 from servicekit.testing import outbox_rows, sqlite_sessions
 from servicekit.workload import InMemoryWorkload
@@ -333,3 +337,27 @@ async def test_repeat_employers_are_listed_for_inspectors(world: World) -> None:
     assert found == [(repeat, "某某制造有限公司", 3, 3, ["440304", "440306"])]
     assert by_district[0][0] == "440306"
     assert sum(n for _, _, n, _ in by_district) == 4
+
+
+async def test_a_worker_hurt_again_the_same_day_is_one_case_through_a_key_rotation(
+    world: World,
+) -> None:
+    one, two = os.urandom(32), os.urandom(32)
+    world.desk = replace(world.desk, vault=PiiVault({1: one}))
+    first = injury()
+    opened = await world.report(first)
+    ring = PiiVault({1: one, 2: two})
+    world.desk = replace(world.desk, vault=ring)
+    by_app = first.model_copy(update={"report_ref": "r-app-1", "reporter": "worker"})
+    assert (await world.report(by_app)).case_id == opened.case_id
+
+    sessions = world.uow.sessions
+    assert [(p.moved, p.failed) for p in await rekey(sessions, ring, PERSONAL_DATA)] == [(1, 0)]
+    moved = await reencrypt(sessions, ring, PERSONAL_DATA)
+    assert [p.moved for p in moved] == [1, 1, 1]
+    world.desk = replace(world.desk, vault=PiiVault({2: two}))  # key 1 has left the ring
+    later = first.model_copy(update={"report_ref": "r-later"})
+    assert (await world.report(later)).case_id == opened.case_id
+    case = await world.case(opened.case_id)
+    place = CASE_WORKER_PHONE.at(case.case_id)
+    assert world.desk.vault.decrypt(case.worker_phone, place) == first.worker.phone

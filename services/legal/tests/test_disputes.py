@@ -4,9 +4,11 @@ movable clock."""
 from __future__ import annotations
 
 import json
+import os
 import random
 import uuid
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -40,11 +42,14 @@ from legal import (
 from legal.desk import Desk, LegalTerms, find_case
 from legal.errors import Refused
 from legal.intake import FilingResult
-from legal.models import Base, CaseEvent, DisputeCase, Letter
+from legal.main import PERSONAL_DATA
+from legal.models import CLAIMANT_RESIDENT_ID, Base, CaseEvent, DisputeCase, Letter
+from legal.models import Claimant as ClaimantRow
 from legal.rules.chain import IllegalMove
 from legal.windows import InMemoryWindows
 from servicekit import UnitOfWork
 from servicekit.clock import Clock
+from servicekit.personal_data import reencrypt, rekey
 from servicekit.pii import PiiVault
 from servicekit.testing import outbox_rows, sqlite_sessions
 
@@ -474,3 +479,47 @@ async def test_a_confirmed_mediation_agreement_the_employer_ignores_is_enforced(
     assert len(await world.events("legal.settlement-confirmed")) == 1
     case = await world.case(case_id)
     assert (case.outcome, case.confirmed_at is not None) == ("enforced", True)
+
+
+async def test_an_open_dispute_is_found_through_a_key_rotation(world: World) -> None:
+    one, two = os.urandom(32), os.urandom(32)
+    world.desk = replace(world.desk, vault=PiiVault({1: one}))
+    details, other = dispute(workers=3), dispute(workers=2)
+    first = await world.file(details)
+    await world.file(other)
+
+    ring = PiiVault({1: one, 2: two})
+    world.desk = replace(world.desk, vault=ring)
+    again = await world.file(details, channel=FilingChannel.WALK_IN)
+    assert (again.outcome, again.case_id) == ("merged", first.case_id)
+    sessions = world.uow.sessions
+    rekeyed = await rekey(sessions, ring, PERSONAL_DATA, batch_size=1, max_batches=1)
+    assert [(p.moved, p.finished) for p in rekeyed] == [(1, False)]
+    rekeyed = await rekey(sessions, ring, PERSONAL_DATA, batch_size=1)
+    assert [(p.moved, p.failed) for p in rekeyed] == [(1, 0)]
+    moved = await reencrypt(sessions, ring, PERSONAL_DATA)
+    assert [(p.column, p.moved) for p in moved] == [
+        ("claimants.name", 5),
+        ("claimants.resident_id", 5),
+        ("claimants.phone", 5),
+    ]
+
+    world.desk = replace(world.desk, vault=PiiVault({2: two}))  # key 1 has left the ring
+    court = await world.file(details, channel=FilingChannel.COURT)
+    assert (court.outcome, court.case_id) == ("merged", first.case_id)
+    assert (await world.file(other, channel=FilingChannel.WALK_IN)).outcome == "merged"
+    assert (await world.case(first.case_id)).open_key == intake.open_keys(
+        world.desk.vault, details
+    )[0]
+    async with world.uow() as unit:
+        claimants = (
+            await unit.session.scalars(
+                select(ClaimantRow)
+                .order_by(ClaimantRow.sequence)
+                .where(ClaimantRow.case_id == first.case_id)
+            )
+        ).all()
+    assert [
+        world.desk.vault.decrypt(c.resident_id, CLAIMANT_RESIDENT_ID.at(c.case_id, c.sequence))
+        for c in claimants
+    ] == [w.resident_id for w in details.workers]
