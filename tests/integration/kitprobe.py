@@ -27,11 +27,13 @@ class Ping(EventPayload):
     n: int
     fail: bool = False
     needs_permit: bool = False
+    pad: int = 0  # characters of padding the pong carries (to make one too large to publish)
 
 
 class Pong(EventPayload):
     EVENT_TYPE = "kitprobe.pong"
     n: int
+    padding: str = ""
 
 
 CATALOG = Catalog([Ping, Pong])
@@ -61,7 +63,8 @@ def runtime(settings: KitSettings) -> Runtime:
             and not await rt.redis.exists(f"kitprobe:permit:{event.data.n}")
         ):
             raise PermanentError(f"no permit for {event.data.n}")
-        unit.emit(Pong(n=event.data.n), key=event.key, cause=event, topic=OUT_TOPIC)
+        pong = Pong(n=event.data.n, padding="x" * event.data.pad)
+        unit.emit(pong, key=event.key, cause=event, topic=OUT_TOPIC)
 
     rt.subscribe(Subscription(os.environ.get("PROBE_IN_TOPIC", "kitprobe.in"), on_ping))
     return rt

@@ -246,3 +246,51 @@ async def count_effects(database_url: str) -> int:
         return int(await connection.fetchval("SELECT count(*) FROM probe_effects"))
     finally:
         await connection.close()
+
+
+async def test_a_record_the_broker_refuses_is_parked_and_the_burst_around_it_goes_out_once(
+    new_topic: Any, new_database: Any, services: Any
+) -> None:
+    from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+
+    in_topic = await new_topic("in", partitions=1)
+    out_topic = f"it.small-out.{uuid.uuid4().hex[:10]}"
+    admin = AIOKafkaAdminClient(bootstrap_servers=KAFKA)
+    await admin.start()
+    # The broker takes at most 20 kB on this topic; one answer of the burst will be 50 kB.
+    await admin.create_topics(
+        [NewTopic(out_topic, 1, 1, topic_configs={"max.message.bytes": "20000"})]
+    )
+    try:
+        env = await probe_env(new_database, in_topic, out_topic)
+        service = services(PROBE_CMD, env)
+        service.start()
+        burst = [ping(n, key=f"k{n}") for n in range(200)]
+        burst[100] = Envelope.wrap(Ping(n=100, pad=50_000), key="k100", producer="it")
+        await publish_many(in_topic, [(e.key.encode(), e.to_bytes()) for e in burst])
+
+        pongs = await read_topic(out_topic, expect=199, timeout=60)
+        numbers = [json.loads(r.value)["data"]["n"] for r in pongs]
+        assert sorted(numbers) == [n for n in range(200) if n != 100]  # each once, none twice
+        parked = servicekit_local("outbox", "parked", "--database-url", env["DATABASE_URL"])
+        assert "1 parked rows" in parked
+        assert "refused by Kafka" in parked
+        metrics = httpx.get(f"{service.url}/metrics", timeout=5).text
+        assert any(
+            line.startswith("kit_outbox_parked_total") and line.endswith(" 1.0")
+            for line in metrics.splitlines()
+        )
+        # the relay goes on: later answers are published too
+        await publish(in_topic, ping(300, key="k300").to_bytes(), key=b"k300")
+        later = await read_topic(out_topic, expect=200, timeout=30)
+        assert sum(json.loads(r.value)["data"]["n"] == 300 for r in later) == 1
+    finally:
+        await admin.delete_topics([out_topic])
+        await admin.close()
+
+
+def servicekit_local(*args: str) -> str:
+    """The operator CLI, for a command that talks to a service's database, not to Kafka."""
+    command = [str(Path(sys.executable).with_name("servicekit")), *args]
+    wide = {**os.environ, "COLUMNS": "300"}  # rich would cut the reason to fit 80 columns
+    return subprocess.run(command, capture_output=True, text=True, check=True, env=wide).stdout

@@ -19,6 +19,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+from aiokafka import AIOKafkaProducer
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -37,8 +38,9 @@ from servicekit import db, migrations, telemetry
 from servicekit.clock import Clock, clock_router
 from servicekit.consumer import BatchProcessor, IncomingRecord, Subscription
 from servicekit.health import Check, health_router
+from servicekit.http import BodyLimit, document_common_answers
 from servicekit.loop import Step, WakeableLoop
-from servicekit.outbox import BrokerPublisher, OutboxRelay
+from servicekit.outbox import KafkaPublisher, OutboxRelay
 from servicekit.settings import KitSettings
 from servicekit.unit import UnitOfWork
 
@@ -77,9 +79,10 @@ class Runtime:
         )
         self.relay = OutboxRelay(
             self.sessions,
-            BrokerPublisher(self.broker, settings.kafka_topic_prefix),
+            KafkaPublisher(self._outbox_producer, settings.kafka_topic_prefix),
             batch_size=settings.outbox_batch_size,
             sweep_seconds=settings.outbox_sweep_seconds,
+            max_record_bytes=settings.kafka_max_published_bytes,
         )
         self.workers: list[WakeableLoop] = []
         self.uow = UnitOfWork(self.sessions, settings.service_name, on_commit=self.committed)
@@ -87,6 +90,15 @@ class Runtime:
         self.jobs: list[tuple[str, float, Job]] = []
         self.startup: list[Job] = []
         self._job_tasks: list[asyncio.Task[None]] = []
+
+    def _outbox_producer(self) -> AIOKafkaProducer:
+        return AIOKafkaProducer(
+            bootstrap_servers=self.settings.kafka_bootstrap_servers,
+            client_id=f"{self.settings.service_name}-outbox",
+            enable_idempotence=True,
+            acks="all",
+            linger_ms=5,
+        )
 
     def subscribe(self, subscription: Subscription) -> None:
         topic = self.settings.kafka_topic_prefix + subscription.topic
@@ -100,6 +112,7 @@ class Runtime:
             producer=self.settings.service_name,
             max_attempts=self.settings.handler_max_attempts,
             transient_retry_seconds=self.settings.transient_retry_seconds,
+            max_record_bytes=self.settings.kafka_max_consumed_bytes,
             on_commit=self.committed,
         )
 
@@ -246,6 +259,8 @@ class Runtime:
             app.include_router(clock_router(self.clock))
         for router in routers:
             app.include_router(router)
+        document_common_answers(app)
+        app.add_middleware(BodyLimit, max_bytes=self.settings.http_max_body_bytes)
         FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz,readyz,metrics")
         return app
 

@@ -13,11 +13,13 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
+from aiokafka import AIOKafkaProducer
+from aiokafka import errors as kafka_errors
 from sqlalchemy import delete, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -50,41 +52,67 @@ class Publisher(Protocol):
     def destination(self, topic: str) -> str:
         """The Kafka topic a record for registry topic `topic` goes to."""
 
+    async def close(self) -> None:
+        """Release the connection, if any."""
 
-class BrokerPublisher:
-    """Publishes through a FastStream Kafka broker (idempotent producer, acks=all).
-    Outbox rows name topics as the registry does; `topic_prefix` is added here, at the edge."""
 
-    def __init__(self, broker: Any, topic_prefix: str = "") -> None:
-        self.broker = broker
+class KafkaPublisher:
+    """Publishes with an idempotent producer of its own (acks=all). Outbox rows name topics as
+    the registry does; `topic_prefix` is added here, at the edge.
+
+    After the broker refused a record, the producer is replaced: an idempotent producer whose
+    batch was refused can send nothing more to that partition (the broker answers every later
+    batch with OutOfOrderSequenceNumber), so without a new producer id one refusal would stall
+    the partition for good.
+    """
+
+    def __init__(
+        self, make_producer: Callable[[], AIOKafkaProducer], topic_prefix: str = ""
+    ) -> None:
+        self.make_producer = make_producer
         self.topic_prefix = topic_prefix
+        self._producer: AIOKafkaProducer | None = None
 
     def destination(self, topic: str) -> str:
         return self.topic_prefix + topic
 
     async def publish(self, records: Sequence[OutgoingRecord]) -> Results:
+        producer = await self._started()
         results: Results = []
         pending: dict[int, asyncio.Future[Any]] = {}
         for index, record in enumerate(records):
             try:
-                sent = await self.broker.publish(
+                pending[index] = await producer.send(
+                    self.destination(record.topic),
                     record.value,
-                    topic=self.destination(record.topic),
                     key=record.key,
-                    headers=record.headers,
-                    no_confirm=True,
+                    headers=[(name, value.encode()) for name, value in record.headers.items()],
                 )
             except Exception as error:  # refused before it left, e.g. too large for the producer
                 results.append(error)
                 continue
             results.append(None)
-            if isinstance(sent, asyncio.Future):
-                pending[index] = sent
         acknowledged = await asyncio.gather(*pending.values(), return_exceptions=True)
+        refused_by_broker = False
         for index, outcome in zip(pending, acknowledged, strict=True):
             if isinstance(outcome, BaseException):
                 results[index] = outcome
+                refused_by_broker |= isinstance(outcome, kafka_errors.BrokerResponseError)
+        if refused_by_broker:
+            await self.close()
         return results
+
+    async def _started(self) -> AIOKafkaProducer:
+        if self._producer is None:
+            producer = self.make_producer()
+            await producer.start()
+            self._producer = producer
+        return self._producer
+
+    async def close(self) -> None:
+        producer, self._producer = self._producer, None
+        if producer is not None:
+            await producer.stop()
 
 
 _NEVER_ACCEPTED = (
@@ -101,8 +129,6 @@ _NEVER_ACCEPTED = (
 def never_accepted(error: BaseException) -> bool:
     """True when the broker will refuse this record however often it is sent (too large, a
     topic it may not write, a record it cannot read); False for failures of the moment."""
-    from aiokafka import errors as kafka_errors
-
     permanent = (
         *(getattr(kafka_errors, name) for name in _NEVER_ACCEPTED),
         TypeError,
@@ -168,7 +194,10 @@ class OutboxRelay:
     async def stop(self) -> int:
         """Stop the loop, then publish everything still committed; returns how many."""
         await self._loop.stop()
-        return await self.drain()
+        try:
+            return await self.drain()
+        finally:
+            await self.publisher.close()
 
     async def _step(self) -> bool:
         return await self.relay_once() >= self.batch_size

@@ -28,6 +28,12 @@ class KitSettings(BaseSettings):
     redis_url: str | None = None
     http_host: str = "127.0.0.1"
     http_port: int = 8000
+    http_max_body_bytes: int = Field(
+        default=4 * 1024 * 1024,
+        ge=1024,
+        description="A request body larger than this is answered 413 (a filing of 2,000 "
+        "workers, every name written as JSON escapes, is under 2 MiB)",
+    )
     kafka_consumer_group: str = Field(default="", description="Empty: the service name")
     kafka_topic_prefix: str = Field(
         default="",
@@ -42,6 +48,17 @@ class KitSettings(BaseSettings):
         default=60.0,
         description="How long a batch is retried while the database or broker is unreachable "
         "before its messages are handed back to Kafka for redelivery",
+    )
+    kafka_max_consumed_bytes: int = Field(
+        default=512 * 1024,
+        ge=1024,
+        description="A consumed record larger than this is dead-lettered before it is parsed",
+    )
+    kafka_max_published_bytes: int = Field(
+        default=1_000_000,
+        ge=1024,
+        description="The largest record the outbox relay sends (value, key and headers); a "
+        "larger one is parked, not sent. Keep it under the broker's message.max.bytes",
     )
     outbox_batch_size: int = Field(default=500, ge=1)
     outbox_sweep_seconds: float = Field(default=2.0, gt=0)
@@ -71,10 +88,6 @@ class KitSettings(BaseSettings):
     )
 
     def model_post_init(self, _context: object) -> None:
-        if not self.database_url:
-            self.database_url = f"sqlite+aiosqlite:///./{self.service_name}.db"
-        if not self.kafka_consumer_group:
-            self.kafka_consumer_group = self.service_name
         # Refuses to start without a key; raises PiiKeyError, which names no key material.
         pii.key_ring(
             keys=self.pii_keys.get_secret_value(),
@@ -82,3 +95,7 @@ class KitSettings(BaseSettings):
             active=self.pii_active_key,
             development_allowed=self.pii_allow_development_key,
         )
+        if not self.database_url:
+            self.database_url = f"sqlite+aiosqlite:///./{self.service_name}.db"
+        if not self.kafka_consumer_group:
+            self.kafka_consumer_group = self.service_name

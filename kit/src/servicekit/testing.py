@@ -55,6 +55,9 @@ class RecordingPublisher:
     def destination(self, topic: str) -> str:
         return topic
 
+    async def close(self) -> None:
+        pass
+
     async def publish(self, records: Sequence[OutgoingRecord]) -> list[BaseException | None]:
         if self.fail_next:
             self.fail_next -= 1
