@@ -125,7 +125,8 @@ class PiiVault:
                 f"the ciphertext names personal-data key {key_id_of(ciphertext)}, "
                 "which is not in the key ring"
             )
-        header, nonce = ciphertext[:HEADER_BYTES], ciphertext[HEADER_BYTES : HEADER_BYTES + 12]
+        header = ciphertext[:HEADER_BYTES]
+        nonce = ciphertext[HEADER_BYTES : HEADER_BYTES + NONCE_BYTES]
         try:
             plaintext = key.aead.decrypt(
                 nonce, ciphertext[HEADER_BYTES + NONCE_BYTES :], header + place.encoded()
