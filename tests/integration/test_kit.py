@@ -275,7 +275,8 @@ async def test_a_record_the_broker_refuses_is_parked_and_the_burst_around_it_goe
         parked = servicekit_local("outbox", "parked", "--database-url", env["DATABASE_URL"])
         assert "1 parked rows" in parked
         assert "refused by Kafka" in parked
-        metrics = httpx.get(f"{service.url}/metrics", timeout=5).text
+        async with httpx.AsyncClient() as client:
+            metrics = (await client.get(f"{service.url}/metrics", timeout=5)).text
         assert any(
             line.startswith("kit_outbox_parked_total") and line.endswith(" 1.0")
             for line in metrics.splitlines()
