@@ -138,7 +138,9 @@ class Aid(staff.ServiceClient):
         await self.advance_hours(hours)
 
     async def summary(self, since: str) -> dict[str, Any]:
-        response = await self.client.get(f"{AID}/v1/injuries/summary", params={"since": since})
+        response = await self.client.get(
+            f"{AID}/v1/injuries/summary", params={"since": since, "days": 366}
+        )
         result: dict[str, Any] = response.json()
         return result
 
@@ -193,7 +195,7 @@ async def run(console: Console, total: int) -> bool:
     started = time.monotonic()
     async with httpx.AsyncClient(timeout=30) as client:
         aid = Aid(client)
-        since = (await aid.call("GET", "/admin/clock")).json()["now"]
+        since = (await aid.call("GET", "/admin/clock")).json()["today"]
         traces = await streams.publish_traced(
             REPORTS, hospital_messages(plan), "sz-injury-hospitals"
         )
@@ -208,7 +210,9 @@ async def run(console: Console, total: int) -> bool:
         await discharge_and_follow_up(aid, plan, since)
         summary = await aid.summary(since)
         repeat = (
-            await aid.call("GET", f"/v1/injuries/repeat-employers?since={since}&min_cases=5")
+            await aid.call(
+                "GET", f"/v1/injuries/repeat-employers?since={since}&days=366&min_cases=5"
+            )
         ).json()
     elapsed = time.monotonic() - started
     return await show(

@@ -238,7 +238,9 @@ class Legal(staff.ServiceClient):
         await self.advance_hours(days * 24)
 
     async def summary(self, since: str) -> dict[str, Any]:
-        response = await self.client.get(f"{LEGAL}/v1/disputes/summary", params={"since": since})
+        response = await self.client.get(
+            f"{LEGAL}/v1/disputes/summary", params={"since": since, "days": 366}
+        )
         found: dict[str, Any] = response.json()
         return found
 
@@ -382,7 +384,7 @@ async def run(console: Console, total: int) -> bool:
             f"{total} single filings"
         )
         started = time.monotonic()
-        since = (await legal.ok("GET", "/admin/clock"))["now"]
+        since = (await legal.ok("GET", "/admin/clock"))["today"]
         traces, walk_in_answers = await file_all(legal, plan)
         partner_refs = {d.ref for d in plan.disputes if d.channel != "walk_in"}
         published = len(partner_refs) + sum(d.resent for d in plan.disputes) + len(plan.invalid)
@@ -414,7 +416,9 @@ async def run(console: Console, total: int) -> bool:
         summary = await legal.summary(since)
         letters = await legal.ok("GET", "/v1/supervision/employers?limit=1000")
         districts = (
-            await client.get(f"{LEGAL}/v1/disputes/by-district", params={"since": since})
+            await client.get(
+                f"{LEGAL}/v1/disputes/by-district", params={"since": since, "days": 366}
+            )
         ).json()
         baiyun_case = await legal.ok("GET", f"/v1/cases/{plan.baiyun.case_id}")
         referrals = (await client.get(f"{AID}/v1/injuries/summary")).json()["referrals"]

@@ -6,10 +6,18 @@ import asyncio
 from collections.abc import Awaitable, Callable
 
 from fastapi import APIRouter, Response
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from pydantic import BaseModel
+
+from servicekit.http import DESCRIPTIONS
 
 Check = Callable[[], Awaitable[object]]
+
+
+class Readiness(BaseModel):
+    status: str
+    checks: dict[str, str]
 
 
 def health_router(checks: dict[str, Check], timeout: float = 2.0) -> APIRouter:
@@ -19,7 +27,12 @@ def health_router(checks: dict[str, Check], timeout: float = 2.0) -> APIRouter:
     async def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
-    @router.get("/readyz", summary="Kafka, the database and Redis answer")
+    @router.get(
+        "/readyz",
+        summary="Kafka, the database and Redis answer",
+        response_model=Readiness,
+        responses={503: {"model": Readiness, "description": DESCRIPTIONS[503]}},
+    )
     async def readyz() -> JSONResponse:
         results = await asyncio.gather(*(_run(check, timeout) for check in checks.values()))
         report = dict(zip(checks, results, strict=True))
@@ -29,7 +42,12 @@ def health_router(checks: dict[str, Check], timeout: float = 2.0) -> APIRouter:
             status_code=200 if ready else 503,
         )
 
-    @router.get("/metrics", summary="Prometheus metrics")
+    @router.get(
+        "/metrics",
+        summary="Prometheus metrics",
+        response_class=PlainTextResponse,
+        responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}}}},
+    )
     async def metrics() -> Response:
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 

@@ -7,13 +7,14 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel
 
 from aid import funds, service
 from aid.errors import NotFound, Refused
 from gonghui_contracts.values import to_yuan
 from servicekit import UnitOfWork
+from servicekit.http import answers
 
 
 class CoverageView(BaseModel):
@@ -51,23 +52,26 @@ class LedgerRow(BaseModel):
 
 
 ERROR_STATUSES = {NotFound: 404, Refused: 409}
+FundId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:-]+$")]
 
 
 def router(uow: UnitOfWork) -> APIRouter:
     api = APIRouter(prefix="/v1", tags=["aid"])
 
-    @api.get("/coverage/{member_id}", response_model=CoverageView)
+    @api.get("/coverage/{member_id}", response_model=CoverageView, responses=answers(404))
     async def coverage(member_id: uuid.UUID) -> CoverageView:
         async with uow() as unit:
             return _coverage_view(await service.coverage(unit, member_id))
 
-    @api.post("/coverage/{member_id}/self-pay", response_model=CoverageView)
+    @api.post(
+        "/coverage/{member_id}/self-pay", response_model=CoverageView, responses=answers(404, 409)
+    )
     async def self_pay(member_id: uuid.UUID) -> CoverageView:
         async with uow() as unit:
             return _coverage_view(await service.accept_self_paid(unit, member_id))
 
-    @api.get("/funds/{fund_id}", response_model=FundView)
-    async def fund(fund_id: str) -> FundView:
+    @api.get("/funds/{fund_id}", response_model=FundView, responses=answers(404))
+    async def fund(fund_id: FundId) -> FundView:
         async with uow() as unit:
             found = await funds.get(unit, fund_id)
         return FundView(
@@ -83,9 +87,11 @@ def router(uow: UnitOfWork) -> APIRouter:
 
     @api.get("/funds/{fund_id}/ledger", response_model=list[LedgerRow])
     async def ledger(
-        fund_id: str,
+        fund_id: FundId,
         limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-        before_id: Annotated[int | None, Query(description="Page: rows older than this id")] = None,
+        before_id: Annotated[
+            int | None, Query(ge=1, le=2**63 - 1, description="Page: rows older than this id")
+        ] = None,
     ) -> list[LedgerRow]:
         async with uow() as unit:
             rows = await funds.ledger(unit, fund_id, limit, before_id)

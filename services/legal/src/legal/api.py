@@ -3,15 +3,16 @@ decline, move, extend, close), employers' answers to letters, and the queries st
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, BeforeValidator, Field, StrictBool, StrictInt, WithJsonSchema
 from sqlalchemy import select
 
 from gonghui_contracts.events import DisputeDetails, RejectionReason
@@ -25,20 +26,52 @@ from gonghui_contracts.values import (
     Yuan,
     to_yuan,
 )
+from gonghui_contracts.values.text import Identifier, Line
 from legal import assignment, intake, progress, queries, supervision
 from legal.desk import Desk, find_case
 from legal.models import OPEN_CASE, CaseEvent, DisputeCase
 from legal.rules.chain import deadline_state
 from servicekit import Unit, UnitOfWork, invalid_value
+from servicekit.http import Period, answers, period_parameter
 
-Who = Field(min_length=1, max_length=64, description="Staff id of who does it")
-Why = Field(min_length=1, max_length=200)
+Who = Annotated[str, Identifier(64, description="Staff id of who does it")]
+Why = Annotated[str, Line(200)]
+LawyerId = Annotated[str, Identifier(32)]
+LawyerPath = Annotated[str, Path(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9._:-]+$")]
+_AMOUNT = re.compile(r"[0-9]{1,12}(\.[0-9]{1,2})?")
+
+
+def _written_amount(value: object) -> object:
+    if isinstance(value, str) and _AMOUNT.fullmatch(value):
+        return value
+    raise ValueError("must be yuan written as a string: at most 12 digits and 2 decimals")
+
+
+# Written as a string only, so that the schema says exactly which amounts are taken.
+Amount = Annotated[
+    Yuan,
+    BeforeValidator(_written_amount),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": rf"^{_AMOUNT.pattern}$",
+            "description": "Amount in yuan, e.g. 150.00",
+        }
+    ),
+]
+FILING_RULES = (
+    "the station must be one of legal's legal-service stations; each worker's resident ID "
+    "(birth date and check character, GB 11643) and mobile number; the employer's credit code "
+    "check character (GB 32100); the district a Guangdong code in GB/T 2260; each worker once; "
+    "the claims adding up to at most the largest amount; the dispute within the limitation"
+)
+CASE_ANSWERS = answers(404, 409)
 
 
 class WalkIn(DisputeDetails):
     """A dispute brought to a legal-service station in person."""
 
-    station_id: str = Field(min_length=1, max_length=32)
+    station_id: Annotated[str, Identifier(32)]
     filing_ref: str = Reference
 
 
@@ -93,36 +126,36 @@ class CaseView(BaseModel):
 
 
 class LawyerRef(BaseModel):
-    lawyer_id: str = Field(min_length=1, max_length=32)
+    lawyer_id: LawyerId
 
 
 class Decline(LawyerRef):
-    reason: str = Why
+    reason: Why
 
 
 class Move(BaseModel):
     to: CaseStage
-    by: str = Who
-    reason: str = Why
+    by: Who
+    reason: Why
 
 
 class Extension(BaseModel):
     """Who does it and why: an extension, a judicial confirmation."""
 
-    by: str = Who
-    reason: str = Why
+    by: Who
+    reason: Why
 
 
 class Close(BaseModel):
     outcome: CaseOutcome
-    amount: Yuan | None = None
-    workers_accepting: int | None = Field(default=None, ge=1)
-    by: str = Who
-    reason: str = Why
+    amount: Amount | None = None
+    workers_accepting: StrictInt | None = Field(default=None, ge=1, le=2000)
+    by: Who
+    reason: Why
 
 
 class Duty(BaseModel):
-    on_duty: bool
+    on_duty: StrictBool
 
 
 class Caseload(BaseModel):
@@ -169,7 +202,7 @@ class DistrictView(BaseModel):
 
 class EmployerAnswer(BaseModel):
     response: EmployerResponse
-    recorded_by: str = Who
+    recorded_by: Who
 
 
 class LetterView(BaseModel):
@@ -213,8 +246,6 @@ class LegalSummary(BaseModel):
     letter_responses: dict[str, int]
 
 
-Since = Annotated[datetime | None, Query(description="Opened at or after (default: a year ago)")]
-Until = Annotated[datetime | None, Query(description="Opened before (default: now)")]
 Limit = Annotated[int, Query(ge=1, le=1000)]
 
 
@@ -232,7 +263,13 @@ def _case_router(uow: UnitOfWork, desk: Desk) -> APIRouter:
         "/filings",
         response_model=FilingAnswer,
         status_code=201,
-        responses={200: {"description": "the same dispute: its open case, or a repeated filing"}},
+        responses={
+            200: {
+                "model": FilingAnswer,
+                "description": "the same dispute: its open case, or a repeated filing",
+            },
+            **answers(rules=FILING_RULES, rejection=FilingAnswer),
+        },
     )
     async def walk_in(body: WalkIn) -> JSONResponse:
         """A walk-in at a legal-service station: 201 case opened, 200 the dispute's open case (a
@@ -255,23 +292,23 @@ def _case_router(uow: UnitOfWork, desk: Desk) -> APIRouter:
         code = {"opened": 201, "rejected": 422}.get(result.outcome, 200)
         return JSONResponse(answer.model_dump(mode="json"), status_code=code)
 
-    @api.get("/cases/{case_id}", response_model=CaseView)
+    @api.get("/cases/{case_id}", response_model=CaseView, responses=answers(404))
     async def case(case_id: uuid.UUID) -> CaseView:
         async with uow() as unit:
             return await view(unit, await find_case(unit, case_id))
 
-    @api.post("/cases/{case_id}/accept", response_model=CaseView)
+    @api.post("/cases/{case_id}/accept", response_model=CaseView, responses=CASE_ANSWERS)
     async def accept(case_id: uuid.UUID, body: LawyerRef) -> CaseView:
         async with uow() as unit:
             return await view(unit, await assignment.accept(desk, unit, case_id, body.lawyer_id))
 
-    @api.post("/cases/{case_id}/decline", response_model=CaseView)
+    @api.post("/cases/{case_id}/decline", response_model=CaseView, responses=CASE_ANSWERS)
     async def decline(case_id: uuid.UUID, body: Decline) -> CaseView:
         async with uow() as unit:
             found = await assignment.decline(desk, unit, case_id, body.lawyer_id, body.reason)
             return await view(unit, found)
 
-    @api.post("/cases/{case_id}/moves", response_model=CaseView)
+    @api.post("/cases/{case_id}/moves", response_model=CaseView, responses=CASE_ANSWERS)
     async def move(case_id: uuid.UUID, body: Move) -> CaseView:
         """Move the case to a later stage; 409 naming the rule if the chain does not allow it."""
         async with uow() as unit:
@@ -280,13 +317,15 @@ def _case_router(uow: UnitOfWork, desk: Desk) -> APIRouter:
             )
             return await view(unit, found)
 
-    @api.post("/cases/{case_id}/extension", response_model=CaseView)
+    @api.post("/cases/{case_id}/extension", response_model=CaseView, responses=CASE_ANSWERS)
     async def extend(case_id: uuid.UUID, body: Extension) -> CaseView:
         async with uow() as unit:
             found = await progress.extend(desk, unit, case_id, by=body.by, reason=body.reason)
             return await view(unit, found)
 
-    @api.post("/cases/{case_id}/judicial-confirmation", response_model=CaseView)
+    @api.post(
+        "/cases/{case_id}/judicial-confirmation", response_model=CaseView, responses=CASE_ANSWERS
+    )
     async def confirm(case_id: uuid.UUID, body: Extension) -> CaseView:
         """The court confirmed the mediated agreement (司法确认): from now on the case may go
         from mediation straight to enforcement."""
@@ -294,7 +333,7 @@ def _case_router(uow: UnitOfWork, desk: Desk) -> APIRouter:
             found = await progress.confirm(desk, unit, case_id, by=body.by, reason=body.reason)
             return await view(unit, found)
 
-    @api.post("/cases/{case_id}/close", response_model=CaseView)
+    @api.post("/cases/{case_id}/close", response_model=CaseView, responses=CASE_ANSWERS)
     async def close(case_id: uuid.UUID, body: Close) -> CaseView:
         async with uow() as unit:
             found = await progress.close(
@@ -379,14 +418,14 @@ def _staff_router(uow: UnitOfWork, desk: Desk) -> APIRouter:
             load.open_cases += n
         return list(loads.values())
 
-    @api.put("/lawyers/{lawyer_id}/duty", response_model=Duty)
-    async def duty(lawyer_id: str, body: Duty) -> Duty:
+    @api.put("/lawyers/{lawyer_id}/duty", response_model=Duty, responses=answers(404))
+    async def duty(lawyer_id: LawyerPath, body: Duty) -> Duty:
         async with uow() as unit:
             lawyer = await assignment.set_duty(unit, lawyer_id, body.on_duty)
         return Duty(on_duty=lawyer.on_duty)
 
     @api.get("/lawyers/{lawyer_id}/cases", response_model=list[uuid.UUID])
-    async def lawyer_cases(lawyer_id: str, limit: Limit = 200) -> list[uuid.UUID]:
+    async def lawyer_cases(lawyer_id: LawyerPath, limit: Limit = 200) -> list[uuid.UUID]:
         """The lawyer's open cases (offered or accepted)."""
         async with uow() as unit:
             found = await unit.session.scalars(
@@ -397,17 +436,17 @@ def _staff_router(uow: UnitOfWork, desk: Desk) -> APIRouter:
             )
             return list(found)
 
-    def period(since: datetime | None, until: datetime | None) -> tuple[datetime, datetime]:
-        until = until or desk.clock.now() + timedelta(seconds=1)
-        return since or until - timedelta(days=365), until
+    period = period_parameter(
+        desk.clock.today, desk.clock.zone, default_days=365, counted="cases by the day opened"
+    )
+    in_period = Depends(period)
 
     @api.get("/disputes/by-district", response_model=list[DistrictView])
-    async def by_district(since: Since = None, until: Until = None) -> list[DistrictView]:
+    async def by_district(days: Period = in_period) -> list[DistrictView]:
         """Cases opened in the period by district: settlements and amounts recovered, and the
         median days spent in each stage."""
-        start, end = period(since, until)
         async with uow() as unit:
-            rows = await queries.by_district(unit, start, end)
+            rows = await queries.by_district(unit, days.start, days.end)
         return [
             DistrictView(
                 district_code=r.district_code,
@@ -422,8 +461,8 @@ def _staff_router(uow: UnitOfWork, desk: Desk) -> APIRouter:
         ]
 
     @api.get("/disputes/summary", response_model=LegalSummary)
-    async def summary(since: Since = None, until: Until = None) -> LegalSummary:
-        start, end = period(since, until)
+    async def summary(days: Period = in_period) -> LegalSummary:
+        start, end = days.start, days.end
         async with uow() as unit:
             found = await queries.summary(unit, start, end)
         counts = vars(found).copy()
@@ -445,7 +484,11 @@ def _staff_router(uow: UnitOfWork, desk: Desk) -> APIRouter:
             )
         return [LetterView.model_validate(x, from_attributes=True) for x in letters]
 
-    @api.post("/supervision/letters/{letter_id}/response", response_model=LetterView)
+    @api.post(
+        "/supervision/letters/{letter_id}/response",
+        response_model=LetterView,
+        responses=answers(404, 409),
+    )
     async def respond(letter_id: uuid.UUID, body: EmployerAnswer) -> LetterView:
         async with uow() as unit:
             found = await supervision.respond(

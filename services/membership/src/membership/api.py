@@ -7,8 +7,9 @@ from collections.abc import Callable
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, HTTPException, Query, Response, status
-from pydantic import BaseModel, ConfigDict, Field
+from fastapi import APIRouter, Query, Response, status
+from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 
 from gonghui_contracts import RejectionReason
 from gonghui_contracts.events.membership import JoinRequested
@@ -18,15 +19,34 @@ from gonghui_contracts.values import (
     MobilePhone,
     RegionCode,
     ResidentId,
+    guangdong_regions,
     mask_mobile,
 )
+from gonghui_contracts.values.text import Line
 from membership import domain, service
 from membership.models import MEMBER_PHONE
-from servicekit import UnitOfWork
+from servicekit import Unit, UnitOfWork
+from servicekit.http import answers
 from servicekit.pii import PiiVault
 
 STRICT = ConfigDict(extra="forbid", hide_input_in_errors=True)
 ERROR_STATUSES = {service.MemberNotFound: 404, domain.MembershipError: 409}
+
+# The schema lists the codes, so that a code the schema accepts is one the service knows.
+KnownRegion = Annotated[
+    RegionCode,
+    WithJsonSchema(
+        {
+            "type": "string",
+            "enum": sorted(guangdong_regions()),
+            "description": "GB/T 2260 code of a Guangdong city or county-level division",
+        }
+    ),
+]
+BEYOND_SCHEMA = (
+    "the resident ID's birth date and check character (GB 11643) and the minimum age; "
+    "a mainland mobile number (11 digits from 13 to 19, +86 and separators allowed)"
+)
 
 
 class JoinApplication(BaseModel):
@@ -34,13 +54,13 @@ class JoinApplication(BaseModel):
 
     model_config = STRICT
     channel: Literal[JoinChannel.APP, JoinChannel.COUNTY_QR, JoinChannel.WORKER_STATION]
-    name: str = Field(min_length=1, max_length=50)
+    name: Annotated[str, Line(50)]
     resident_id: ResidentId
     phone: MobilePhone
-    region_code: RegionCode
+    region_code: KnownRegion
     industry: Industry
-    employer: str | None = Field(default=None, max_length=100)
-    platform: str | None = Field(default=None, max_length=60)
+    employer: Annotated[str, Line(100)] | None = None
+    platform: Annotated[str, Line(60)] | None = None
 
 
 class JoinResponse(BaseModel):
@@ -53,14 +73,14 @@ class JoinResponse(BaseModel):
 
 class TransferRequest(BaseModel):
     model_config = STRICT
-    region_code: RegionCode
+    region_code: KnownRegion
     industry: Industry
-    reason: str = Field(min_length=1, max_length=200)
+    reason: Annotated[str, Line(200)]
 
 
 class LeaveRequest(BaseModel):
     model_config = STRICT
-    reason: str = Field(min_length=1, max_length=200)
+    reason: Annotated[str, Line(200)]
 
 
 class HistoryEntry(BaseModel):
@@ -93,18 +113,27 @@ def router(uow: UnitOfWork, vault: PiiVault, today: Callable[[], date]) -> APIRo
         "/members",
         response_model=JoinResponse,
         status_code=status.HTTP_201_CREATED,
-        responses={200: {"description": "Already a member"}, 422: {"description": "Rejected"}},
+        responses={
+            200: {"model": JoinResponse, "description": "Already a member"},
+            **answers(rules=BEYOND_SCHEMA),
+        },
     )
     async def join(application: JoinApplication, response: Response) -> JoinResponse:
         request = JoinRequested(
             request_ref=f"app-{uuid.uuid4().hex}", partner_id="app", **application.model_dump()
         )
-        async with uow() as unit:
-            result = await service.join(unit, vault, request, today())
+
+        async def join_once(unit: Unit) -> service.JoinResult:
+            return await service.join(unit, vault, request, today())
+
+        # the same person may be joining at this moment: the loser of the race is a repeat
+        result = await uow.once_more_on_conflict(join_once)
         if result.outcome == "rejected":
-            raise HTTPException(
-                status.HTTP_422_UNPROCESSABLE_ENTITY,
-                detail=[r.model_dump() for r in result.reasons],
+            raise RequestValidationError(
+                [
+                    {"loc": ("body", r.field), "msg": r.rule, "type": "value_error"}
+                    for r in result.reasons
+                ]
             )
         if result.outcome == "already_member":
             response.status_code = status.HTTP_200_OK
@@ -116,7 +145,7 @@ def router(uow: UnitOfWork, vault: PiiVault, today: Callable[[], date]) -> APIRo
             union_name=union.name if union else None,
         )
 
-    @api.get("/members/{member_id}", response_model=MemberView)
+    @api.get("/members/{member_id}", response_model=MemberView, responses=answers(404))
     async def get_member(member_id: uuid.UUID) -> MemberView:
         async with uow() as unit:
             member = await service.get_member(unit, member_id)
@@ -145,7 +174,7 @@ def router(uow: UnitOfWork, vault: PiiVault, today: Callable[[], date]) -> APIRo
             ],
         )
 
-    @api.post("/members/{member_id}/transfer")
+    @api.post("/members/{member_id}/transfer", responses=answers(404, 409))
     async def transfer(member_id: uuid.UUID, body: TransferRequest) -> dict[str, str]:
         async with uow() as unit:
             union = await service.transfer(
@@ -158,7 +187,7 @@ def router(uow: UnitOfWork, vault: PiiVault, today: Callable[[], date]) -> APIRo
             )
         return {"union_id": union.union_id, "union_name": union.name}
 
-    @api.post("/members/{member_id}/leave")
+    @api.post("/members/{member_id}/leave", responses=answers(404, 409))
     async def leave(member_id: uuid.UUID, body: LeaveRequest) -> dict[str, str]:
         async with uow() as unit:
             await service.leave(unit, member_id, body.reason, today())

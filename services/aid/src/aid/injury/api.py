@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StrictBool
 
 from aid.injury import dispatch, follow_ups, intake, queries, visits
 from aid.injury.desk import Desk, find_case
@@ -20,8 +20,10 @@ from aid.models import FollowUp, InjuryCase
 from gonghui_contracts.events import InjuryReported, RejectionReason
 from gonghui_contracts.events.injury import VisitNeed
 from gonghui_contracts.values import CompensationProblem, to_yuan
-from servicekit import Unit, UnitOfWork, invalid_value
+from gonghui_contracts.values.text import Identifier
+from servicekit import Unit, UnitOfWork
 from servicekit.clock import Clock
+from servicekit.http import Day, Period, answers, period_parameter
 
 
 class ReportAnswer(BaseModel):
@@ -65,18 +67,33 @@ class CaseView(BaseModel):
     referred: bool
 
 
+VisitorId = Annotated[str, Identifier(32)]
+VisitorPath = Annotated[str, Path(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9._:-]+$")]
+REPORT_RULES = (
+    "the hospital must be in aid's registry of designated work-injury hospitals; the resident "
+    "ID's birth date and check character (GB 11643); a mainland mobile number; the employer's "
+    "credit code check character (GB 32100); the day of injury not after today"
+)
+
+
+class AppReport(InjuryReported):
+    """A report from the app: the worker's own (hospitals report over Kafka)."""
+
+    reporter: Literal["worker"]
+
+
 class VisitorRef(BaseModel):
-    visitor_id: str
+    visitor_id: VisitorId
 
 
 class VisitRecord(BaseModel):
-    visitor_id: str
-    needs: list[VisitNeed] = Field(default_factory=list)
+    visitor_id: VisitorId
+    needs: list[VisitNeed] = Field(default_factory=list, max_length=2)
     compensation_problem: CompensationProblem | None = None
 
 
 class DischargeRecord(BaseModel):
-    discharged_on: date
+    discharged_on: Day
 
 
 class FollowUpRecord(BaseModel):
@@ -85,7 +102,7 @@ class FollowUpRecord(BaseModel):
 
 
 class Duty(BaseModel):
-    on_duty: bool
+    on_duty: StrictBool
 
 
 class VisitorView(BaseModel):
@@ -138,10 +155,6 @@ class RepeatEmployer(BaseModel):
     districts: list[str]
 
 
-Since = Annotated[datetime | None, Query(description="Reported at or after (default: 30 days ago)")]
-Until = Annotated[datetime | None, Query(description="Reported before (default: now)")]
-
-
 def routers(uow: UnitOfWork, desk: Desk) -> list[APIRouter]:
     return [_case_router(uow, desk), _analysis_router(uow, desk.clock)]
 
@@ -157,13 +170,14 @@ def _case_router(uow: UnitOfWork, desk: Desk) -> APIRouter:
         "/injury-reports",
         response_model=ReportAnswer,
         status_code=201,
-        responses={200: {"description": "merged into the case of the same injury"}},
+        responses={
+            200: {"model": ReportAnswer, "description": "merged into the case of the same injury"},
+            **answers(rules=REPORT_RULES, rejection=ReportAnswer),
+        },
     )
-    async def report(body: InjuryReported) -> JSONResponse:
+    async def report(body: AppReport) -> JSONResponse:
         """One-click report from the app (一键申报): 201 case opened, 200 merged into the case
         of the same injury, 422 with reasons when the report cannot be taken."""
-        if body.reporter != "worker":
-            raise invalid_value(("body", "reporter"), "the app reports for workers only")
         # the same injury may be opened at this moment from another report
         result = await uow.once_more_on_conflict(lambda unit: intake.report(desk, unit, body))
         answer = ReportAnswer(
@@ -172,22 +186,26 @@ def _case_router(uow: UnitOfWork, desk: Desk) -> APIRouter:
         code = {"opened": 201, "rejected": 422}.get(result.outcome, 200)
         return JSONResponse(answer.model_dump(mode="json"), status_code=code)
 
-    @api.get("/injury-cases/{case_id}", response_model=CaseView)
+    @api.get("/injury-cases/{case_id}", response_model=CaseView, responses=answers(404))
     async def case(case_id: uuid.UUID) -> CaseView:
         async with uow() as unit:
             return await view(unit, await find_case(unit, case_id))
 
-    @api.post("/injury-cases/{case_id}/accept", response_model=CaseView)
+    @api.post(
+        "/injury-cases/{case_id}/accept", response_model=CaseView, responses=answers(404, 409)
+    )
     async def accept(case_id: uuid.UUID, body: VisitorRef) -> CaseView:
         async with uow() as unit:
             return await view(unit, await dispatch.accept(desk, unit, case_id, body.visitor_id))
 
-    @api.post("/injury-cases/{case_id}/decline", response_model=CaseView)
+    @api.post(
+        "/injury-cases/{case_id}/decline", response_model=CaseView, responses=answers(404, 409)
+    )
     async def decline(case_id: uuid.UUID, body: VisitorRef) -> CaseView:
         async with uow() as unit:
             return await view(unit, await dispatch.decline(desk, unit, case_id, body.visitor_id))
 
-    @api.post("/injury-cases/{case_id}/visit", response_model=CaseView)
+    @api.post("/injury-cases/{case_id}/visit", response_model=CaseView, responses=answers(404, 409))
     async def visit(case_id: uuid.UUID, body: VisitRecord) -> CaseView:
         async with uow() as unit:
             found = await visits.record_visit(
@@ -200,15 +218,23 @@ def _case_router(uow: UnitOfWork, desk: Desk) -> APIRouter:
             )
             return await view(unit, found)
 
-    @api.post("/injury-cases/{case_id}/discharge", response_model=CaseView)
+    @api.post(
+        "/injury-cases/{case_id}/discharge", response_model=CaseView, responses=answers(404, 409)
+    )
     async def discharge(case_id: uuid.UUID, body: DischargeRecord) -> CaseView:
         async with uow() as unit:
             found = await find_case(unit, case_id, for_update=True)
             await follow_ups.discharge(desk, unit, found, body.discharged_on, "visitor")
             return await view(unit, found)
 
-    @api.post("/injury-cases/{case_id}/follow-ups/{sequence}", response_model=FollowUpView)
-    async def follow_up(case_id: uuid.UUID, sequence: int, body: FollowUpRecord) -> FollowUpView:
+    @api.post(
+        "/injury-cases/{case_id}/follow-ups/{sequence}",
+        response_model=FollowUpView,
+        responses=answers(404, 409),
+    )
+    async def follow_up(
+        case_id: uuid.UUID, sequence: Annotated[int, Path(ge=1, le=100)], body: FollowUpRecord
+    ) -> FollowUpView:
         async with uow() as unit:
             done = await follow_ups.record(
                 desk,
@@ -235,15 +261,15 @@ def _case_router(uow: UnitOfWork, desk: Desk) -> APIRouter:
             for v, n in rows
         ]
 
-    @api.put("/visitors/{visitor_id}/duty", response_model=Duty)
-    async def duty(visitor_id: str, body: Duty) -> Duty:
+    @api.put("/visitors/{visitor_id}/duty", response_model=Duty, responses=answers(404))
+    async def duty(visitor_id: VisitorPath, body: Duty) -> Duty:
         async with uow() as unit:
             visitor = await dispatch.set_duty(unit, visitor_id, body.on_duty)
         return Duty(on_duty=visitor.on_duty)
 
     @api.get("/visitors/{visitor_id}/assignments", response_model=list[Assignment])
     async def assignments(
-        visitor_id: str, limit: Annotated[int, Query(ge=1, le=1000)] = 200
+        visitor_id: VisitorPath, limit: Annotated[int, Query(ge=1, le=1000)] = 200
     ) -> list[Assignment]:
         async with uow() as unit:
             cases = await queries.open_assignments(unit, visitor_id, limit)
@@ -263,14 +289,14 @@ def _case_router(uow: UnitOfWork, desk: Desk) -> APIRouter:
 
 def _analysis_router(uow: UnitOfWork, clock: Clock) -> APIRouter:
     api = APIRouter(prefix="/v1/injuries", tags=["work-injury analysis"])
-
-    def period(since: datetime | None, until: datetime | None) -> tuple[datetime, datetime]:
-        until = until or clock.now() + timedelta(seconds=1)
-        return since or until - timedelta(days=30), until
+    period = period_parameter(
+        clock.today, clock.zone, default_days=30, counted="cases by the day they were reported"
+    )
+    in_period = Depends(period)
 
     @api.get("/summary", response_model=InjurySummary)
-    async def summary(since: Since = None, until: Until = None) -> InjurySummary:
-        start, end = period(since, until)
+    async def summary(days: Period = in_period) -> InjurySummary:
+        start, end = days.start, days.end
         async with uow() as unit:
             found = await queries.summary(unit, start, end)
         return InjurySummary(
@@ -295,26 +321,22 @@ def _analysis_router(uow: UnitOfWork, clock: Clock) -> APIRouter:
     @api.get("/by/{dimension}", response_model=list[Tally])
     async def by(
         dimension: queries.Dimension,
-        since: Since = None,
-        until: Until = None,
+        days: Period = in_period,
         limit: Annotated[int, Query(ge=1, le=1000)] = 50,
     ) -> list[Tally]:
-        start, end = period(since, until)
         async with uow() as unit:
-            rows = await queries.injuries_by(unit, dimension, start, end, limit)
+            rows = await queries.injuries_by(unit, dimension, days.start, days.end, limit)
         return [Tally(key=k, label=lbl, cases=n, serious_or_worse=s) for k, lbl, n, s in rows]
 
     @api.get("/repeat-employers", response_model=list[RepeatEmployer])
     async def repeat_employers(
-        since: Since = None,
-        until: Until = None,
-        min_cases: Annotated[int, Query(ge=2)] = 3,
+        days: Period = in_period,
+        min_cases: Annotated[int, Query(ge=2, le=100_000)] = 3,
         limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     ) -> list[RepeatEmployer]:
         """Employers with repeated injuries in the period: the list for labour inspectors."""
-        start, end = period(since, until)
         async with uow() as unit:
-            rows = await queries.repeat_employers(unit, start, end, min_cases, limit)
+            rows = await queries.repeat_employers(unit, days.start, days.end, min_cases, limit)
         return [
             RepeatEmployer(credit_code=c, name=n, cases=k, serious_or_worse=s, districts=d)
             for c, n, k, s, d in rows
