@@ -84,7 +84,13 @@ async def run_schemathesis(name: str, url: str, workdir: Path) -> dict[str, Any]
         "--no-color",
     ]
     done = await asyncio.to_thread(
-        subprocess.run, command, capture_output=True, text=True, timeout=600, check=False
+        subprocess.run,
+        command,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+        cwd=workdir,  # its cache goes there, not into the work tree
     )
     (workdir / f"{name}.txt").write_text(done.stdout + done.stderr, "utf-8")
     assert report_file.exists(), f"schemathesis wrote no report for {name}:\n{done.stderr[-3000:]}"
