@@ -51,6 +51,7 @@ class Claimant(BaseModel):
     claimed: Yuan = Field(description="What this worker claims, in yuan")
     groups: list[PriorityGroup] = Field(
         default_factory=list,
+        max_length=len(PriorityGroup),
         description="Priority groups the channel knows of (migrant, hardship…); women and "
         "new-employment-form workers are also recognised from the ID and the industry",
     )
