@@ -372,11 +372,21 @@ async def letters_answered(legal: Legal, plan: Plan) -> None:
             await legal.ok("POST", f"/v1/supervision/letters/{letter['letter_id']}/response", body)
 
 
+async def referrals_taken_up(client: httpx.AsyncClient) -> bool:
+    raised = (await client.get(f"{AID}/v1/injuries/summary")).json()["referrals"]
+    summary = (await client.get(f"{LEGAL}/v1/disputes/summary")).json()
+    return bool(summary["filings"].get("injury_referral", 0) == raised)
+
+
 async def run(console: Console, total: int) -> bool:
     run_tag = uuid.uuid4().hex[:4]  # in the filing refs: a partner's refs are its own per run
     rng = random.Random(861)  # the same plan, and the same figures, on every fresh `make demo`
     async with httpx.AsyncClient(timeout=60) as client:
         legal = Legal(client)
+        # The summary counts whole days: the day's filings start on a day of their own, after
+        # legal has taken up the injury day's referrals on the day before.
+        await until(lambda: referrals_taken_up(client), "the injury day's referrals taken up")
+        await legal.advance(1)
         today = date.fromisoformat((await legal.ok("GET", "/admin/clock"))["today"])
         plan = build(rng, total, today, run_tag)
         console.rule(
@@ -384,7 +394,7 @@ async def run(console: Console, total: int) -> bool:
             f"{total} single filings"
         )
         started = time.monotonic()
-        since = (await legal.ok("GET", "/admin/clock"))["today"]
+        since = today.isoformat()
         traces, walk_in_answers = await file_all(legal, plan)
         partner_refs = {d.ref for d in plan.disputes if d.channel != "walk_in"}
         published = len(partner_refs) + sum(d.resent for d in plan.disputes) + len(plan.invalid)
