@@ -42,6 +42,7 @@ install_packages() {
   command -v redis-server >/dev/null || wanted+=(redis-server)
   command -v java >/dev/null || wanted+=(openjdk-17-jre-headless)
   command -v mvn >/dev/null || wanted+=(maven)
+  command -v kcat >/dev/null || wanted+=(kcat)  # a partner's client that is not ours (fuzz test)
   [ ${#wanted[@]} -eq 0 ] && return 0
   say "installing Debian packages: ${wanted[*]}"
   apt-get update -qq

@@ -340,6 +340,8 @@ async def start_platform(
                     "DATABASE_URL": databases[name],
                     "REDIS_URL": REDIS_URL,
                     "NOTIFY_SINK_PATH": str(sink),
+                    # a group of its own: tests run at once never rebalance each other
+                    "KAFKA_CONSUMER_GROUP": prefix + name,
                     **env,
                 },
             )
