@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import uuid
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -233,3 +235,41 @@ async def test_a_record_over_the_size_limit_is_dead_lettered_unparsed_with_a_dig
     assert headers["dlq.original-bytes"] == str(len(huge))
     assert headers["dlq.original-sha256"] == hashlib.sha256(huge).hexdigest()
     assert dead.value == huge[:4096]
+
+
+async def test_an_event_its_topic_does_not_carry_is_refused_not_ignored(sessions: Any) -> None:
+    from gonghui_contracts import CATALOG
+    from gonghui_contracts.events import MemberLeft
+
+    handler = Handler()
+    on_intake = BatchProcessor(
+        Subscription("partner.aid.injury-reports.v1", handler),
+        sessions=sessions,
+        catalog=CATALOG,
+        group="g",
+        producer="test",
+    )
+    stray = Envelope.wrap(
+        MemberLeft(member_id=uuid.uuid4(), union_id="u", reason="r", left_on=date(2026, 1, 1)),
+        key="k",
+        producer="t",
+    )
+    settled = await on_intake.process([record("partner.aid.injury-reports.v1", stray.to_bytes())])
+    assert settled == [Settled.DEAD_LETTER]
+    assert handler.calls == 0
+    [dead] = await outbox_rows(sessions)
+    assert "is not carried by this topic" in json.loads(dead.headers)["dlq.reason"]
+
+
+async def test_a_dead_letters_id_fits_the_outbox_whatever_the_names(sessions: Any) -> None:
+    long_topic = "it0123abcd." + "partner.membership.join-requests.v1"
+    consumer = BatchProcessor(
+        Subscription(long_topic, Handler()),
+        sessions=sessions,
+        catalog=catalog,
+        group="a-consumer-group-of-a-rather-long-name-for-its-deployment",
+        producer="test",
+    )
+    assert await consumer.process([record(long_topic, b"{not json")]) == [Settled.DEAD_LETTER]
+    [dead] = await outbox_rows(sessions)
+    assert len(dead.message_id) <= 64

@@ -138,6 +138,7 @@ class Runtime:
             auto_offset_reset="earliest",
             ack_policy=AckPolicy.NACK_ON_ERROR,
             title=f"{self.settings.service_name}:subscriptions",
+            decoder=_left_undecoded,
         )(consume)
 
     def committed(self) -> None:
@@ -263,6 +264,12 @@ class Runtime:
         app.add_middleware(BodyLimit, max_bytes=self.settings.http_max_body_bytes)
         FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz,readyz,metrics")
         return app
+
+
+async def _left_undecoded(_message: Any) -> None:
+    """The kit reads each record's bytes itself (a record that is not JSON is a dead letter);
+    FastStream's own decoding would raise on such a record, or on a deeply nested one, and hand
+    the whole batch back to Kafka, again and again."""
 
 
 def install_error_handlers(app: FastAPI, statuses: ErrorStatuses) -> None:

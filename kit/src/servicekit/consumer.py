@@ -19,6 +19,7 @@ import asyncio
 import hashlib
 import logging
 import time
+import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -28,7 +29,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from gonghui_contracts import Catalog, ContractViolation, Envelope, RawEnvelope
-from gonghui_contracts.topics import DLQ_SUFFIX
+from gonghui_contracts.topics import BY_NAME, DLQ_SUFFIX
 from servicekit import inbox, outbox, telemetry
 from servicekit.errors import PermanentError, is_transient, safe_reason
 from servicekit.metrics import BATCH_SECONDS, CONSUMED, DEAD_LETTERS, FAILED, HANDLER_SECONDS
@@ -150,6 +151,9 @@ class BatchProcessor:
         self.transient_retry_seconds = transient_retry_seconds
         self.max_record_bytes = max_record_bytes
         self.on_commit = on_commit
+        spec = BY_NAME.get(subscription.topic)
+        # A registry topic takes only the events it carries; a topic outside it (a test's), any.
+        self.carried = {p.EVENT_TYPE for p in spec.carries} if spec else None
 
     async def process(self, records: Sequence[IncomingRecord]) -> list[Settled]:
         """Handle and commit a batch; retries transient failures, then raises so the caller
@@ -314,6 +318,10 @@ class BatchProcessor:
         write, so no savepoint is needed for it)."""
         assert item.head is not None
         try:
+            if self.carried is not None and item.head.event_type not in self.carried:
+                raise ContractViolation(
+                    [f"event_type: {item.head.event_type[:120]!r} is not carried by this topic"]
+                )
             event = self.catalog.decode(item.record.value, item.head)
         except ContractViolation as violation:
             if self.subscription.reject is None:
@@ -364,7 +372,8 @@ def dead_letter_record(
         }
     )
     return OutgoingRecord(
-        message_id=f"dlq:{group}:{record.position}",
+        # the same dead letter has the same id, and any group or topic name fits the column
+        message_id="dlq:" + str(uuid.uuid5(uuid.NAMESPACE_URL, f"{group}:{record.position}")),
         topic=(topic or record.topic) + DLQ_SUFFIX,
         key=record.key[:1024] if record.key else record.key,
         value=value,
