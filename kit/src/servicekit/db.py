@@ -40,30 +40,31 @@ kit_metadata = new_metadata()
 # SQLite only aliases rowid for INTEGER PRIMARY KEY, so the sequence column is INTEGER there.
 Sequence = BigInteger().with_variant(Integer(), "sqlite")
 
-outbox_table = Table(
-    "kit_outbox",
-    kit_metadata,
-    Column("seq", Sequence, primary_key=True, autoincrement=True),
-    Column("message_id", String(64), nullable=False, unique=True),
-    Column("topic", String(200), nullable=False),
-    Column("key", LargeBinary, nullable=True),
-    Column("value", LargeBinary, nullable=False),
-    Column(
-        "headers", Text, nullable=False, doc="JSON object of string headers, trace context included"
-    ),
-    Column("created_at", DateTime(timezone=True), nullable=False),
-)
+
+def _outgoing_record_columns() -> list[Column[Any]]:
+    """A record waiting to be published: the outbox's columns, and the parking's."""
+    return [
+        Column("seq", Sequence, primary_key=True, autoincrement=True),
+        Column("message_id", String(64), nullable=False, unique=True),
+        Column("topic", String(200), nullable=False),
+        Column("key", LargeBinary, nullable=True),
+        Column("value", LargeBinary, nullable=False),
+        Column(
+            "headers",
+            Text,
+            nullable=False,
+            doc="JSON object of string headers, trace context included",
+        ),
+        Column("created_at", DateTime(timezone=True), nullable=False),
+    ]
+
+
+outbox_table = Table("kit_outbox", kit_metadata, *_outgoing_record_columns())
 
 outbox_parked_table = Table(
     "kit_outbox_parked",
     kit_metadata,
-    Column("seq", Sequence, primary_key=True, autoincrement=True),
-    Column("message_id", String(64), nullable=False, unique=True),
-    Column("topic", String(200), nullable=False),
-    Column("key", LargeBinary, nullable=True),
-    Column("value", LargeBinary, nullable=False),
-    Column("headers", Text, nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False),
+    *_outgoing_record_columns(),
     Column("parked_at", DateTime(timezone=True), nullable=False),
     Column("reason", String(500), nullable=False, doc="Why it can never be published as it is"),
 )
