@@ -73,6 +73,7 @@ class TopicSpec:
     partitions: int
     retention: timedelta
     producers: frozenset[Producer]
+    readers: frozenset[Producer] = frozenset()
     cleanup_policy: Literal["delete", "compact"] = "delete"
     personal_data: bool = False
 
@@ -112,6 +113,7 @@ TOPICS: tuple[TopicSpec, ...] = (
         partitions=6,
         retention=timedelta(days=7),
         producers=frozenset({PartnerKind.PLATFORM_UNION, PartnerKind.INDUSTRY_FEDERATION}),
+        readers=frozenset({Service.MEMBERSHIP}),
         personal_data=True,
     ),
     TopicSpec(
@@ -122,6 +124,7 @@ TOPICS: tuple[TopicSpec, ...] = (
         partitions=6,
         retention=timedelta(days=14),
         producers=frozenset({Service.MEMBERSHIP}),
+        readers=frozenset({PartnerKind.PLATFORM_UNION, PartnerKind.INDUSTRY_FEDERATION}),
     ),
     TopicSpec(
         name="membership.events.v1",
@@ -131,6 +134,7 @@ TOPICS: tuple[TopicSpec, ...] = (
         partitions=6,
         retention=timedelta(days=30),
         producers=frozenset({Service.MEMBERSHIP}),
+        readers=frozenset({Service.AID, Service.NOTIFY}),
     ),
     TopicSpec(
         name="aid.events.v1",
@@ -140,6 +144,7 @@ TOPICS: tuple[TopicSpec, ...] = (
         partitions=6,
         retention=timedelta(days=30),
         producers=frozenset({Service.AID}),
+        readers=frozenset({Service.NOTIFY}),
     ),
     TopicSpec(
         name="partner.aid.injury-reports.v1",
@@ -149,6 +154,7 @@ TOPICS: tuple[TopicSpec, ...] = (
         partitions=6,
         retention=timedelta(days=7),
         producers=frozenset({PartnerKind.HOSPITAL}),
+        readers=frozenset({Service.AID}),
         personal_data=True,
     ),
     TopicSpec(
@@ -160,6 +166,7 @@ TOPICS: tuple[TopicSpec, ...] = (
         partitions=6,
         retention=timedelta(days=14),
         producers=frozenset({Service.AID}),
+        readers=frozenset({PartnerKind.HOSPITAL}),
     ),
     TopicSpec(
         name="aid.injury-cases.v1",
@@ -185,6 +192,7 @@ TOPICS: tuple[TopicSpec, ...] = (
         partitions=6,
         retention=timedelta(days=30),
         producers=frozenset({Service.AID}),
+        readers=frozenset({Service.NOTIFY}),
     ),
     TopicSpec(
         name="aid.legal-referrals.v1",
@@ -195,6 +203,7 @@ TOPICS: tuple[TopicSpec, ...] = (
         partitions=3,
         retention=timedelta(days=30),
         producers=frozenset({Service.AID}),
+        readers=frozenset({Service.LEGAL}),
         personal_data=True,
     ),
     TopicSpec(
@@ -208,6 +217,7 @@ TOPICS: tuple[TopicSpec, ...] = (
         producers=frozenset(
             {PartnerKind.HOTLINE_12351, PartnerKind.COURT, PartnerKind.ARBITRATION}
         ),
+        readers=frozenset({Service.LEGAL}),
         personal_data=True,
     ),
     TopicSpec(
@@ -219,6 +229,7 @@ TOPICS: tuple[TopicSpec, ...] = (
         partitions=6,
         retention=timedelta(days=30),
         producers=frozenset({Service.LEGAL}),
+        readers=frozenset({PartnerKind.HOTLINE_12351, PartnerKind.COURT, PartnerKind.ARBITRATION}),
     ),
     TopicSpec(
         name="legal.cases.v1",
@@ -241,6 +252,7 @@ TOPICS: tuple[TopicSpec, ...] = (
         partitions=6,
         retention=timedelta(days=30),
         producers=frozenset({Service.LEGAL}),
+        readers=frozenset({Service.NOTIFY}),
     ),
     TopicSpec(
         name="legal.supervision.v1",
@@ -251,6 +263,7 @@ TOPICS: tuple[TopicSpec, ...] = (
         partitions=3,
         retention=timedelta(days=90),
         producers=frozenset({Service.LEGAL}),
+        readers=frozenset({Service.NOTIFY}),
     ),
     TopicSpec(
         name="notify.events.v1",
@@ -260,6 +273,7 @@ TOPICS: tuple[TopicSpec, ...] = (
         partitions=6,
         retention=timedelta(days=14),
         producers=frozenset({Service.NOTIFY}),
+        readers=frozenset(),
     ),
 )
 

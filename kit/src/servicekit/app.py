@@ -34,11 +34,14 @@ from redis.asyncio import Redis
 from sqlalchemy import text
 
 from gonghui_contracts import CATALOG, Catalog
+from gonghui_contracts.topics import BY_NAME
+from gonghui_contracts.values import Service
 from servicekit import db, migrations, telemetry
 from servicekit.clock import Clock, clock_router
 from servicekit.consumer import BatchProcessor, IncomingRecord, Subscription
 from servicekit.health import Check, health_router
 from servicekit.http import BodyLimit, document_common_answers
+from servicekit.identity import IdentitySettings, Verifier
 from servicekit.loop import Step, WakeableLoop
 from servicekit.outbox import KafkaPublisher, OutboxRelay
 from servicekit.settings import KitSettings
@@ -104,6 +107,7 @@ class Runtime:
         topic = self.settings.kafka_topic_prefix + subscription.topic
         if topic in self.processors:
             raise ValueError(f"{subscription.topic} is subscribed twice: one handler per topic")
+        _check_registered_reader(self.settings.service_name, subscription.topic)
         self.processors[topic] = BatchProcessor(
             subscription,
             sessions=self.sessions,
@@ -242,8 +246,13 @@ class Runtime:
         title: str,
         routers: Sequence[APIRouter] = (),
         error_statuses: ErrorStatuses | None = None,
+        identity: IdentitySettings | None = None,
         **fastapi: Any,
     ) -> FastAPI:
+        """The service's HTTP app; its routes verify bearer tokens with `identity` (default:
+        the AUTH_* environment), and without a key to verify them with it refuses to start."""
+        verifier = Verifier(identity or IdentitySettings())
+
         @asynccontextmanager
         async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
             await self.start()
@@ -254,6 +263,7 @@ class Runtime:
 
         app = FastAPI(title=title, lifespan=lifespan, **fastapi)
         app.state.runtime = self
+        app.state.verifier = verifier
         install_error_handlers(app, error_statuses or {})
         app.include_router(health_router(self.checks()))
         if self.settings.clock_adjustable:
@@ -264,6 +274,16 @@ class Runtime:
         app.add_middleware(BodyLimit, max_bytes=self.settings.http_max_body_bytes)
         FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz,readyz,metrics")
         return app
+
+
+def _check_registered_reader(service_name: str, topic: str) -> None:
+    """A platform service reads a registry topic only if the registry names it a reader: its
+    Kafka ACLs are made from the registry, so anything else would be refused by the broker."""
+    spec = BY_NAME.get(topic)
+    if spec is None or service_name not in {s.value for s in Service}:
+        return
+    if Service(service_name) not in spec.readers:
+        raise ValueError(f"the topic registry does not name {service_name} a reader of {topic}")
 
 
 async def _left_undecoded(_message: Any) -> None:

@@ -10,6 +10,7 @@ servicekit migrate DIR              alembic upgrade head of the migrations in DI
 servicekit revision DIR -m MESSAGE  autogenerate a migration for a service's models
 servicekit pii reencrypt SERVICE    ciphertexts of other keys of the ring to the active key
 servicekit pii rekey SERVICE        lookup fingerprints to the active key (pii status: what is left)
+servicekit token keygen|mint        a local signing key under .local/, tokens signed with it
 """
 
 from __future__ import annotations
@@ -25,7 +26,9 @@ from rich.table import Table
 from gonghui_contracts import TOPICS
 from gonghui_contracts.topics import DLQ_SUFFIX
 from servicekit import db, deadletters, migrations, parking, topics_admin
+from servicekit.access_cli import acl_app
 from servicekit.pii_cli import pii_app
+from servicekit.tokens import token_app
 
 app = typer.Typer(help=__doc__, no_args_is_help=True)
 topics_app = typer.Typer(help="Kafka topics from the contracts' registry", no_args_is_help=True)
@@ -35,6 +38,8 @@ app.add_typer(dlq_app, name="dlq")
 outbox_app = typer.Typer(help="A service's outbox: rows parked by the relay", no_args_is_help=True)
 app.add_typer(outbox_app, name="outbox")
 app.add_typer(pii_app, name="pii")
+app.add_typer(token_app, name="token")
+app.add_typer(acl_app, name="acl")
 console = Console()
 
 Bootstrap = Annotated[

@@ -1,0 +1,143 @@
+"""Who may read and write which topic: Kafka principals and ACLs, derived from the registry.
+
+The registry says who produces and who reads each topic; a partner's topics are its own: a
+partner-facing topic of the registry is a family, and each partner has one topic of it, named
+`<family>.<partner_id>` (its dead letters `<family>.<partner_id>.dlq`). So the broker, not the
+payload, says which partner sent a record: the topic it could write is the one named after it.
+
+- a service reads exactly the topics whose readers name it (every partner's topic of a family it
+  reads) and writes exactly those it produces, plus the dead letters of what it reads;
+- a partner writes only its own topic of each intake family of its kind, and reads only its own
+  topic of each outcome family of its kind;
+- the operator manages topics, users and ACLs, and reads and replays dead letters.
+
+The same grants make the local broker's ACLs and the Kubernetes `KafkaUser` resources.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Literal
+
+from gonghui_contracts.topics import DLQ_SUFFIX, TOPICS, TopicSpec
+from gonghui_contracts.values import PartnerKind, Service
+
+Operation = Literal["Read", "Write", "Describe", "All"]
+ResourceType = Literal["topic", "group", "cluster"]
+PatternType = Literal["literal", "prefix"]
+OPERATOR = "operator"
+CLUSTER = "kafka-cluster"
+
+
+@dataclass(frozen=True, order=True)
+class Partner:
+    """An outside organisation with credentials of its own: a hospital, a platform union, the
+    12351 hotline, a court, an arbitration commission."""
+
+    partner_id: str
+    kind: PartnerKind
+
+
+@dataclass(frozen=True, order=True)
+class Grant:
+    """One ACL: `principal` may do `operation` on the resource (`name`, matched as `pattern`)."""
+
+    principal: str
+    resource_type: ResourceType
+    name: str
+    pattern: PatternType
+    operation: Operation
+
+
+def service_principal(service: Service) -> str:
+    return f"svc-{service.value}"
+
+
+def partner_principal(partner: Partner) -> str:
+    return f"partner-{partner.partner_id}"
+
+
+def partner_topic(family: TopicSpec, partner_id: str) -> str:
+    """A partner's own topic of a partner-facing family."""
+    return f"{family.name}.{partner_id}"
+
+
+def is_partner_family(spec: TopicSpec) -> bool:
+    """A family of per-partner topics: partners write it (intake) or read it (outcomes)."""
+    return any(isinstance(p, PartnerKind) for p in spec.producers | spec.readers)
+
+
+def service_grants(service: Service, partners: Iterable[Partner] = ()) -> list[Grant]:
+    who = service_principal(service)
+    known = sorted(set(partners))
+    grants = [Grant(who, "group", service.value, "literal", "Read")]
+    for spec in TOPICS:
+        family = is_partner_family(spec)
+        if service in spec.producers:
+            if family:  # answers to every partner of the family
+                grants.append(Grant(who, "topic", spec.name + ".", "prefix", "Write"))
+            else:
+                grants.append(Grant(who, "topic", spec.name, "literal", "Write"))
+        if service in spec.readers:
+            if family:
+                grants.append(Grant(who, "topic", spec.name + ".", "prefix", "Read"))
+                grants += [
+                    Grant(
+                        who,
+                        "topic",
+                        partner_topic(spec, p.partner_id) + DLQ_SUFFIX,
+                        "literal",
+                        "Write",
+                    )
+                    for p in known
+                    if p.kind in spec.producers
+                ]
+            else:
+                grants.append(Grant(who, "topic", spec.name, "literal", "Read"))
+                grants.append(Grant(who, "topic", spec.dlq, "literal", "Write"))
+    return sorted(grants)
+
+
+def partner_grants(partner: Partner) -> list[Grant]:
+    who = partner_principal(partner)
+    grants = [Grant(who, "group", f"{partner.partner_id}.", "prefix", "Read")]
+    for spec in TOPICS:
+        if partner.kind in spec.producers:
+            grants.append(
+                Grant(who, "topic", partner_topic(spec, partner.partner_id), "literal", "Write")
+            )
+        if partner.kind in spec.readers:
+            grants.append(
+                Grant(who, "topic", partner_topic(spec, partner.partner_id), "literal", "Read")
+            )
+    return sorted(grants)
+
+
+def operator_grants() -> list[Grant]:
+    return [
+        Grant(OPERATOR, "cluster", CLUSTER, "literal", "All"),
+        Grant(OPERATOR, "group", "*", "literal", "All"),
+        Grant(OPERATOR, "topic", "*", "literal", "All"),
+    ]
+
+
+def all_grants(partners: Iterable[Partner] = ()) -> list[Grant]:
+    """Every ACL of the platform: its services, these partners, the operator."""
+    known = sorted(set(partners))
+    grants = [g for service in Service for g in service_grants(service, known)]
+    grants += [g for partner in known for g in partner_grants(partner)]
+    return grants + operator_grants()
+
+
+def partner_topics(partner: Partner) -> list[str]:
+    """The topics a new partner needs: its own of each family of its kind, and dead letters
+    of those it writes."""
+    names = []
+    for spec in TOPICS:
+        if partner.kind in spec.producers:
+            names += [partner_topic(spec, partner.partner_id)]
+            names += [partner_topic(spec, partner.partner_id) + DLQ_SUFFIX]
+        if partner.kind in spec.readers:
+            names.append(partner_topic(spec, partner.partner_id))
+    return names

@@ -1,0 +1,103 @@
+"""The ACLs the registry makes: each principal may do what its role needs and nothing more."""
+
+from gonghui_contracts.access import (
+    Grant,
+    Partner,
+    all_grants,
+    is_partner_family,
+    operator_grants,
+    partner_grants,
+    partner_principal,
+    partner_topics,
+    service_grants,
+)
+from gonghui_contracts.topics import TOPICS
+from gonghui_contracts.values import PartnerKind, Service
+
+SF = Partner("sf-express-guangzhou", PartnerKind.PLATFORM_UNION)
+HOSPITAL = Partner("sz-h-016", PartnerKind.HOSPITAL)
+OTHER_HOSPITAL = Partner("sz-h-017", PartnerKind.HOSPITAL)
+HOTLINE = Partner("hotline-12351-gz", PartnerKind.HOTLINE_12351)
+
+
+def on(grants: list[Grant], operation: str) -> set[tuple[str, str]]:
+    return {
+        (g.name, g.pattern)
+        for g in grants
+        if g.operation == operation and g.resource_type == "topic"
+    }
+
+
+def test_a_partner_writes_its_own_intake_and_reads_its_own_outcomes_only() -> None:
+    grants = partner_grants(SF)
+    assert on(grants, "Write") == {
+        ("partner.membership.join-requests.v1.sf-express-guangzhou", "literal")
+    }
+    assert on(grants, "Read") == {
+        ("partner.membership.join-outcomes.v1.sf-express-guangzhou", "literal")
+    }
+    assert {g.principal for g in grants} == {partner_principal(SF)}
+
+
+def test_no_partner_is_granted_anything_of_another_partner() -> None:
+    for partner in (HOSPITAL, OTHER_HOSPITAL, HOTLINE, SF):
+        for grant in partner_grants(partner):
+            assert grant.pattern == "literal" or grant.resource_type == "group"
+            assert partner.partner_id in grant.name
+
+
+def test_a_service_reads_every_partner_of_its_intake_and_answers_each_on_its_own_topic() -> None:
+    grants = service_grants(Service.AID, [HOSPITAL, OTHER_HOSPITAL, SF])
+    assert ("partner.aid.injury-reports.v1.", "prefix") in on(grants, "Read")
+    assert ("partner.aid.injury-outcomes.v1.", "prefix") in on(grants, "Write")
+    assert ("membership.events.v1", "literal") in on(grants, "Read")
+    dead_letters = {name for name, _ in on(grants, "Write") if name.endswith(".dlq")}
+    assert dead_letters == {
+        "membership.events.v1.dlq",
+        "partner.aid.injury-reports.v1.sz-h-016.dlq",
+        "partner.aid.injury-reports.v1.sz-h-017.dlq",
+    }
+    # aid may not write a partner's intake, nor another service's topic
+    written = {name for name, _ in on(grants, "Write")}
+    assert not any(
+        n.startswith("partner.aid.injury-reports.v1") and not n.endswith(".dlq") for n in written
+    )
+    assert "membership.events.v1" not in written
+
+
+def test_each_service_reads_and_writes_exactly_what_the_registry_says() -> None:
+    for service in Service:
+        grants = service_grants(service)
+        read = {name.rstrip(".") for name, _ in on(grants, "Read")}
+        written = {name.rstrip(".") for name, _ in on(grants, "Write") if not name.endswith(".dlq")}
+        assert read == {s.name for s in TOPICS if service in s.readers}, service
+        assert written == {s.name for s in TOPICS if service in s.producers}, service
+
+
+def test_notify_reads_no_topic_that_carries_personal_data() -> None:
+    read = {name for name, _ in on(service_grants(Service.NOTIFY), "Read")}
+    assert read
+    assert not read & {s.name for s in TOPICS if s.personal_data}
+
+
+def test_only_the_operator_manages_the_cluster_and_reads_dead_letters() -> None:
+    grants = all_grants([SF, HOSPITAL, HOTLINE])
+    assert {g.principal for g in grants if g.resource_type == "cluster"} == {"operator"}
+    readers_of_dead_letters = {
+        g.principal for g in grants if g.operation in ("Read", "All") and g.name.endswith(".dlq")
+    }
+    assert readers_of_dead_letters == set()  # only the operator's wildcard covers them
+    assert ("*", "literal") in on(operator_grants(), "All")
+
+
+def test_a_new_partner_gets_its_topics_and_their_dead_letters() -> None:
+    assert partner_topics(HOSPITAL) == [
+        "partner.aid.injury-reports.v1.sz-h-016",
+        "partner.aid.injury-reports.v1.sz-h-016.dlq",
+        "partner.aid.injury-outcomes.v1.sz-h-016",
+    ]
+
+
+def test_every_partner_family_has_partner_producers_or_readers() -> None:
+    families = {s.name for s in TOPICS if is_partner_family(s)}
+    assert families == {s.name for s in TOPICS if s.name.startswith("partner.")}

@@ -1,0 +1,47 @@
+"""`servicekit acl`: who may read and write which topic, as the registry makes it."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from gonghui_contracts.access import Partner, all_grants
+from gonghui_contracts.values import PartnerKind
+
+acl_app = typer.Typer(
+    help="Kafka principals and ACLs from the topic registry", no_args_is_help=True
+)
+console = Console()
+
+PartnersFile = Annotated[
+    Path | None,
+    typer.Option(
+        "--partners",
+        help='JSON list of the partners: [{"partner_id": "sz-h-016", "kind": "hospital"}, …]',
+    ),
+]
+
+
+def read_partners(path: Path | None) -> list[Partner]:
+    if path is None:
+        return []
+    entries = json.loads(path.read_text("utf-8"))
+    return [Partner(entry["partner_id"], PartnerKind(entry["kind"])) for entry in entries]
+
+
+@acl_app.command("list")
+def acl_list(partners: PartnersFile = None) -> None:
+    """Every ACL: each service's, each partner's (of --partners), the operator's."""
+    table = Table("principal", "operation", "resource", "name", "pattern")
+    grants = all_grants(read_partners(partners))
+    for grant in grants:
+        table.add_row(
+            grant.principal, grant.operation, grant.resource_type, grant.name, grant.pattern
+        )
+    console.print(table)
+    console.print(f"{len(grants)} ACLs for {len({g.principal for g in grants})} principals")

@@ -1,0 +1,24 @@
+"""Each service reads exactly the topics the registry names it a reader of (its Kafka ACLs are
+made from the registry, so a subscription the registry does not know would be refused)."""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+
+import pytest
+
+from gonghui_contracts.topics import TOPICS
+from gonghui_contracts.values import Service
+
+
+@pytest.mark.parametrize("service", list(Service))
+def test_a_service_subscribes_to_the_topics_it_reads_in_the_registry(
+    service: Service, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)  # a service without DATABASE_URL makes its SQLite file here
+    monkeypatch.setenv("PII_ALLOW_DEVELOPMENT_KEY", "true")
+    main = importlib.import_module(f"{service.value}.main")
+    app = main.create_app()
+    subscribed = set(app.state.runtime.processors)
+    assert subscribed == {spec.name for spec in TOPICS if service in spec.readers}
