@@ -18,6 +18,7 @@ def test_a_service_subscribes_to_the_topics_it_reads_in_the_registry(
 ) -> None:
     monkeypatch.chdir(tmp_path)  # a service without DATABASE_URL makes its SQLite file here
     monkeypatch.setenv("PII_ALLOW_DEVELOPMENT_KEY", "true")
+    monkeypatch.setenv("AUTH_ALLOW_NO_KEYS", "true")
     main = importlib.import_module(f"{service.value}.main")
     app = main.create_app()
     subscribed = set(app.state.runtime.processors)

@@ -32,6 +32,8 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from rich.console import Console
 from rich.table import Table
 
+from servicekit.kafka_access import client_options
+
 sys.path.insert(0, str(Path(__file__).parent))
 import bench_injuries
 import bench_legal
@@ -54,10 +56,10 @@ SAMPLE = scenario.build("floor", total=100, repeats=0, invalid=0).requests
 async def floor_hop(source: str, target: str | None, count: int, group: str) -> None:
     """Consume `count` messages from `source` and forward each to `target` (none: only read)."""
     consumer = AIOKafkaConsumer(
-        source, bootstrap_servers=localrun.KAFKA, group_id=group, auto_offset_reset="earliest"
+        source, **client_options(localrun.KAFKA), group_id=group, auto_offset_reset="earliest"
     )
     producer = AIOKafkaProducer(
-        bootstrap_servers=localrun.KAFKA, enable_idempotence=True, linger_ms=5
+        **client_options(localrun.KAFKA), enable_idempotence=True, linger_ms=5
     )
     await consumer.start()
     await producer.start()
@@ -81,7 +83,7 @@ async def run_floor(count: int, payloads: list[bytes], hops_count: int = 3) -> d
     """`count` messages through `hops_count` consume-and-forward hops, one process each."""
     run = uuid.uuid4().hex[:6]
     hops = [f"bench.floor.{run}.{n}" for n in range(hops_count + 1)]
-    admin = AIOKafkaAdminClient(bootstrap_servers=localrun.KAFKA)
+    admin = AIOKafkaAdminClient(**client_options(localrun.KAFKA))
     await admin.start()
     await admin.create_topics([NewTopic(t, 6, 1) for t in hops])
     workers = [
@@ -100,7 +102,7 @@ async def run_floor(count: int, payloads: list[bytes], hops_count: int = 3) -> d
     await asyncio.sleep(3)  # let the consumers join their groups
     started = time.monotonic()
     producer = AIOKafkaProducer(
-        bootstrap_servers=localrun.KAFKA, enable_idempotence=True, linger_ms=5
+        **client_options(localrun.KAFKA), enable_idempotence=True, linger_ms=5
     )
     await producer.start()
     sent = [

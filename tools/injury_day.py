@@ -29,6 +29,7 @@ from aid.injury import registry
 from aid.injury.rules import DEFAULT_CONDOLENCE_YUAN
 from gonghui_contracts import Envelope, samples
 from gonghui_contracts.events import InjuryReported, PatientDischarged
+from servicekit.kafka_access import client_options
 
 REPORTS = "partner.aid.injury-reports.v1"
 OUTCOMES = "partner.aid.injury-outcomes.v1"
@@ -291,7 +292,7 @@ async def visit(aid: Aid, offers: list[dict[str, Any]], cases: dict[Any, Injury]
 
 async def discharge_and_follow_up(aid: Aid, plan: Plan, since: str) -> None:
     leaving = [i for i in plan.injuries if i.discharged]
-    producer = AIOKafkaProducer(bootstrap_servers=localrun.KAFKA, enable_idempotence=True)
+    producer = AIOKafkaProducer(**client_options(localrun.KAFKA), enable_idempotence=True)
     await producer.start()
     try:
         today = date.fromisoformat((await aid.call("GET", "/admin/clock")).json()["today"])

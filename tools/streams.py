@@ -19,6 +19,7 @@ from opentelemetry.trace import SpanKind
 
 from gonghui_contracts import TOPICS
 from servicekit import telemetry
+from servicekit.kafka_access import client_options
 from servicekit.topics_admin import reader_from_start
 
 
@@ -40,7 +41,7 @@ async def publish_traced(
     its own exported to Zipkin; returns the trace id of each by key."""
     provider, tracer = producer_tracer(service_name)
     producer = AIOKafkaProducer(
-        bootstrap_servers=localrun.KAFKA, enable_idempotence=True, linger_ms=5
+        **client_options(localrun.KAFKA), enable_idempotence=True, linger_ms=5
     )
     await producer.start()
     traces: dict[str, str] = {}
@@ -68,7 +69,7 @@ async def publish_timed(
     """Publish (key, value) envelopes, paced at `rate` per second if given; returns when each
     was sent, by its correlation id."""
     producer = AIOKafkaProducer(
-        bootstrap_servers=localrun.KAFKA, enable_idempotence=True, linger_ms=2
+        **client_options(localrun.KAFKA), enable_idempotence=True, linger_ms=2
     )
     await producer.start()
     published: dict[str, float] = {}
@@ -130,7 +131,7 @@ async def read_events(
 
 async def dead_letters() -> int:
     """Records on every dead-letter topic of the registry."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=localrun.KAFKA, enable_auto_commit=False)
+    consumer = AIOKafkaConsumer(**client_options(localrun.KAFKA), enable_auto_commit=False)
     await consumer.start()
     try:
         partitions = [TopicPartition(spec.dlq, 0) for spec in TOPICS]

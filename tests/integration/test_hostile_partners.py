@@ -32,6 +32,7 @@ import legal.handlers
 import membership.handlers
 import notify.handlers
 from gonghui_contracts import topic as registry_topic
+from servicekit.kafka_access import client_options
 
 from . import hostile
 from .conftest import KAFKA, Platform, StartPlatform
@@ -108,7 +109,7 @@ async def kcat_publish(topic: str, messages: list[Message]) -> str:
 
 def reader() -> AIOKafkaConsumer:
     return AIOKafkaConsumer(
-        bootstrap_servers=KAFKA,
+        **client_options(KAFKA),
         enable_auto_commit=False,
         fetch_max_bytes=BIG,
         max_partition_fetch_bytes=BIG,
@@ -198,7 +199,7 @@ class Watch:
         return time.monotonic() - self.idle_since if self.idle_since is not None else 0.0
 
     async def _run(self) -> None:
-        admin = AIOKafkaAdminClient(bootstrap_servers=KAFKA)
+        admin = AIOKafkaAdminClient(**client_options(KAFKA))
         offsets = reader()
         await admin.start()
         await offsets.start()

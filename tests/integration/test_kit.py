@@ -25,6 +25,7 @@ import httpx
 import pytest
 
 from gonghui_contracts import Envelope
+from servicekit.kafka_access import client_options
 
 from .conftest import (
     KAFKA,
@@ -255,7 +256,7 @@ async def test_a_record_the_broker_refuses_is_parked_and_the_burst_around_it_goe
 
     in_topic = await new_topic("in", partitions=1)
     out_topic = f"it.small-out.{uuid.uuid4().hex[:10]}"
-    admin = AIOKafkaAdminClient(bootstrap_servers=KAFKA)
+    admin = AIOKafkaAdminClient(**client_options(KAFKA))
     await admin.start()
     # The broker takes at most 20 kB on this topic; one answer of the burst will be 50 kB.
     await admin.create_topics(

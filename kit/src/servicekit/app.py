@@ -78,6 +78,7 @@ class Runtime:
             linger_ms=5,
             graceful_timeout=settings.shutdown_grace_seconds,
             client_id=settings.service_name,
+            security=settings.broker_security(),
             logger=logging.getLogger(f"{settings.service_name}.broker"),
         )
         self.relay = OutboxRelay(
@@ -96,7 +97,7 @@ class Runtime:
 
     def _outbox_producer(self) -> AIOKafkaProducer:
         return AIOKafkaProducer(
-            bootstrap_servers=self.settings.kafka_bootstrap_servers,
+            **self.settings.client_options(),
             client_id=f"{self.settings.service_name}-outbox",
             enable_idempotence=True,
             acks="all",

@@ -8,6 +8,7 @@ from aiokafka import AIOKafkaProducer
 
 from gonghui_contracts.topics import DLQ_SUFFIX
 from servicekit.consumer import REPLAY_HEADER
+from servicekit.kafka_access import client_options
 from servicekit.telemetry import decode_headers
 from servicekit.topics_admin import reader_from_start
 
@@ -60,7 +61,7 @@ async def replay(bootstrap: str, source_topic: str, positions: set[str] | None =
         for letter in await read(bootstrap, source_topic)
         if positions is None or letter.position in positions
     ]
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, enable_idempotence=True, acks="all")
+    producer = AIOKafkaProducer(**client_options(bootstrap), enable_idempotence=True, acks="all")
     await producer.start()
     try:
         for letter in letters:

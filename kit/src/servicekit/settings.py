@@ -8,12 +8,13 @@ DATABASE_URL, REDIS_URL, ...). A service subclasses KitSettings to set its own d
 from __future__ import annotations
 
 from pydantic import Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
 
 from servicekit import pii
+from servicekit.kafka_access import KafkaAccess
 
 
-class KitSettings(BaseSettings):
+class KitSettings(KafkaAccess):
     """What every service reads from its environment.
 
     OTEL_* variables (OTEL_TRACES_EXPORTER, OTEL_EXPORTER_ZIPKIN_ENDPOINT, ...) are read by the
@@ -23,7 +24,6 @@ class KitSettings(BaseSettings):
     model_config = SettingsConfigDict(extra="ignore")
 
     service_name: str = "service"
-    kafka_bootstrap_servers: str = "127.0.0.1:19092"
     database_url: str = Field(default="", description="Empty: SQLite file <service_name>.db")
     redis_url: str | None = None
     http_host: str = "127.0.0.1"
@@ -88,6 +88,7 @@ class KitSettings(BaseSettings):
     )
 
     def model_post_init(self, _context: object) -> None:
+        super().model_post_init(_context)  # Kafka: credentials where the protocol needs them
         # Refuses to start without a key; raises PiiKeyError, which names no key material.
         pii.key_ring(
             keys=self.pii_keys.get_secret_value(),

@@ -9,6 +9,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from gonghui_contracts import TopicSpec
+from servicekit.kafka_access import client_options
 
 
 def new_topics(
@@ -24,7 +25,7 @@ def new_topics(
 
 
 async def existing_topics(bootstrap: str) -> set[str]:
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    admin = AIOKafkaAdminClient(**client_options(bootstrap))
     await admin.start()
     try:
         return set(await admin.list_topics())
@@ -36,7 +37,7 @@ async def ensure_topics(
     bootstrap: str, specs: Sequence[TopicSpec], replication: int = 1, prefix: str = ""
 ) -> list[str]:
     """Create the topics that are missing; returns their names. Existing topics are left alone."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    admin = AIOKafkaAdminClient(**client_options(bootstrap))
     await admin.start()
     try:
         present = set(await admin.list_topics())
@@ -49,7 +50,7 @@ async def ensure_topics(
 
 
 async def partition_count(bootstrap: str, topic: str) -> int:
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    admin = AIOKafkaAdminClient(**client_options(bootstrap))
     await admin.start()
     try:
         described = await admin.describe_topics([topic])
@@ -63,7 +64,7 @@ async def reader_from_start(
 ) -> tuple[AIOKafkaConsumer, list[TopicPartition]]:
     """A started consumer, in no group, on every partition of `topic` at its beginning, and
     those partitions. The caller stops it."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    consumer = AIOKafkaConsumer(**client_options(bootstrap), enable_auto_commit=False)
     await consumer.start()
     partitions = [TopicPartition(topic, p) for p in range(await partition_count(bootstrap, topic))]
     consumer.assign(partitions)
