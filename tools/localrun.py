@@ -25,6 +25,8 @@ from pathlib import Path
 import httpx
 import typer
 
+from servicekit.tokens import LocalTokens
+
 ROOT = Path(__file__).resolve().parents[1]
 STATE = Path(os.environ.get("GONGHUI_STATE_DIR", ROOT / ".local"))
 RUN, LOGS = STATE / "run", STATE / "logs"
@@ -85,6 +87,12 @@ def pii_keys() -> str:
     return path.read_text().strip()
 
 
+def local_tokens() -> LocalTokens:
+    """The local stack's token signing key (`servicekit token keygen`, made once under
+    .local/token/): the services verify with its public key, the demo's apps mint with it."""
+    return LocalTokens(STATE / "token")
+
+
 class NoticeSink:
     """Follows the notice sink file (JSON lines) as it grows, reading each line once."""
 
@@ -116,6 +124,7 @@ def environment(service: Service, extra: dict[str, str] | None = None) -> dict[s
         "OTEL_TRACES_EXPORTER": os.environ.get("OTEL_TRACES_EXPORTER", "zipkin"),
         "OTEL_EXPORTER_ZIPKIN_ENDPOINT": f"{ZIPKIN}/api/v2/spans",
         "PII_KEYS": pii_keys(),
+        **local_tokens().service_env(),
         "NOTIFY_SINK_PATH": str(NOTICE_SINK),
         **(extra or {}),
     }

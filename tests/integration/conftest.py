@@ -11,6 +11,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator, Mapping
@@ -27,6 +28,8 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from gonghui_contracts import TOPICS, samples
 from servicekit import telemetry
+from servicekit.identity import Role
+from servicekit.tokens import LocalTokens
 from servicekit.topics_admin import ensure_topics, reader_from_start
 
 pytestmark = pytest.mark.integration
@@ -39,6 +42,38 @@ ZIPKIN = f"http://127.0.0.1:{os.environ.get('GONGHUI_ZIPKIN_PORT', '9411')}"
 # Every service started here gets this run's own personal-data key ring (a service without a
 # key refuses to start); a test may override it in the service's env.
 PII_ENV = {"PII_KEYS": json.dumps({"1": base64.b64encode(os.urandom(32)).decode()})}
+# This run's own token signing key: every service started here verifies its tokens.
+TOKENS = LocalTokens(Path(tempfile.mkdtemp(prefix="gonghui-tokens-")))
+AUTH_ENV = TOKENS.service_env()
+Headers = dict[str, str]
+
+
+def as_operator() -> Headers:
+    return TOKENS.headers(Role.OPERATOR, subject="it-operator")
+
+
+def as_staff(union: str = "440000", subject: str = "it-staff") -> Headers:
+    """Union staff: of the province by default, or of a city's or district's union."""
+    return TOKENS.headers(Role.STAFF, subject=subject, union=union)
+
+
+def as_visitor(visitor_id: str) -> Headers:
+    return TOKENS.headers(Role.VISITOR, subject=visitor_id)
+
+
+def as_lawyer(lawyer_id: str) -> Headers:
+    return TOKENS.headers(Role.LAWYER, subject=lawyer_id)
+
+
+def as_member(member_id: str | None = None, resident_id: str | None = None) -> Headers:
+    """A member's app account: the member it has joined as, the resident ID it was verified
+    with."""
+    return TOKENS.headers(
+        Role.MEMBER,
+        subject=f"app-{uuid.uuid4().hex[:12]}",
+        member_id=member_id,
+        resident_id=resident_id,
+    )
 
 
 def python(*args: str) -> list[str]:
@@ -210,7 +245,7 @@ class ServiceProcess:
         log = self.log_path.open("a")
         self.process = subprocess.Popen(
             self.command,
-            env={**os.environ, **PII_ENV, **self.env},
+            env={**os.environ, **PII_ENV, **AUTH_ENV, **self.env},
             stdout=log,
             stderr=subprocess.STDOUT,
             text=True,
@@ -285,10 +320,12 @@ class Platform:
             return []
         return [json.loads(line) for line in self.sink.read_text("utf-8").splitlines()]
 
-    async def call(self, service: str, method: str, path: str, body: Any = None) -> httpx.Response:
-        """One HTTP request to a service's API, as staff or a partner would make it."""
+    async def call(
+        self, service: str, method: str, path: str, body: Any = None, *, as_: Headers | None = None
+    ) -> httpx.Response:
+        """One HTTP request to a service's API, with the token of `as_` (`as_staff()`, ...)."""
         async with httpx.AsyncClient(base_url=self.url(service), timeout=30) as client:
-            return await client.request(method, path, json=body)
+            return await client.request(method, path, json=body, headers=as_)
 
     async def once_set(self, service: str, path: str, field: str, timeout: float = 30) -> str:
         """`field` of the resource at `path`, once it is set (a case's lawyer, its visitor)."""

@@ -49,6 +49,8 @@ class Invalid(BaseModel):
 
 DESCRIPTIONS = {
     400: "The body is not JSON text",
+    401: "No bearer token, or one that does not verify",
+    403: "The token's roles do not include one this needs",
     404: "No such resource",
     409: "Refused: the resource's state or a rule of the process does not allow it",
     413: "The body is larger than the service takes (HTTP_MAX_BODY_BYTES)",
@@ -80,7 +82,7 @@ def answers(
 
 def document_common_answers(app: FastAPI) -> None:
     """The app's OpenAPI, with what the kit answers for every route: 422 in the shape the kit
-    really sends, 400 and 413 wherever a body is read."""
+    really sends, 400 and 413 wherever a body is read, 401 and 403 wherever a token is."""
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is not None:
@@ -129,6 +131,11 @@ def _document(operation: dict[str, Any], problem: dict[str, Any], invalid: dict[
             responses["422"]["content"] = _json({"anyOf": [invalid, schema]})
     elif has_input:
         responses["422"] = {"description": DESCRIPTIONS[422], "content": _json(invalid)}
+    if operation.get("security"):
+        for code in (401, 403):
+            responses.setdefault(
+                str(code), {"description": DESCRIPTIONS[code], "content": _json(problem)}
+            )
     if "requestBody" in operation:
         for code in (400, 413):
             responses.setdefault(
