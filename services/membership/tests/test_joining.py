@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import uuid
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ from membership import api, handlers
 from membership.models import Base
 from servicekit import BatchProcessor, Settled, UnitOfWork
 from servicekit.app import install_error_handlers
+from servicekit.identity import Caller, Role, authenticated
 from servicekit.pii import PiiVault
 from servicekit.testing import outbox_rows, record, sqlite_sessions
 
@@ -124,11 +126,21 @@ async def test_an_underage_applicant_is_rejected(sessions: Any) -> None:
     ]
 
 
+PROVINCE_STAFF = Caller("gd-staff", frozenset({Role.STAFF}), union="440000")
+
+
 @pytest.fixture
-def client(sessions: Any) -> httpx.AsyncClient:
+def acting() -> dict[str, Caller]:
+    """Who the token names (verification itself is the kit's, tested there)."""
+    return {"caller": PROVINCE_STAFF}
+
+
+@pytest.fixture
+def client(sessions: Any, acting: dict[str, Caller]) -> httpx.AsyncClient:
     app = FastAPI()
     install_error_handlers(app, api.ERROR_STATUSES)
     app.include_router(api.router(UnitOfWork(sessions, "membership"), VAULT, lambda: TODAY))
+    app.dependency_overrides[authenticated] = lambda: acting["caller"]
     return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://membership")
 
 
@@ -180,3 +192,41 @@ async def test_a_bad_application_gets_a_422_naming_fields_without_echoing_them(
 async def test_unknown_members_are_404(client: httpx.AsyncClient) -> None:
     response = await client.get("/v1/members/00000000-0000-0000-0000-000000000000")
     assert response.status_code == 404
+
+
+async def test_a_member_joins_as_themself_and_sees_only_their_own_record(
+    client: httpx.AsyncClient, acting: dict[str, Caller]
+) -> None:
+    resident_id = APPLICATION["resident_id"]
+    acting["caller"] = Caller("app-1", frozenset({Role.MEMBER}), resident_id="110105194912310021")
+    assert (await client.post("/v1/members", json=APPLICATION)).status_code == 403
+    acting["caller"] = Caller("app-1", frozenset({Role.MEMBER}), resident_id=resident_id)
+    joined = await client.post("/v1/members", json=APPLICATION | {"channel": "app"})
+    assert joined.status_code == 201
+    member_id = joined.json()["member_id"]
+    assert (await client.get(f"/v1/members/{member_id}")).status_code == 404  # not linked yet
+    acting["caller"] = Caller(
+        "app-1", frozenset({Role.MEMBER}), member_id=uuid.UUID(member_id), resident_id=resident_id
+    )
+    assert (await client.get(f"/v1/members/{member_id}")).status_code == 200
+    assert (await client.get("/v1/stats/coverage")).status_code == 403
+    acting["caller"] = Caller("app-2", frozenset({Role.MEMBER}), member_id=uuid.uuid4())
+    assert (await client.get(f"/v1/members/{member_id}")).status_code == 404
+    leave = await client.post(f"/v1/members/{member_id}/leave", json={"reason": "not mine"})
+    assert leave.status_code == 404
+
+
+async def test_staff_reach_the_members_of_their_own_union_only(
+    client: httpx.AsyncClient, acting: dict[str, Caller]
+) -> None:
+    region = APPLICATION["region_code"]
+    other = "440106" if region != "440106" else "440111"
+    acting["caller"] = Caller("by-01", frozenset({Role.STAFF}), union=other)
+    assert (await client.post("/v1/members", json=APPLICATION)).status_code == 403
+    acting["caller"] = Caller("by-01", frozenset({Role.STAFF}), union=region)
+    member_id = (await client.post("/v1/members", json=APPLICATION)).json()["member_id"]
+    assert (await client.get(f"/v1/members/{member_id}")).status_code == 200
+    acting["caller"] = Caller("th-01", frozenset({Role.STAFF}), union=other)
+    assert (await client.get(f"/v1/members/{member_id}")).status_code == 404
+    acting["caller"] = Caller("lw-01", frozenset({Role.LAWYER}))
+    assert (await client.get(f"/v1/members/{member_id}")).status_code == 403

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Depends, HTTPException, Query, Response, status
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 
@@ -27,10 +27,13 @@ from membership import domain, service
 from membership.models import MEMBER_PHONE
 from servicekit import Unit, UnitOfWork
 from servicekit.http import answers
+from servicekit.identity import Caller, Role, require_scope, requires
 from servicekit.pii import PiiVault
 
 STRICT = ConfigDict(extra="forbid", hide_input_in_errors=True)
 ERROR_STATUSES = {service.MemberNotFound: 404, domain.MembershipError: 409}
+MemberOrStaff = Annotated[Caller, Depends(requires(Role.MEMBER, Role.STAFF))]
+Staff = Annotated[Caller, Depends(requires(Role.STAFF))]
 
 # The schema lists the codes, so that a code the schema accepts is one the service knows.
 KnownRegion = Annotated[
@@ -118,7 +121,13 @@ def router(uow: UnitOfWork, vault: PiiVault, today: Callable[[], date]) -> APIRo
             **answers(rules=BEYOND_SCHEMA),
         },
     )
-    async def join(application: JoinApplication, response: Response) -> JoinResponse:
+    async def join(
+        application: JoinApplication, response: Response, caller: MemberOrStaff
+    ) -> JoinResponse:
+        """A member joins as the person their token was verified as; union staff (at a worker
+        station) join a worker of a region their union covers."""
+        if not domain.may_join(caller, application.resident_id, application.region_code):
+            raise HTTPException(403, "a member joins as themself; staff within their union")
         request = JoinRequested(
             request_ref=f"app-{uuid.uuid4().hex}", partner_id="app", **application.model_dump()
         )
@@ -146,9 +155,10 @@ def router(uow: UnitOfWork, vault: PiiVault, today: Callable[[], date]) -> APIRo
         )
 
     @api.get("/members/{member_id}", response_model=MemberView, responses=answers(404))
-    async def get_member(member_id: uuid.UUID) -> MemberView:
+    async def get_member(member_id: uuid.UUID, caller: MemberOrStaff) -> MemberView:
         async with uow() as unit:
             member = await service.get_member(unit, member_id)
+            require_scope(domain.in_scope(caller, member.member_id, member.region_code))
             entries = await service.history(unit, member_id)
         return MemberView(
             member_id=member.member_id,
@@ -175,8 +185,12 @@ def router(uow: UnitOfWork, vault: PiiVault, today: Callable[[], date]) -> APIRo
         )
 
     @api.post("/members/{member_id}/transfer", responses=answers(404, 409))
-    async def transfer(member_id: uuid.UUID, body: TransferRequest) -> dict[str, str]:
+    async def transfer(
+        member_id: uuid.UUID, body: TransferRequest, caller: MemberOrStaff
+    ) -> dict[str, str]:
         async with uow() as unit:
+            found = await service.get_member(unit, member_id)
+            require_scope(domain.in_scope(caller, found.member_id, found.region_code))
             union = await service.transfer(
                 unit,
                 member_id,
@@ -188,8 +202,12 @@ def router(uow: UnitOfWork, vault: PiiVault, today: Callable[[], date]) -> APIRo
         return {"union_id": union.union_id, "union_name": union.name}
 
     @api.post("/members/{member_id}/leave", responses=answers(404, 409))
-    async def leave(member_id: uuid.UUID, body: LeaveRequest) -> dict[str, str]:
+    async def leave(
+        member_id: uuid.UUID, body: LeaveRequest, caller: MemberOrStaff
+    ) -> dict[str, str]:
         async with uow() as unit:
+            found = await service.get_member(unit, member_id)
+            require_scope(domain.in_scope(caller, found.member_id, found.region_code))
             await service.leave(unit, member_id, body.reason, today())
         return {"status": domain.MemberStatus.LEFT.value}
 
@@ -198,7 +216,10 @@ def router(uow: UnitOfWork, vault: PiiVault, today: Callable[[], date]) -> APIRo
         by: Annotated[
             Literal["city", "county", "industry", "new_employment_form"], Query()
         ] = "city",
+        *,
+        caller: Staff,
     ) -> dict[str, dict[str, int]]:
+        """Members in counts only: any union's staff."""
         async with uow() as unit:
             return await service.coverage(unit, by)
 

@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
@@ -23,6 +24,7 @@ from gonghui_contracts.values import (
     local_federation,
     region,
 )
+from servicekit.identity import Caller, Role, is_member, staff_covers
 
 MINIMUM_AGE = 16
 
@@ -86,3 +88,15 @@ def check_transfer(status: MemberStatus, current_union: str, target: Union) -> N
 def check_leave(status: MemberStatus) -> None:
     if status is not MemberStatus.ACTIVE:
         raise MembershipError("the member has already left")
+
+
+def may_join(caller: Caller, resident_id: str, region_code: str) -> bool:
+    """A member joins as the person the identity provider verified (the token's resident ID);
+    union staff join a worker of a region their union covers."""
+    own = caller.resident_id is not None and caller.resident_id.upper() == resident_id.upper()
+    return (Role.MEMBER in caller.roles and own) or staff_covers(caller, region_code)
+
+
+def in_scope(caller: Caller, member_id: uuid.UUID, region_code: str) -> bool:
+    """A member's records: the member themself, or staff of a union covering their region."""
+    return is_member(caller, member_id) or staff_covers(caller, region_code)
