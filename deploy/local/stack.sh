@@ -19,6 +19,7 @@ JARS="$STATE/jars"
 
 KAFKA_PORT=${GONGHUI_KAFKA_PORT:-19092}
 KAFKA_CONTROLLER_PORT=${GONGHUI_KAFKA_CONTROLLER_PORT:-19093}
+KAFKA_SASL_PORT=${GONGHUI_KAFKA_SASL_PORT:-19094}
 PG_PORT=${GONGHUI_PG_PORT:-15432}
 REDIS_PORT=${GONGHUI_REDIS_PORT:-16379}
 ZIPKIN_PORT=${GONGHUI_ZIPKIN_PORT:-9411}
@@ -100,6 +101,7 @@ start_kafka() {
   if pid_alive "$pidf"; then return 0; fi
   mkdir -p "$data"
   sed -e "s|@KAFKA_PORT@|$KAFKA_PORT|g" -e "s|@KAFKA_CONTROLLER_PORT@|$KAFKA_CONTROLLER_PORT|g" \
+      -e "s|@KAFKA_SASL_PORT@|$KAFKA_SASL_PORT|g" \
       -e "s|@KAFKA_DATA@|$data|g" "$HERE/kafka.properties.in" >"$conf"
   local cp="$JARS/kafka/*"
   local jvm=(java -Xms256m "-Xmx$KAFKA_HEAP" -XX:+UseG1GC -Djava.awt.headless=true
@@ -184,6 +186,10 @@ cmd_up() {
   start_zipkin
   (cd "$ROOT" && KAFKA_BOOTSTRAP_SERVERS="127.0.0.1:$KAFKA_PORT" uv run --frozen -q servicekit topics create) \
     || fail "creating topics failed"
+  # SCRAM users and the registry's ACLs for the SASL listener; passwords made once, kept 0600
+  (cd "$ROOT" && KAFKA_BOOTSTRAP_SERVERS="127.0.0.1:$KAFKA_PORT" uv run --frozen -q servicekit acl apply \
+      --credentials "$STATE/kafka/credentials.json" --partners "$HERE/partners.json" >/dev/null) \
+    || fail "granting the registry's ACLs failed"
   say "stack up in $((SECONDS - started))s"
   cmd_status
 }

@@ -12,6 +12,9 @@ from rich.table import Table
 
 from gonghui_contracts.access import Partner, all_grants
 from gonghui_contracts.values import PartnerKind
+from servicekit import kafka_identity
+from servicekit.kafka_access import KafkaAccess
+from servicekit.kafka_identity import Credentials
 
 acl_app = typer.Typer(
     help="Kafka principals and ACLs from the topic registry", no_args_is_help=True
@@ -32,6 +35,24 @@ def read_partners(path: Path | None) -> list[Partner]:
         return []
     entries = json.loads(path.read_text("utf-8"))
     return [Partner(entry["partner_id"], PartnerKind(entry["kind"])) for entry in entries]
+
+
+CredentialsFile = Annotated[
+    Path,
+    typer.Option(
+        "--credentials",
+        envvar="KAFKA_CREDENTIALS_FILE",
+        help="Where each principal's password is kept (JSON, mode 0600); missing ones are made",
+    ),
+]
+
+
+@acl_app.command("apply")
+def acl_apply(credentials: CredentialsFile, partners: PartnersFile = None) -> None:
+    """Make every principal a SCRAM user and grant the registry's ACLs on the broker of
+    KAFKA_BOOTSTRAP_SERVERS (as the KAFKA_SECURITY_PROTOCOL/KAFKA_SASL_* principal); idempotent."""
+    applied = kafka_identity.apply(KafkaAccess(), read_partners(partners), Credentials(credentials))
+    console.print(f"{applied.users} SCRAM users, {applied.acls} ACLs on the broker")
 
 
 @acl_app.command("list")
