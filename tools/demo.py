@@ -25,6 +25,7 @@ import injury_day
 import legal_day
 import localrun
 import scenario
+import staff
 import streams
 
 REQUESTS = "partner.membership.join-requests.v1"
@@ -128,7 +129,7 @@ async def summarize(
         aid["aid.self-paid-offered:fund_exhausted"],
     )
     not_eligible = aid["aid.self-paid-offered:not_eligible_for_gift"]
-    async with httpx.AsyncClient(timeout=5) as client:
+    async with httpx.AsyncClient(timeout=5, headers=staff.as_staff()) as client:
         fund = (
             await client.get(f"{localrun.SERVICES['aid'].url}/v1/funds/gd-new-form-gift")
         ).json()

@@ -29,6 +29,7 @@ from aid.injury import registry
 from aid.injury.rules import DEFAULT_CONDOLENCE_YUAN
 from gonghui_contracts import Envelope, samples
 from gonghui_contracts.events import InjuryReported, PatientDischarged
+from servicekit.identity import Role
 from servicekit.kafka_access import client_options
 
 REPORTS = "partner.aid.injury-reports.v1"
@@ -129,6 +130,10 @@ def spoiled(message: bytes) -> bytes:
     return json.dumps(raw, ensure_ascii=False).encode()
 
 
+def visitor(visitor_id: str) -> staff.Headers:
+    return staff.as_person(Role.VISITOR, visitor_id)
+
+
 class Aid(staff.ServiceClient):
     """The visitor app and the union's staff, talking to aid over HTTP."""
 
@@ -140,7 +145,9 @@ class Aid(staff.ServiceClient):
 
     async def summary(self, since: str) -> dict[str, Any]:
         response = await self.client.get(
-            f"{AID}/v1/injuries/summary", params={"since": since, "days": 366}
+            f"{AID}/v1/injuries/summary",
+            params={"since": since, "days": 366},
+            headers=self.staff,
         )
         result: dict[str, Any] = response.json()
         return result
@@ -184,7 +191,8 @@ async def report_from_app(aid: Aid, injury: Injury) -> dict[str, Any]:
         "reporter": "worker",
         "report_ref": "app-" + injury.report["report_ref"],
     }
-    answer: dict[str, Any] = (await aid.call("POST", "/v1/injury-reports", body)).json()
+    worker = staff.as_worker(injury.report["worker"]["resident_id"])
+    answer: dict[str, Any] = (await aid.call("POST", "/v1/injury-reports", body, as_=worker)).json()
     return answer
 
 
@@ -242,7 +250,7 @@ async def dispatch_and_visit(aid: Aid, plan: Plan, since: str) -> None:
     for offer in await aid.assignments():  # the visitor app: most accept at once
         if not cases[offer["case_id"]].lapses:
             path = f"/v1/injury-cases/{offer['case_id']}/accept"
-            await aid.call("POST", path, {"visitor_id": offer["visitor_id"]})
+            await aid.call("POST", path, as_=visitor(offer["visitor_id"]))
     await aid.advance(0.6)  # the others' offers lapse and go to the next visitor
 
     async def reoffered() -> bool:
@@ -257,7 +265,7 @@ async def dispatch_and_visit(aid: Aid, plan: Plan, since: str) -> None:
     await asyncio.gather(
         *(
             aid.call(
-                "POST", f"/v1/injury-cases/{a['case_id']}/accept", {"visitor_id": a["visitor_id"]}
+                "POST", f"/v1/injury-cases/{a['case_id']}/accept", as_=visitor(a["visitor_id"])
             )
             for a in open_offers
             if not a["accepted"]
@@ -280,11 +288,11 @@ async def visit(aid: Aid, offers: list[dict[str, Any]], cases: dict[Any, Injury]
     async def one(offer: dict[str, Any]) -> None:
         injury = cases[offer["case_id"]]
         body = {
-            "visitor_id": offer["visitor_id"],
             "needs": ["legal_help"] if injury.visit_problem else [],
             "compensation_problem": injury.visit_problem,
         }
-        response = await aid.call("POST", f"/v1/injury-cases/{offer['case_id']}/visit", body)
+        path = f"/v1/injury-cases/{offer['case_id']}/visit"
+        response = await aid.call("POST", path, body, as_=visitor(offer["visitor_id"]))
         response.raise_for_status()
 
     await asyncio.gather(*(one(offer) for offer in offers))

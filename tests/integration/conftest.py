@@ -57,6 +57,11 @@ def as_staff(union: str = "440000", subject: str = "it-staff") -> Headers:
     return TOKENS.headers(Role.STAFF, subject=subject, union=union)
 
 
+def as_staff_operator() -> Headers:
+    """The province union's staff who is also an operator: the tests' default caller."""
+    return TOKENS.headers(Role.STAFF, Role.OPERATOR, subject="it-staff", union="440000")
+
+
 def as_visitor(visitor_id: str) -> Headers:
     return TOKENS.headers(Role.VISITOR, subject=visitor_id)
 
@@ -323,9 +328,11 @@ class Platform:
     async def call(
         self, service: str, method: str, path: str, body: Any = None, *, as_: Headers | None = None
     ) -> httpx.Response:
-        """One HTTP request to a service's API, with the token of `as_` (`as_staff()`, ...)."""
+        """One HTTP request to a service's API, with the token of `as_` (`as_visitor(id)`,
+        ...; `{}`: none); by default as the province union's staff, also operator."""
+        headers = as_ if as_ is not None else as_staff_operator()
         async with httpx.AsyncClient(base_url=self.url(service), timeout=30) as client:
-            return await client.request(method, path, json=body, headers=as_)
+            return await client.request(method, path, json=body, headers=headers)
 
     async def once_set(self, service: str, path: str, field: str, timeout: float = 30) -> str:
         """`field` of the resource at `path`, once it is set (a case's lawyer, its visitor)."""

@@ -18,11 +18,15 @@ from gonghui_contracts.events import InjuryReported
 from .conftest import (
     Platform,
     StartPlatform,
+    as_member,
+    as_staff,
+    as_visitor,
     events_on,
     eventually,
     partner_span,
     publish,
     publish_many,
+    random_resident_id,
     read_topic,
     trace_holding,
 )
@@ -94,8 +98,17 @@ async def test_the_same_injury_from_hospital_and_worker_is_one_case_and_bad_repo
     first, repeat = await events_on(platform, OUTCOMES, expect=2)
     assert first["data"] == repeat["data"]  # the same answer, and nothing else done
     by_worker = report("worker", resident_id=by_hospital.worker.resident_id)
+    body = by_worker.model_dump(mode="json")
+    someone_else = await platform.call(
+        "aid", "POST", "/v1/injury-reports", body, as_=as_member(resident_id=random_resident_id())
+    )
+    assert someone_else.status_code == 403  # a worker reports their own injury only
     answer = await platform.call(
-        "aid", "POST", "/v1/injury-reports", by_worker.model_dump(mode="json")
+        "aid",
+        "POST",
+        "/v1/injury-reports",
+        body,
+        as_=as_member(resident_id=by_worker.worker.resident_id),
     )
     assert (answer.status_code, answer.json()["outcome"]) == (200, "merged")
     assert answer.json()["case_id"] == first["data"]["case_id"]
@@ -129,7 +142,7 @@ async def test_a_visit_not_made_within_the_sla_is_escalated_to_the_district_unio
     case_id = opened["data"]["case_id"]
     visitor = await visitor_of(platform, case_id)
     await platform.call(
-        "aid", "POST", f"/v1/injury-cases/{case_id}/accept", {"visitor_id": visitor}
+        "aid", "POST", f"/v1/injury-cases/{case_id}/accept", as_=as_visitor(visitor)
     )
     await platform.call("aid", "POST", "/admin/clock/advance", {"seconds": 21 * 3600})
 
@@ -167,7 +180,7 @@ async def test_concurrent_visits_never_pay_past_the_fund_nor_twice_for_a_case(
 
     async def visit(case_id: str, visitor: str) -> int:
         path = f"/v1/injury-cases/{case_id}/visit"
-        return (await platform.call("aid", "POST", path, {"visitor_id": visitor})).status_code
+        return (await platform.call("aid", "POST", path, {}, as_=as_visitor(visitor))).status_code
 
     twice = list(zip(case_ids, visitors, strict=True)) * 2
     rng.shuffle(twice)
@@ -241,14 +254,18 @@ async def test_a_referral_becomes_a_legal_case_in_the_trace_the_hospital_started
     (opened,) = await events_on(platform, OUTCOMES, expect=1)
     case_id = opened["data"]["case_id"]
     visitor = await visitor_of(platform, case_id)
-    visit = {
-        "visitor_id": visitor,
-        "needs": ["legal_help"],
-        "compensation_problem": "employer_refuses",
-    }
-    assert (
-        await platform.call("aid", "POST", f"/v1/injury-cases/{case_id}/visit", visit)
-    ).is_success
+    visit = {"needs": ["legal_help"], "compensation_problem": "employer_refuses"}
+    path = f"/v1/injury-cases/{case_id}/visit"
+    assert (await platform.call("aid", "POST", path, visit, as_={})).status_code == 401
+    naming = await platform.call("aid", "POST", path, visit | {"visitor_id": visitor})
+    assert naming.status_code == 403  # staff are not visitors
+    another = await platform.call("aid", "POST", path, visit, as_=as_visitor("sz-v-none"))
+    assert another.status_code in (404, 409)  # not this visitor's case
+    elsewhere = await platform.call(
+        "aid", "GET", f"/v1/injury-cases/{case_id}", as_=as_staff("440106")
+    )
+    assert elsewhere.status_code == 404  # another district's union
+    assert (await platform.call("aid", "POST", path, visit, as_=as_visitor(visitor))).is_success
 
     (referral,) = await read_topic(platform.topic(REFERRALS), expect=1)
     data = json.loads(referral.value)["data"]

@@ -12,6 +12,7 @@ import pytest
 from .conftest import (
     Platform,
     StartPlatform,
+    as_staff,
     eventually,
     partner_span,
     publish,
@@ -84,7 +85,11 @@ async def test_sigkill_of_aid_mid_burst_enrols_each_member_once_and_spends_exact
 
     async def midway() -> bool:
         async with httpx.AsyncClient() as client:
-            fund = (await client.get(f"{platform.url('aid')}/v1/funds/gd-new-form-gift")).json()
+            fund = (
+                await client.get(
+                    f"{platform.url('aid')}/v1/funds/gd-new-form-gift", headers=as_staff()
+                )
+            ).json()
         return 20 <= int(fund["payments"]) < 250
 
     assert await eventually(

@@ -7,7 +7,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Depends, Path, Query
 from pydantic import BaseModel
 
 from aid import funds, service
@@ -15,6 +15,7 @@ from aid.errors import NotFound, Refused
 from gonghui_contracts.values import to_yuan
 from servicekit import UnitOfWork
 from servicekit.http import answers
+from servicekit.identity import Caller, Role, is_member, require_scope, requires
 
 
 class CoverageView(BaseModel):
@@ -52,6 +53,9 @@ class LedgerRow(BaseModel):
 
 
 ERROR_STATUSES = {NotFound: 404, Refused: 409}
+Member = Annotated[Caller, Depends(requires(Role.MEMBER))]
+MemberOrStaff = Annotated[Caller, Depends(requires(Role.MEMBER, Role.STAFF))]
+Staff = Annotated[Caller, Depends(requires(Role.STAFF))]
 FundId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:-]+$")]
 
 
@@ -59,19 +63,22 @@ def router(uow: UnitOfWork) -> APIRouter:
     api = APIRouter(prefix="/v1", tags=["aid"])
 
     @api.get("/coverage/{member_id}", response_model=CoverageView, responses=answers(404))
-    async def coverage(member_id: uuid.UUID) -> CoverageView:
+    async def coverage(member_id: uuid.UUID, caller: MemberOrStaff) -> CoverageView:
+        """The member's own cover; staff see any member's (aid holds no member's region)."""
+        require_scope(Role.STAFF in caller.roles or is_member(caller, member_id))
         async with uow() as unit:
             return _coverage_view(await service.coverage(unit, member_id))
 
     @api.post(
         "/coverage/{member_id}/self-pay", response_model=CoverageView, responses=answers(404, 409)
     )
-    async def self_pay(member_id: uuid.UUID) -> CoverageView:
+    async def self_pay(member_id: uuid.UUID, caller: Member) -> CoverageView:
+        require_scope(is_member(caller, member_id))
         async with uow() as unit:
             return _coverage_view(await service.accept_self_paid(unit, member_id))
 
     @api.get("/funds/{fund_id}", response_model=FundView, responses=answers(404))
-    async def fund(fund_id: FundId) -> FundView:
+    async def fund(fund_id: FundId, caller: Staff) -> FundView:
         async with uow() as unit:
             found = await funds.get(unit, fund_id)
         return FundView(
@@ -88,6 +95,7 @@ def router(uow: UnitOfWork) -> APIRouter:
     @api.get("/funds/{fund_id}/ledger", response_model=list[LedgerRow])
     async def ledger(
         fund_id: FundId,
+        caller: Staff,
         limit: Annotated[int, Query(ge=1, le=1000)] = 100,
         before_id: Annotated[
             int | None, Query(ge=1, le=2**63 - 1, description="Page: rows older than this id")

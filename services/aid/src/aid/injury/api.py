@@ -9,21 +9,26 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Depends, HTTPException, Path, Query
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field, StrictBool
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from aid.injury import dispatch, follow_ups, intake, queries, visits
 from aid.injury.desk import Desk, find_case
-from aid.injury.rules import sla_state
+from aid.injury.rules import may_handle, sla_state
 from aid.models import FollowUp, InjuryCase
 from gonghui_contracts.events import InjuryReported, RejectionReason
 from gonghui_contracts.events.injury import VisitNeed
 from gonghui_contracts.values import CompensationProblem, to_yuan
-from gonghui_contracts.values.text import Identifier
 from servicekit import Unit, UnitOfWork
 from servicekit.clock import Clock
 from servicekit.http import Day, Period, answers, period_parameter
+from servicekit.identity import Caller, Role, is_person, require_scope, requires
+
+Worker = Annotated[Caller, Depends(requires(Role.MEMBER))]
+Visitor = Annotated[Caller, Depends(requires(Role.VISITOR))]
+VisitorOrStaff = Annotated[Caller, Depends(requires(Role.VISITOR, Role.STAFF))]
+Staff = Annotated[Caller, Depends(requires(Role.STAFF))]
 
 
 class ReportAnswer(BaseModel):
@@ -67,7 +72,6 @@ class CaseView(BaseModel):
     referred: bool
 
 
-VisitorId = Annotated[str, Identifier(32)]
 VisitorPath = Annotated[str, Path(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9._:-]+$")]
 REPORT_RULES = (
     "the hospital must be in aid's registry of designated work-injury hospitals; the resident "
@@ -82,12 +86,10 @@ class AppReport(InjuryReported):
     reporter: Literal["worker"]
 
 
-class VisitorRef(BaseModel):
-    visitor_id: VisitorId
-
-
 class VisitRecord(BaseModel):
-    visitor_id: VisitorId
+    """The visitor is the token's: a body naming one is refused."""
+
+    model_config = ConfigDict(extra="forbid")
     needs: list[VisitNeed] = Field(default_factory=list, max_length=2)
     compensation_problem: CompensationProblem | None = None
 
@@ -162,6 +164,14 @@ def routers(uow: UnitOfWork, desk: Desk) -> list[APIRouter]:
 def _case_router(uow: UnitOfWork, desk: Desk) -> APIRouter:
     api = APIRouter(prefix="/v1", tags=["work injuries"])
 
+    async def case_in_scope(
+        unit: Unit, case_id: uuid.UUID, caller: Caller, *, for_update: bool = False
+    ) -> InjuryCase:
+        """The case, if the caller is its visitor or staff of its district's unions (404)."""
+        found = await find_case(unit, case_id, for_update=for_update)
+        require_scope(may_handle(caller, found.district_code, found.visitor_id))
+        return found
+
     async def view(unit: Unit, case: InjuryCase) -> CaseView:
         """The case as this unit leaves it, with its follow-ups and its SLA clock read now."""
         return _case_view(case, await queries.follow_ups(unit, case.case_id), desk)
@@ -175,9 +185,13 @@ def _case_router(uow: UnitOfWork, desk: Desk) -> APIRouter:
             **answers(rules=REPORT_RULES, rejection=ReportAnswer),
         },
     )
-    async def report(body: AppReport) -> JSONResponse:
+    async def report(body: AppReport, caller: Worker) -> JSONResponse:
         """One-click report from the app (一键申报): 201 case opened, 200 merged into the case
-        of the same injury, 422 with reasons when the report cannot be taken."""
+        of the same injury, 422 with reasons when the report cannot be taken. The worker
+        reports their own injury: the resident ID is the token's."""
+        own = caller.resident_id or ""
+        if own.upper() != body.worker.resident_id.upper():
+            raise HTTPException(403, "a worker reports their own injury")
         # the same injury may be opened at this moment from another report
         result = await uow.once_more_on_conflict(lambda unit: intake.report(desk, unit, body))
         answer = ReportAnswer(
@@ -187,32 +201,32 @@ def _case_router(uow: UnitOfWork, desk: Desk) -> APIRouter:
         return JSONResponse(answer.model_dump(mode="json"), status_code=code)
 
     @api.get("/injury-cases/{case_id}", response_model=CaseView, responses=answers(404))
-    async def case(case_id: uuid.UUID) -> CaseView:
+    async def case(case_id: uuid.UUID, caller: VisitorOrStaff) -> CaseView:
         async with uow() as unit:
-            return await view(unit, await find_case(unit, case_id))
+            return await view(unit, await case_in_scope(unit, case_id, caller))
 
     @api.post(
         "/injury-cases/{case_id}/accept", response_model=CaseView, responses=answers(404, 409)
     )
-    async def accept(case_id: uuid.UUID, body: VisitorRef) -> CaseView:
+    async def accept(case_id: uuid.UUID, caller: Visitor) -> CaseView:
         async with uow() as unit:
-            return await view(unit, await dispatch.accept(desk, unit, case_id, body.visitor_id))
+            return await view(unit, await dispatch.accept(desk, unit, case_id, caller.subject))
 
     @api.post(
         "/injury-cases/{case_id}/decline", response_model=CaseView, responses=answers(404, 409)
     )
-    async def decline(case_id: uuid.UUID, body: VisitorRef) -> CaseView:
+    async def decline(case_id: uuid.UUID, caller: Visitor) -> CaseView:
         async with uow() as unit:
-            return await view(unit, await dispatch.decline(desk, unit, case_id, body.visitor_id))
+            return await view(unit, await dispatch.decline(desk, unit, case_id, caller.subject))
 
     @api.post("/injury-cases/{case_id}/visit", response_model=CaseView, responses=answers(404, 409))
-    async def visit(case_id: uuid.UUID, body: VisitRecord) -> CaseView:
+    async def visit(case_id: uuid.UUID, body: VisitRecord, caller: Visitor) -> CaseView:
         async with uow() as unit:
             found = await visits.record_visit(
                 desk,
                 unit,
                 case_id,
-                visitor_id=body.visitor_id,
+                visitor_id=caller.subject,
                 needs=body.needs,
                 problem=body.compensation_problem,
             )
@@ -221,9 +235,11 @@ def _case_router(uow: UnitOfWork, desk: Desk) -> APIRouter:
     @api.post(
         "/injury-cases/{case_id}/discharge", response_model=CaseView, responses=answers(404, 409)
     )
-    async def discharge(case_id: uuid.UUID, body: DischargeRecord) -> CaseView:
+    async def discharge(
+        case_id: uuid.UUID, body: DischargeRecord, caller: VisitorOrStaff
+    ) -> CaseView:
         async with uow() as unit:
-            found = await find_case(unit, case_id, for_update=True)
+            found = await case_in_scope(unit, case_id, caller, for_update=True)
             await follow_ups.discharge(desk, unit, found, body.discharged_on, "visitor")
             return await view(unit, found)
 
@@ -233,9 +249,13 @@ def _case_router(uow: UnitOfWork, desk: Desk) -> APIRouter:
         responses=answers(404, 409),
     )
     async def follow_up(
-        case_id: uuid.UUID, sequence: Annotated[int, Path(ge=1, le=100)], body: FollowUpRecord
+        case_id: uuid.UUID,
+        sequence: Annotated[int, Path(ge=1, le=100)],
+        body: FollowUpRecord,
+        caller: VisitorOrStaff,
     ) -> FollowUpView:
         async with uow() as unit:
+            await case_in_scope(unit, case_id, caller)
             done = await follow_ups.record(
                 desk,
                 unit,
@@ -247,7 +267,7 @@ def _case_router(uow: UnitOfWork, desk: Desk) -> APIRouter:
         return FollowUpView(sequence=done.sequence, due_on=done.due_on, status=done.status)
 
     @api.get("/visitors", response_model=list[VisitorView])
-    async def visitors() -> list[VisitorView]:
+    async def visitors(caller: Staff) -> list[VisitorView]:
         async with uow() as unit:
             rows = await queries.visitors(unit)
         return [
@@ -262,15 +282,20 @@ def _case_router(uow: UnitOfWork, desk: Desk) -> APIRouter:
         ]
 
     @api.put("/visitors/{visitor_id}/duty", response_model=Duty, responses=answers(404))
-    async def duty(visitor_id: VisitorPath, body: Duty) -> Duty:
+    async def duty(visitor_id: VisitorPath, body: Duty, caller: VisitorOrStaff) -> Duty:
+        """A visitor sets their own duty; staff anyone's."""
+        require_scope(Role.STAFF in caller.roles or is_person(caller, Role.VISITOR, visitor_id))
         async with uow() as unit:
             visitor = await dispatch.set_duty(unit, visitor_id, body.on_duty)
         return Duty(on_duty=visitor.on_duty)
 
     @api.get("/visitors/{visitor_id}/assignments", response_model=list[Assignment])
     async def assignments(
-        visitor_id: VisitorPath, limit: Annotated[int, Query(ge=1, le=1000)] = 200
+        visitor_id: VisitorPath,
+        caller: VisitorOrStaff,
+        limit: Annotated[int, Query(ge=1, le=1000)] = 200,
     ) -> list[Assignment]:
+        require_scope(Role.STAFF in caller.roles or is_person(caller, Role.VISITOR, visitor_id))
         async with uow() as unit:
             cases = await queries.open_assignments(unit, visitor_id, limit)
         return [
@@ -288,7 +313,11 @@ def _case_router(uow: UnitOfWork, desk: Desk) -> APIRouter:
 
 
 def _analysis_router(uow: UnitOfWork, clock: Clock) -> APIRouter:
-    api = APIRouter(prefix="/v1/injuries", tags=["work-injury analysis"])
+    api = APIRouter(
+        prefix="/v1/injuries",
+        tags=["work-injury analysis"],
+        dependencies=[Depends(requires(Role.STAFF))],
+    )
     period = period_parameter(
         clock.today, clock.zone, default_days=30, counted="cases by the day they were reported"
     )

@@ -21,6 +21,7 @@ from enum import StrEnum
 
 from gonghui_contracts import RejectionReason
 from gonghui_contracts.values import Admission, Severity
+from servicekit.identity import Caller, Role, is_person, staff_covers
 
 REPORT_WINDOW = timedelta(days=365)
 
@@ -165,3 +166,8 @@ def follow_up_step(
     if state is FollowUpState.DUE and today > due_on + timedelta(days=grace_days):
         return FollowUpState.ESCALATED
     return state
+
+
+def may_handle(caller: Caller, district_code: str, visitor_id: str | None) -> bool:
+    """A case is handled by its visitor and by staff of the unions covering its district."""
+    return staff_covers(caller, district_code) or is_person(caller, Role.VISITOR, visitor_id)
