@@ -25,6 +25,7 @@ from pathlib import Path
 import httpx
 import typer
 
+from servicekit.kafka_access import client_options
 from servicekit.tokens import LocalTokens
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -253,7 +254,7 @@ async def _reset_state() -> None:
     from aiokafka.admin import AIOKafkaAdminClient
 
     names = {name for spec in TOPICS for name in (spec.name, spec.dlq)}
-    kafka = AIOKafkaAdminClient(bootstrap_servers=KAFKA)
+    kafka = AIOKafkaAdminClient(**client_options(KAFKA))
     await kafka.start()
     try:
         present = names & await existing_topics(KAFKA)

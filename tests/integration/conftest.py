@@ -29,6 +29,7 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from gonghui_contracts import TOPICS, samples
 from servicekit import telemetry
 from servicekit.identity import Role
+from servicekit.kafka_access import client_options
 from servicekit.tokens import LocalTokens
 from servicekit.topics_admin import ensure_topics, reader_from_start
 
@@ -137,7 +138,7 @@ async def new_database() -> AsyncIterator[Any]:
 @pytest.fixture
 async def new_topic() -> AsyncIterator[Any]:
     """Makes throwaway topics (and their .dlq twins); deletes them afterwards."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=KAFKA)
+    admin = AIOKafkaAdminClient(**client_options(KAFKA))
     await admin.start()
     made: list[str] = []
 
@@ -166,7 +167,7 @@ async def registry_topics() -> AsyncIterator[Callable[[], Awaitable[str]]]:
         return prefix
 
     yield make
-    admin = AIOKafkaAdminClient(bootstrap_servers=KAFKA)
+    admin = AIOKafkaAdminClient(**client_options(KAFKA))
     await admin.start()
     try:
         names = [t for t in await admin.list_topics() if t.startswith(tuple(prefixes))]
@@ -184,7 +185,7 @@ async def publish(
     headers: dict[str, str] | None = None,
     partition: int | None = None,
 ) -> None:
-    producer = AIOKafkaProducer(bootstrap_servers=KAFKA, enable_idempotence=True)
+    producer = AIOKafkaProducer(**client_options(KAFKA), enable_idempotence=True)
     await producer.start()
     try:
         await producer.send_and_wait(
@@ -200,7 +201,7 @@ async def publish(
 
 async def publish_many(topic: str, messages: list[tuple[bytes, bytes]]) -> None:
     """Publish (key, value) pairs with one producer, as a partner's batch upload would."""
-    producer = AIOKafkaProducer(bootstrap_servers=KAFKA, enable_idempotence=True, linger_ms=5)
+    producer = AIOKafkaProducer(**client_options(KAFKA), enable_idempotence=True, linger_ms=5)
     await producer.start()
     try:
         sent = [await producer.send(topic, value, key=key) for key, value in messages]
