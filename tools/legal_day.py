@@ -239,7 +239,9 @@ class Legal(staff.ServiceClient):
 
     async def summary(self, since: str) -> dict[str, Any]:
         response = await self.client.get(
-            f"{LEGAL}/v1/disputes/summary", params={"since": since, "days": 366}
+            f"{LEGAL}/v1/disputes/summary",
+            params={"since": since, "days": 366},
+            headers=self.staff,
         )
         found: dict[str, Any] = response.json()
         return found
@@ -373,9 +375,10 @@ async def letters_answered(legal: Legal, plan: Plan) -> None:
 
 
 async def referrals_taken_up(client: httpx.AsyncClient) -> bool:
-    raised = (await client.get(f"{AID}/v1/injuries/summary")).json()["referrals"]
-    summary = (await client.get(f"{LEGAL}/v1/disputes/summary")).json()
-    return bool(summary["filings"].get("injury_referral", 0) == raised)
+    as_staff = staff.as_staff()
+    raised = (await client.get(f"{AID}/v1/injuries/summary", headers=as_staff)).json()
+    summary = (await client.get(f"{LEGAL}/v1/disputes/summary", headers=as_staff)).json()
+    return bool(summary["filings"].get("injury_referral", 0) == raised["referrals"])
 
 
 async def run(console: Console, total: int) -> bool:
@@ -427,13 +430,17 @@ async def run(console: Console, total: int) -> bool:
         letters = await legal.ok("GET", "/v1/supervision/employers?limit=1000")
         districts = (
             await client.get(
-                f"{LEGAL}/v1/disputes/by-district", params={"since": since, "days": 366}
+                f"{LEGAL}/v1/disputes/by-district",
+                params={"since": since, "days": 366},
+                headers=legal.staff,
             )
         ).json()
         baiyun_case = await legal.ok("GET", f"/v1/cases/{plan.baiyun.case_id}")
-        referrals = (await client.get(f"{AID}/v1/injuries/summary")).json()["referrals"]
+        referrals = (
+            await client.get(f"{AID}/v1/injuries/summary", headers=staff.as_staff())
+        ).json()["referrals"]
         referred = (
-            (await client.get(f"{LEGAL}/v1/disputes/summary"))
+            (await client.get(f"{LEGAL}/v1/disputes/summary", headers=legal.staff))
             .json()["filings"]
             .get("injury_referral", 0)
         )
