@@ -199,3 +199,11 @@ async def test_a_recipient_over_the_hourly_limit_waits_for_the_next_hour(uow: Un
     assert len(waiting) == 1
     assert waiting[0].attempts == 0  # postponed, not failed
     assert waiting[0].next_attempt_at.timestamp() == HourlyLimit.next_hour()
+
+
+async def test_environments_sharing_a_redis_count_their_recipients_apart() -> None:
+    shared = MemoryCounter()
+    one, other = HourlyLimit(shared, 1, "it1."), HourlyLimit(shared, 1, "it2.")
+    assert await one.allow("union:440111-county", now=36000)
+    assert not await one.allow("union:440111-county", now=36001)
+    assert await other.allow("union:440111-county", now=36002)

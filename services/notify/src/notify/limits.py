@@ -9,14 +9,17 @@ from typing import Any
 
 
 class HourlyLimit:
-    def __init__(self, counter: Any, per_hour: int) -> None:
-        """`counter`: an asyncio Redis client, or any object with async incr and expire."""
+    def __init__(self, counter: Any, per_hour: int, prefix: str = "") -> None:
+        """`counter`: an asyncio Redis client, or any object with async incr and expire;
+        `prefix`: the environment's (its topic prefix), so that two sharing a Redis count
+        apart."""
         self.counter = counter
         self.per_hour = per_hour
+        self.prefix = prefix
 
     async def allow(self, recipient: str, now: float | None = None) -> bool:
         hour = int((now or time.time()) // 3600)
-        key = f"notify:sent:{recipient}:{hour}"  # recipients are ids, never phone numbers
+        key = f"{self.prefix}notify:sent:{recipient}:{hour}"  # recipients are ids, not phones
         count = int(await self.counter.incr(key))
         if count == 1:
             await self.counter.expire(key, 7200)

@@ -51,7 +51,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for subscription in handlers.subscriptions(settings.notify_locale):
         runtime.subscribe(subscription)
     redis = runtime.redis
-    limit = HourlyLimit(redis, settings.notify_per_recipient_hourly) if redis is not None else None
+    limit = (
+        HourlyLimit(redis, settings.notify_per_recipient_hourly, settings.kafka_topic_prefix)
+        if redis is not None
+        else None
+    )
     sender = NoticeSender(
         runtime.uow, channel(settings), max_attempts=settings.notify_max_attempts, limit=limit
     )
