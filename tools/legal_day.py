@@ -32,6 +32,7 @@ from rich.table import Table
 from gonghui_contracts import Envelope, samples
 from gonghui_contracts.events import DisputeFiled
 from legal import registry
+from servicekit.identity import Role
 
 FILINGS = "partner.legal.filings.v1"
 OUTCOMES = "partner.legal.filing-outcomes.v1"
@@ -228,6 +229,11 @@ def invalid_filings(rng: random.Random, plan: Plan, today: date) -> list[tuple[s
     return made
 
 
+def as_lawyer(lawyer_id: str) -> staff.Headers:
+    """A lawyer acting as themself: their own cases only."""
+    return staff.as_person(Role.LAWYER, lawyer_id)
+
+
 class Legal(staff.ServiceClient):
     """The stations' lawyers and the union's staff, talking to legal over HTTP."""
 
@@ -289,15 +295,16 @@ async def lawyers_answer(legal: Legal, plan: Plan) -> None:
         case = await legal.ok("GET", f"/v1/cases/{dispute.case_id}")
         lawyer = case["lawyer_id"]
         if dispute.answer == "accept":
-            await legal.ok("POST", f"/v1/cases/{dispute.case_id}/accept", {"lawyer_id": lawyer})
+            await legal.ok("POST", f"/v1/cases/{dispute.case_id}/accept", as_=as_lawyer(lawyer))
         elif dispute.answer == "decline":
-            body = {"lawyer_id": lawyer, "reason": "已有同类案件排期冲突"}
-            await legal.ok("POST", f"/v1/cases/{dispute.case_id}/decline", body)
+            body = {"reason": "已有同类案件排期冲突"}
+            path = f"/v1/cases/{dispute.case_id}/decline"
+            await legal.ok("POST", path, body, as_=as_lawyer(lawyer))
     declined = {d.case_id for d in plan.disputes if d.answer == "decline"}
     for entry in await legal.ok("GET", "/v1/queue?limit=1000"):  # the next lawyer takes those
         if entry["case_id"] in declined:
             path = f"/v1/cases/{entry['case_id']}/accept"
-            await legal.ok("POST", path, {"lawyer_id": entry["lawyer_id"]})
+            await legal.ok("POST", path, as_=as_lawyer(entry["lawyer_id"]))
     await legal.advance(2.2 / 24)  # the lapsed offers run out and go to the next lawyer
 
     async def all_reoffered() -> bool:
@@ -309,7 +316,7 @@ async def lawyers_answer(legal: Legal, plan: Plan) -> None:
     for entry in await legal.ok("GET", "/v1/queue?limit=1000"):
         if entry["case_id"] in {d.case_id for d in plan.disputes}:
             path = f"/v1/cases/{entry['case_id']}/accept"
-            await legal.ok("POST", path, {"lawyer_id": entry["lawyer_id"]})
+            await legal.ok("POST", path, as_=as_lawyer(entry["lawyer_id"]))
 
 
 ROUND_DAYS = 4  # the lawyers take every case one step, then the clock moves on
@@ -330,7 +337,7 @@ async def one_step(legal: Legal, dispute: Dispute, step: int) -> int:
     path = f"/v1/cases/{dispute.case_id}"
     if step > len(dispute.moves) or (step == len(dispute.moves) and dispute.close is None):
         return 0
-    lawyer = (await legal.ok("GET", path))["lawyer_id"]
+    lawyer = as_lawyer((await legal.ok("GET", path))["lawyer_id"])
     refused = 0
     if step == len(dispute.moves):
         assert dispute.close is not None
@@ -338,22 +345,24 @@ async def one_step(legal: Legal, dispute: Dispute, step: int) -> int:
             "outcome": dispute.close[0],
             "amount": None if dispute.amount is None else str(dispute.amount),
             "workers_accepting": dispute.workers_accepting,
-            "by": lawyer,
             "reason": "结案",
         }
-        await legal.ok("POST", f"{path}/close", body)
+        await legal.ok("POST", f"{path}/close", body, as_=lawyer)
         return 0
     stage = dispute.moves[step]
-    if stage == CONFIRM:
-        body = {"by": lawyer, "reason": "调解协议经法院司法确认"}
+    if stage == CONFIRM:  # recorded by the district union's staff
+        body = {"reason": "调解协议经法院司法确认"}
         await legal.ok("POST", f"{path}/judicial-confirmation", body)
         return 0
     if step == 0 and dispute.first_stage == "negotiation" and "litigation" in dispute.moves:
-        try_court = {"to": "litigation", "by": lawyer, "reason": "用人单位拒绝协商，直接起诉"}
-        refused += (await legal.call("POST", f"{path}/moves", try_court)).status_code == 409
-    await legal.ok("POST", f"{path}/moves", {"to": stage, "by": lawyer, "reason": "上一阶段未果"})
+        try_court = {"to": "litigation", "reason": "用人单位拒绝协商，直接起诉"}
+        answer = await legal.call("POST", f"{path}/moves", try_court, as_=lawyer)
+        refused += answer.status_code == 409
+    move = {"to": stage, "reason": "上一阶段未果"}
+    await legal.ok("POST", f"{path}/moves", move, as_=lawyer)
     if stage == "arbitration" and dispute.close and dispute.close[0] == "award":
-        await legal.ok("POST", f"{path}/extension", {"by": lawyer, "reason": "案情复杂，延期"})
+        extension = {"reason": "案情复杂，延期"}
+        await legal.ok("POST", f"{path}/extension", extension, as_=lawyer)
     return refused
 
 
@@ -364,13 +373,13 @@ async def letters_answered(legal: Legal, plan: Plan) -> None:
     for letter in current:
         answer = plan.repeat_employers.get(letter["employer_code"])
         if answer:
-            body = {"response": answer, "recorded_by": "gz-union-supervision"}
+            body = {"response": answer}
             await legal.ok("POST", f"/v1/supervision/letters/{letter['letter_id']}/response", body)
     refusing = [code for code, answer in plan.repeat_employers.items() if answer == "refused"]
     current = await legal.ok("GET", "/v1/supervision/employers?limit=1000")
     for letter in current:
         if letter["employer_code"] in refusing and letter["letter"] == "opinion":
-            body = {"response": "refused", "recorded_by": "gz-union-supervision"}
+            body = {"response": "refused"}
             await legal.ok("POST", f"/v1/supervision/letters/{letter['letter_id']}/response", body)
 
 

@@ -17,6 +17,10 @@ from gonghui_contracts.events import DisputeFiled
 from .conftest import (
     Platform,
     StartPlatform,
+    as_lawyer,
+    as_member,
+    as_staff,
+    as_visitor,
     events_on,
     eventually,
     partner_span,
@@ -156,9 +160,11 @@ async def test_an_illegal_stage_move_is_refused_and_changes_nothing(platform: Pl
     await publish(platform.topic(FILINGS), value, key=key)
     (opened,) = await events_on(platform, OUTCOMES, expect=1)
     case_id = opened["data"]["case_id"]
+    lawyer = await lawyer_of(platform, case_id)
     before = (await platform.call("legal", "GET", f"/v1/cases/{case_id}")).json()
-    move = {"to": "litigation", "by": "gz-lw-0001", "reason": "employer will not talk"}
-    refused = await platform.call("legal", "POST", f"/v1/cases/{case_id}/moves", move)
+    move = {"to": "litigation", "reason": "employer will not talk"}
+    path = f"/v1/cases/{case_id}/moves"
+    refused = await platform.call("legal", "POST", path, move, as_=as_lawyer(lawyer))
     assert refused.status_code == 409
     assert "仲裁前置" in refused.json()["detail"]
     assert "arbitration" in refused.json()["detail"]
@@ -166,16 +172,86 @@ async def test_an_illegal_stage_move_is_refused_and_changes_nothing(platform: Pl
     for view in (before, after):
         del view["seconds_to_due"]  # the clock read when asked
     assert after == before
-    moved = await platform.call(
-        "legal", "POST", f"/v1/cases/{case_id}/moves", {**move, "to": "mediation"}
-    )
+    mediation = {**move, "to": "mediation"}
+    moved = await platform.call("legal", "POST", path, mediation, as_=as_lawyer(lawyer))
     assert moved.status_code == 200
     assert moved.json()["stage"] == "mediation"
-    assert moved.json()["history"][-1]["by"] == "gz-lw-0001"
+    assert moved.json()["history"][-1]["by"] == lawyer  # the token's lawyer
     kinds = [e["event_type"] for e in await events_on(platform, CASES, expect=3)]
     assert kinds.count("legal.stage-changed") == 1
-    bad = await platform.call("legal", "POST", f"/v1/cases/{case_id}/moves", {"to": "nowhere"})
+    bad = await platform.call("legal", "POST", path, {"to": "nowhere"}, as_=as_lawyer(lawyer))
     assert bad.status_code == 422
+
+
+async def test_who_may_act_on_a_case_is_the_tokens_lawyer_or_its_districts_staff(
+    platform: Platform,
+) -> None:
+    key, value = message(filing())
+    await publish(platform.topic(FILINGS), value, key=key)
+    (opened,) = await events_on(platform, OUTCOMES, expect=1)
+    case_id = opened["data"]["case_id"]
+    lawyer = await lawyer_of(platform, case_id)
+    other = "gz-lw-0001" if lawyer != "gz-lw-0001" else "gz-lw-0002"
+    case, move = f"/v1/cases/{case_id}", {"to": "mediation", "reason": "the employer talks"}
+
+    async def status(method: str, path: str, as_: dict[str, str], body: Any = None) -> int:
+        return (await platform.call("legal", method, path, body, as_=as_)).status_code
+
+    refused = {
+        # no token, or one that does not verify: 401
+        ("GET", case, "none"): await status("GET", case, {}),
+        ("POST", f"{case}/accept", "none"): await status("POST", f"{case}/accept", {}),
+        ("POST", f"{case}/accept", "forged"): await status(
+            "POST", f"{case}/accept", {"Authorization": "Bearer not.a.token"}
+        ),
+        ("GET", "/v1/queue", "none"): await status("GET", "/v1/queue", {}),
+        # the wrong role: 403
+        ("POST", f"{case}/accept", "staff"): await status("POST", f"{case}/accept", as_staff()),
+        ("GET", case, "member"): await status("GET", case, as_member()),
+        ("GET", case, "visitor"): await status("GET", case, as_visitor(lawyer)),
+        ("GET", "/v1/queue", "lawyer"): await status("GET", "/v1/queue", as_lawyer(lawyer)),
+        ("GET", "/v1/disputes/summary", "lawyer"): await status(
+            "GET", "/v1/disputes/summary", as_lawyer(lawyer)
+        ),
+        ("POST", f"{case}/judicial-confirmation", "lawyer"): await status(
+            "POST", f"{case}/judicial-confirmation", as_lawyer(lawyer), {"reason": "r"}
+        ),
+        # another district's staff, another lawyer: as if the case did not exist, 404
+        ("GET", case, "tianhe staff"): await status("GET", case, as_staff("440106")),
+        ("POST", f"{case}/moves", "tianhe staff"): await status(
+            "POST", f"{case}/moves", as_staff("440106"), move
+        ),
+        ("GET", case, "other lawyer"): await status("GET", case, as_lawyer(other)),
+        ("POST", f"{case}/accept", "other lawyer"): await status(
+            "POST", f"{case}/accept", as_lawyer(other)
+        ),
+        ("POST", f"{case}/moves", "other lawyer"): await status(
+            "POST", f"{case}/moves", as_lawyer(other), move
+        ),
+        ("POST", f"{case}/close", "other lawyer"): await status(
+            "POST", f"{case}/close", as_lawyer(other), {"outcome": "withdrawn", "reason": "r"}
+        ),
+        # a body naming who acts: refused
+        ("POST", f"{case}/moves", "naming"): await status(
+            "POST", f"{case}/moves", as_lawyer(lawyer), move | {"by": other}
+        ),
+    }
+    expected = {k: 401 for k in refused if k[2] in ("none", "forged")}
+    expected |= {k: 403 for k in refused if k[2] in ("staff", "member", "visitor", "lawyer")}
+    expected |= {k: 404 for k in refused if k[2] in ("tianhe staff", "other lawyer")}
+    expected |= {k: 422 for k in refused if k[2] == "naming"}
+    assert refused == expected
+    tianhe = await platform.call("legal", "GET", "/v1/queue", as_=as_staff("440106"))
+    assert case_id not in {q["case_id"] for q in tianhe.json()}
+    baiyun = await platform.call("legal", "GET", "/v1/queue", as_=as_staff("440111"))
+    assert case_id in {q["case_id"] for q in baiyun.json()}
+    for union, cases in (("440106", 0), ("440100", 1)):  # Tianhe's union; Guangzhou's
+        summary = await platform.call("legal", "GET", "/v1/disputes/summary", as_=as_staff(union))
+        assert summary.json()["cases"] == cases
+    accepted = await platform.call("legal", "POST", f"{case}/accept", as_=as_lawyer(lawyer))
+    assert accepted.status_code == 200
+    moved = await platform.call("legal", "POST", f"{case}/moves", move, as_=as_staff("440111"))
+    assert moved.json()["history"][-1]["by"] == "it-staff"  # staff of the district, as themself
 
 
 async def test_a_stage_deadline_runs_out_and_is_escalated_once(platform: Platform) -> None:
@@ -185,12 +261,15 @@ async def test_a_stage_deadline_runs_out_and_is_escalated_once(platform: Platfor
     case_id = opened["data"]["case_id"]
     lawyer = await lawyer_of(platform, case_id)
     accepted = await platform.call(
-        "legal", "POST", f"/v1/cases/{case_id}/accept", {"lawyer_id": lawyer}
+        "legal", "POST", f"/v1/cases/{case_id}/accept", as_=as_lawyer(lawyer)
     )
     assert accepted.status_code == 200
-    move = {"to": "mediation", "by": lawyer, "reason": "the employer came to the table"}
-    await platform.call("legal", "POST", f"/v1/cases/{case_id}/moves", move)
-    await platform.call("legal", "POST", "/admin/clock/advance", {"seconds": 16 * 86400})
+    move = {"to": "mediation", "reason": "the employer came to the table"}
+    path = f"/v1/cases/{case_id}/moves"
+    moved = await platform.call("legal", "POST", path, move, as_=as_lawyer(lawyer))
+    assert moved.status_code == 200, moved.text
+    advanced = await platform.call("legal", "POST", "/admin/clock/advance", {"seconds": 16 * 86400})
+    assert advanced.status_code == 200, advanced.text
 
     def escalated() -> list[dict[str, Any]]:
         return [n for n in platform.notices() if n["template"] == "legal_deadline_missed"]
@@ -281,7 +360,7 @@ async def test_a_filing_is_one_trace_from_the_hotline_through_legal_to_notify(
     (opened,) = await events_on(platform, OUTCOMES, expect=1)
     case_id = opened["data"]["case_id"]
     lawyer = await lawyer_of(platform, case_id)
-    await platform.call("legal", "POST", f"/v1/cases/{case_id}/accept", {"lawyer_id": lawyer})
+    await platform.call("legal", "POST", f"/v1/cases/{case_id}/accept", as_=as_lawyer(lawyer))
     (_, answered) = await events_on(platform, OUTCOMES, expect=2)
     assert answered["data"]["outcome"] == "answered"
     assert answered["data"]["work_order_closed"] is True

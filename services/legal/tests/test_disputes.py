@@ -14,7 +14,9 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
+from fastapi import FastAPI
 from sqlalchemy import func, select
 
 from gonghui_contracts import Envelope, samples
@@ -30,6 +32,7 @@ from gonghui_contracts.values import (
     PriorityGroup,
 )
 from legal import (
+    api,
     assignment,
     deadlines,
     handlers,
@@ -40,7 +43,7 @@ from legal import (
     supervision,
 )
 from legal.desk import Desk, LegalTerms, find_case
-from legal.errors import Refused
+from legal.errors import ERROR_STATUSES, Refused
 from legal.intake import FilingResult
 from legal.main import PERSONAL_DATA
 from legal.models import CLAIMANT_RESIDENT_ID, Base, CaseEvent, DisputeCase, Letter
@@ -48,7 +51,9 @@ from legal.models import Claimant as ClaimantRow
 from legal.rules.chain import IllegalMove
 from legal.windows import InMemoryWindows
 from servicekit import UnitOfWork
+from servicekit.app import install_error_handlers
 from servicekit.clock import Clock
+from servicekit.identity import Caller, Role, authenticated
 from servicekit.personal_data import reencrypt, rekey
 from servicekit.pii import PiiVault
 from servicekit.testing import outbox_rows, sqlite_sessions
@@ -398,8 +403,12 @@ async def test_the_summary_and_district_figures_add_up(world: World) -> None:
     since = world.desk.clock.now() - timedelta(days=30)
     until = world.desk.clock.now() + timedelta(seconds=1)
     async with world.uow() as unit:
-        found = await queries.summary(unit, since, until)
-        districts = await queries.by_district(unit, since, until)
+        found = await queries.summary(unit, since, until, "44")
+        districts = await queries.by_district(unit, since, until, "4401")
+        tianhe = await queries.summary(unit, since, until, "440106")
+        elsewhere = await queries.by_district(unit, since, until, "440106")
+    assert (tianhe.cases, tianhe.filings, tianhe.stages_reached["negotiation"]) == (0, {}, 0)
+    assert elsewhere == []
     assert found.filings == {"hotline_12351": 2, "walk_in": 1}
     assert (found.cases, found.workers, found.claimed_cents) == (3, 5, 5 * 8000_00)
     assert found.stages_reached == {
@@ -523,3 +532,131 @@ async def test_an_open_dispute_is_found_through_a_key_rotation(world: World) -> 
         world.desk.vault.decrypt(c.resident_id, CLAIMANT_RESIDENT_ID.at(c.case_id, c.sequence))
         for c in claimants
     ] == [w.resident_id for w in details.workers]
+
+
+class Acting:
+    """The caller the token names (verification itself is the kit's, tested there)."""
+
+    def __init__(self) -> None:
+        self.caller = Caller("gd-staff", frozenset({Role.STAFF}), union="440000")
+
+    def lawyer(self, lawyer_id: str) -> None:
+        self.caller = Caller(lawyer_id, frozenset({Role.LAWYER}))
+
+    def staff(self, union: str) -> None:
+        self.caller = Caller(f"staff-{union}", frozenset({Role.STAFF}), union=union)
+
+
+def http(world: World, acting: Acting) -> httpx.AsyncClient:
+    app = FastAPI()
+    install_error_handlers(app, ERROR_STATUSES)
+    for router in api.routers(world.uow, world.desk):
+        app.include_router(router)
+    app.dependency_overrides[authenticated] = lambda: acting.caller
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://legal")
+
+
+async def test_a_lawyer_acts_on_their_own_cases_only_and_as_the_token_says(world: World) -> None:
+    opened = await world.file(dispute())
+    assert (await world.case(opened.case_id)).lawyer_id == "baiyun"
+    acting, path = Acting(), f"/v1/cases/{opened.case_id}"
+    async with http(world, acting) as client:
+        acting.lawyer("tianhe")  # another lawyer: the case does not exist for them
+        assert (await client.get(path)).status_code == 404
+        assert (await client.post(f"{path}/accept")).status_code == 404
+        assert (await client.post(f"{path}/decline", json={"reason": "r"})).status_code == 404
+        move = {"to": "mediation", "reason": "the employer came to the table"}
+        assert (await client.post(f"{path}/moves", json=move)).status_code == 404
+        assert (await client.get("/v1/lawyers/baiyun/cases")).status_code == 404
+        assert (
+            await client.put("/v1/lawyers/baiyun/duty", json={"on_duty": False})
+        ).status_code == 404
+        assert (await client.get("/v1/queue")).status_code == 403  # staff read the queue
+        confirmation = await client.post(f"{path}/judicial-confirmation", json={"reason": "r"})
+        assert confirmation.status_code == 403  # staff record it
+
+        acting.lawyer("baiyun")
+        assert (await client.get("/v1/lawyers/baiyun/cases")).json() == [str(opened.case_id)]
+        assert (await client.post(f"{path}/accept")).status_code == 200
+        naming = await client.post(f"{path}/moves", json=move | {"by": "someone-else"})
+        assert naming.status_code == 422  # the body never names who acts
+        moved = await client.post(f"{path}/moves", json=move)
+        assert moved.status_code == 200
+        assert moved.json()["history"][-1]["by"] == "baiyun"
+        assert (await client.put("/v1/lawyers/baiyun/duty", json={"on_duty": False})).json() == {
+            "on_duty": False
+        }
+
+        acting.staff("440111")
+        assert (await client.post(f"{path}/accept")).status_code == 403  # lawyers accept
+        confirmed = await client.post(f"{path}/judicial-confirmation", json={"reason": "司法确认"})
+        assert confirmed.status_code == 200
+        assert confirmed.json()["history"][-1]["by"] == "staff-440111"
+
+
+async def test_staff_see_and_count_the_cases_of_their_own_region_only(world: World) -> None:
+    opened = await world.file(dispute())
+    path = f"/v1/cases/{opened.case_id}"
+    acting = Acting()
+    async with http(world, acting) as client:
+        for union in ("440111", "440100", "440000"):
+            acting.staff(union)
+            assert (await client.get(path)).status_code == 200
+            assert [q["case_id"] for q in (await client.get("/v1/queue")).json()] == [
+                str(opened.case_id)
+            ]
+            assert (await client.get("/v1/disputes/summary")).json()["cases"] == 1
+        acting.staff("440106")  # Tianhe's union: another district's case does not exist
+        assert (await client.get(path)).status_code == 404
+        close = {"outcome": "withdrawn", "reason": "r"}
+        assert (await client.post(f"{path}/close", json=close)).status_code == 404
+        assert (await client.get("/v1/queue")).json() == []
+        assert (await client.get("/v1/disputes/summary")).json()["cases"] == 0
+        assert (await client.get("/v1/disputes/by-district")).json() == []
+        assert [lw["lawyer_id"] for lw in (await client.get("/v1/lawyers")).json()] == ["tianhe"]
+        assert [s["station_id"] for s in (await client.get("/v1/stations")).json()] == ["th-1"]
+        assert (await client.get("/v1/lawyers/baiyun/cases")).status_code == 404
+
+
+async def test_walk_ins_are_filed_at_the_lawyers_station_or_within_the_staffs_union(
+    world: World,
+) -> None:
+    def walk_in(station: str) -> dict[str, Any]:
+        details = dispute().model_dump(mode="json")
+        return details | {"station_id": station, "filing_ref": uuid.uuid4().hex[:12]}
+
+    acting = Acting()
+    async with http(world, acting) as client:
+        acting.lawyer("tianhe")
+        assert (await client.post("/v1/filings", json=walk_in("by-1"))).status_code == 403
+        assert (await client.post("/v1/filings", json=walk_in("th-1"))).status_code == 201
+        acting.staff("440103")  # Liwan's union: neither the station's nor the dispute's
+        assert (await client.post("/v1/filings", json=walk_in("th-1"))).status_code == 403
+        acting.staff("440106")  # the station's union
+        assert (await client.post("/v1/filings", json=walk_in("th-1"))).status_code == 201
+        acting.staff("440111")  # the dispute's union
+        assert (await client.post("/v1/filings", json=walk_in("th-1"))).status_code == 201
+
+
+async def test_a_letter_is_answered_by_the_staff_of_its_district_as_themself(
+    world: World,
+) -> None:
+    for _ in range(3):
+        await world.file(dispute(kind=DisputeKind.NO_CONTRACT))
+    acting = Acting()
+    async with http(world, acting) as client:
+        acting.staff("440106")
+        assert (await client.get("/v1/supervision/employers")).json() == []
+        acting.staff("440111")
+        (letter,) = (await client.get("/v1/supervision/employers")).json()
+        path = f"/v1/supervision/letters/{letter['letter_id']}/response"
+        acting.staff("440106")
+        assert (await client.post(path, json={"response": "rectified"})).status_code == 404
+        acting.staff("440111")
+        naming = {"response": "rectified", "recorded_by": "someone-else"}
+        assert (await client.post(path, json=naming)).status_code == 422
+        assert (await client.post(path, json={"response": "rectified"})).status_code == 200
+    async with world.uow() as unit:
+        answered = await unit.session.get(Letter, uuid.UUID(letter["letter_id"]))
+        assert answered is not None
+        assert answered.recorded_by == "staff-440111"

@@ -1,5 +1,10 @@
 """legal's HTTP API: walk-in filings at a station, the lawyer's actions on a case (accept,
-decline, move, extend, close), employers' answers to letters, and the queries staff read."""
+decline, move, extend, close), employers' answers to letters, and the queries staff read.
+
+Who acts is the bearer token's subject, never the body (a body naming one is refused): a lawyer
+acts on the cases offered to them or that they took, and on their own duty; union staff on the
+cases, lawyers and letters of the districts their union covers, and read the queue, lists and
+figures of their region. Another district's case or letter answers 404."""
 
 from __future__ import annotations
 
@@ -10,9 +15,17 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Depends, HTTPException, Path, Query
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, BeforeValidator, Field, StrictBool, StrictInt, WithJsonSchema
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictInt,
+    WithJsonSchema,
+)
 from sqlalchemy import select
 
 from gonghui_contracts.events import DisputeDetails, RejectionReason
@@ -29,14 +42,20 @@ from gonghui_contracts.values import (
 from gonghui_contracts.values.text import Identifier, Line
 from legal import assignment, intake, progress, queries, supervision
 from legal.desk import Desk, find_case
-from legal.models import OPEN_CASE, CaseEvent, DisputeCase
+from legal.errors import NotFound
+from legal.models import OPEN_CASE, CaseEvent, DisputeCase, Lawyer, Letter
+from legal.rules.access import handles_case, in_region, may_file_walk_in, sees_lawyer
 from legal.rules.chain import deadline_state
 from servicekit import Unit, UnitOfWork, invalid_value
 from servicekit.http import Period, answers, period_parameter
+from servicekit.identity import Caller, Role, require_scope, requires, staff_covers, staff_prefix
 
-Who = Annotated[str, Identifier(64, description="Staff id of who does it")]
+ActingLawyer = Annotated[Caller, Depends(requires(Role.LAWYER))]
+LawyerOrStaff = Annotated[Caller, Depends(requires(Role.LAWYER, Role.STAFF))]
+Staff = Annotated[Caller, Depends(requires(Role.STAFF))]
+ACTOR_LENGTH = 64  # the history's and the letters' column for who did it
+ACTING = ConfigDict(extra="forbid")  # who acts is the token's subject: a body naming one is refused
 Why = Annotated[str, Line(200)]
-LawyerId = Annotated[str, Identifier(32)]
 LawyerPath = Annotated[str, Path(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9._:-]+$")]
 _AMOUNT = re.compile(r"[0-9]{1,12}(\.[0-9]{1,2})?")
 
@@ -125,32 +144,29 @@ class CaseView(BaseModel):
     history: list[HistoryLine]
 
 
-class LawyerRef(BaseModel):
-    lawyer_id: LawyerId
-
-
-class Decline(LawyerRef):
+class Decline(BaseModel):
+    model_config = ACTING
     reason: Why
 
 
 class Move(BaseModel):
+    model_config = ACTING
     to: CaseStage
-    by: Who
     reason: Why
 
 
 class Extension(BaseModel):
-    """Who does it and why: an extension, a judicial confirmation."""
+    """Why: an extension, a judicial confirmation."""
 
-    by: Who
+    model_config = ACTING
     reason: Why
 
 
 class Close(BaseModel):
+    model_config = ACTING
     outcome: CaseOutcome
     amount: Amount | None = None
     workers_accepting: StrictInt | None = Field(default=None, ge=1, le=2000)
-    by: Who
     reason: Why
 
 
@@ -201,8 +217,8 @@ class DistrictView(BaseModel):
 
 
 class EmployerAnswer(BaseModel):
+    model_config = ACTING
     response: EmployerResponse
-    recorded_by: Who
 
 
 class LetterView(BaseModel):
@@ -250,14 +266,38 @@ Limit = Annotated[int, Query(ge=1, le=1000)]
 
 
 def routers(uow: UnitOfWork, desk: Desk) -> list[APIRouter]:
-    return [_case_router(uow, desk), _staff_router(uow, desk)]
+    return [
+        _filing_router(uow, desk),
+        _case_router(uow, desk),
+        _lawyer_router(uow, desk),
+        _figures_router(uow, desk),
+    ]
 
 
-def _case_router(uow: UnitOfWork, desk: Desk) -> APIRouter:
+def _actor(caller: Caller) -> str:
+    """Who did it, as the case's history and the letters keep it: the token's subject."""
+    if len(caller.subject) > ACTOR_LENGTH:
+        raise HTTPException(403, f"a token's subject of over {ACTOR_LENGTH} characters")
+    return caller.subject
+
+
+def _region(caller: Caller) -> str:
+    """The region prefix a staff member's queue, lists and figures are filtered to."""
+    region = staff_prefix(caller)
+    if region is None:
+        raise HTTPException(403, "this needs the role staff")
+    return region
+
+
+def _filing_router(uow: UnitOfWork, desk: Desk) -> APIRouter:
     api = APIRouter(prefix="/v1", tags=["disputes"])
 
-    async def view(unit: Unit, case: DisputeCase) -> CaseView:
-        return _case_view(desk, case, await queries.history(unit, case.case_id))
+    async def station_of(caller: Caller) -> str | None:
+        if Role.LAWYER not in caller.roles:
+            return None
+        async with uow() as unit:
+            lawyer = await unit.session.get(Lawyer, caller.subject)
+            return None if lawyer is None else lawyer.station_id
 
     @api.post(
         "/filings",
@@ -271,11 +311,22 @@ def _case_router(uow: UnitOfWork, desk: Desk) -> APIRouter:
             **answers(rules=FILING_RULES, rejection=FilingAnswer),
         },
     )
-    async def walk_in(body: WalkIn) -> JSONResponse:
-        """A walk-in at a legal-service station: 201 case opened, 200 the dispute's open case (a
-        repeat, or the same dispute filed before), 422 with reasons."""
-        if body.station_id not in desk.terms.stations:
+    async def walk_in(body: WalkIn, caller: LawyerOrStaff) -> JSONResponse:
+        """A walk-in at a legal-service station, filed by a lawyer of that station or by staff
+        of a union covering the station's or the dispute's district: 201 case opened, 200 the
+        dispute's open case (a repeat, or the same dispute filed before), 422 with reasons."""
+        station = desk.terms.stations.get(body.station_id)
+        if station is None:
             raise invalid_value(("body", "station_id"), "no legal-service station has this id")
+        allowed = may_file_walk_in(
+            caller,
+            station_id=station.station_id,
+            station_district=station.district_code,
+            dispute_district=body.district_code,
+            lawyer_station=await station_of(caller),
+        )
+        if not allowed:
+            raise HTTPException(403, "a station's lawyers and the covering unions' staff file")
         details = DisputeDetails.model_validate(
             body.model_dump(exclude={"station_id", "filing_ref"})
         )
@@ -292,50 +343,82 @@ def _case_router(uow: UnitOfWork, desk: Desk) -> APIRouter:
         code = {"opened": 201, "rejected": 422}.get(result.outcome, 200)
         return JSONResponse(answer.model_dump(mode="json"), status_code=code)
 
+    return api
+
+
+def _case_router(uow: UnitOfWork, desk: Desk) -> APIRouter:
+    api = APIRouter(prefix="/v1", tags=["disputes"])
+
+    async def view(unit: Unit, case: DisputeCase) -> CaseView:
+        return _case_view(desk, case, await queries.history(unit, case.case_id))
+
+    async def case_in_scope(unit: Unit, case_id: uuid.UUID, caller: Caller) -> DisputeCase:
+        """The case, locked for this unit, if the caller handles it (404 otherwise)."""
+        found = await find_case(unit, case_id, for_update=True)
+        require_scope(handles_case(caller, found.district_code, found.lawyer_id))
+        return found
+
     @api.get("/cases/{case_id}", response_model=CaseView, responses=answers(404))
-    async def case(case_id: uuid.UUID) -> CaseView:
+    async def case(case_id: uuid.UUID, caller: LawyerOrStaff) -> CaseView:
+        """The case, for its lawyer and for staff of the unions covering its district."""
         async with uow() as unit:
-            return await view(unit, await find_case(unit, case_id))
+            found = await find_case(unit, case_id)
+            require_scope(handles_case(caller, found.district_code, found.lawyer_id))
+            return await view(unit, found)
 
     @api.post("/cases/{case_id}/accept", response_model=CaseView, responses=CASE_ANSWERS)
-    async def accept(case_id: uuid.UUID, body: LawyerRef) -> CaseView:
+    async def accept(case_id: uuid.UUID, caller: ActingLawyer) -> CaseView:
+        """The lawyer the case is offered to takes it up."""
         async with uow() as unit:
-            return await view(unit, await assignment.accept(desk, unit, case_id, body.lawyer_id))
+            await case_in_scope(unit, case_id, caller)
+            return await view(unit, await assignment.accept(desk, unit, case_id, caller.subject))
 
     @api.post("/cases/{case_id}/decline", response_model=CaseView, responses=CASE_ANSWERS)
-    async def decline(case_id: uuid.UUID, body: Decline) -> CaseView:
+    async def decline(case_id: uuid.UUID, body: Decline, caller: ActingLawyer) -> CaseView:
+        """The lawyer the case is offered to passes it on."""
         async with uow() as unit:
-            found = await assignment.decline(desk, unit, case_id, body.lawyer_id, body.reason)
+            await case_in_scope(unit, case_id, caller)
+            found = await assignment.decline(desk, unit, case_id, caller.subject, body.reason)
             return await view(unit, found)
 
     @api.post("/cases/{case_id}/moves", response_model=CaseView, responses=CASE_ANSWERS)
-    async def move(case_id: uuid.UUID, body: Move) -> CaseView:
-        """Move the case to a later stage; 409 naming the rule if the chain does not allow it."""
+    async def move(case_id: uuid.UUID, body: Move, caller: LawyerOrStaff) -> CaseView:
+        """Move the case to a later stage (its lawyer, or staff of its district's unions); 409
+        naming the rule if the chain does not allow it."""
         async with uow() as unit:
+            await case_in_scope(unit, case_id, caller)
             found = await progress.move(
-                desk, unit, case_id, body.to, by=body.by, reason=body.reason
+                desk, unit, case_id, body.to, by=_actor(caller), reason=body.reason
             )
             return await view(unit, found)
 
     @api.post("/cases/{case_id}/extension", response_model=CaseView, responses=CASE_ANSWERS)
-    async def extend(case_id: uuid.UUID, body: Extension) -> CaseView:
+    async def extend(case_id: uuid.UUID, body: Extension, caller: LawyerOrStaff) -> CaseView:
         async with uow() as unit:
-            found = await progress.extend(desk, unit, case_id, by=body.by, reason=body.reason)
+            await case_in_scope(unit, case_id, caller)
+            found = await progress.extend(
+                desk, unit, case_id, by=_actor(caller), reason=body.reason
+            )
             return await view(unit, found)
 
     @api.post(
         "/cases/{case_id}/judicial-confirmation", response_model=CaseView, responses=CASE_ANSWERS
     )
-    async def confirm(case_id: uuid.UUID, body: Extension) -> CaseView:
-        """The court confirmed the mediated agreement (司法确认): from now on the case may go
-        from mediation straight to enforcement."""
+    async def confirm(case_id: uuid.UUID, body: Extension, caller: Staff) -> CaseView:
+        """The court confirmed the mediated agreement (司法确认), recorded by staff of the
+        unions covering the case's district: from now on the case may go from mediation
+        straight to enforcement."""
         async with uow() as unit:
-            found = await progress.confirm(desk, unit, case_id, by=body.by, reason=body.reason)
+            await case_in_scope(unit, case_id, caller)
+            found = await progress.confirm(
+                desk, unit, case_id, by=_actor(caller), reason=body.reason
+            )
             return await view(unit, found)
 
     @api.post("/cases/{case_id}/close", response_model=CaseView, responses=CASE_ANSWERS)
-    async def close(case_id: uuid.UUID, body: Close) -> CaseView:
+    async def close(case_id: uuid.UUID, body: Close, caller: LawyerOrStaff) -> CaseView:
         async with uow() as unit:
+            await case_in_scope(unit, case_id, caller)
             found = await progress.close(
                 desk,
                 unit,
@@ -343,17 +426,17 @@ def _case_router(uow: UnitOfWork, desk: Desk) -> APIRouter:
                 body.outcome,
                 amount=body.amount,
                 workers_accepting=body.workers_accepting,
-                by=body.by,
+                by=_actor(caller),
                 reason=body.reason,
             )
             return await view(unit, found)
 
     @api.get("/queue", response_model=list[QueueEntry])
-    async def queue(limit: Limit = 200) -> list[QueueEntry]:
-        """Cases no lawyer has accepted yet, in the order they are served: priority groups
-        first, then collective disputes, then the oldest."""
+    async def queue(caller: Staff, limit: Limit = 200) -> list[QueueEntry]:
+        """The region's cases no lawyer has accepted yet, in the order they are served:
+        priority groups first, then collective disputes, then the oldest."""
         async with uow() as unit:
-            cases = await queries.queue(unit, limit)
+            cases = await queries.queue(unit, limit, _region(caller))
         return [
             QueueEntry(
                 case_id=c.case_id,
@@ -372,11 +455,21 @@ def _case_router(uow: UnitOfWork, desk: Desk) -> APIRouter:
     return api
 
 
-def _staff_router(uow: UnitOfWork, desk: Desk) -> APIRouter:
+def _lawyer_router(uow: UnitOfWork, desk: Desk) -> APIRouter:
     api = APIRouter(prefix="/v1", tags=["lawyers, supervision and figures"])
 
+    async def lawyer_in_scope(unit: Unit, lawyer_id: str, caller: Caller) -> Lawyer:
+        """The lawyer, for themself and for staff covering their station's district (404)."""
+        lawyer = await unit.session.get(Lawyer, lawyer_id)
+        if lawyer is None:
+            raise NotFound(f"no lawyer {lawyer_id}")
+        require_scope(sees_lawyer(caller, lawyer.lawyer_id, lawyer.district_code))
+        return lawyer
+
     @api.get("/lawyers", response_model=list[Caseload])
-    async def lawyers() -> list[Caseload]:
+    async def lawyers(caller: Staff) -> list[Caseload]:
+        """The lawyers of the staff member's region, with their caseloads."""
+        region = _region(caller)
         async with uow() as unit:
             rows = await queries.caseloads(unit)
         return [
@@ -391,16 +484,19 @@ def _staff_router(uow: UnitOfWork, desk: Desk) -> APIRouter:
                 accepted_cases=accepted,
             )
             for lw, n, accepted in rows
+            if in_region(region, lw.district_code)
         ]
 
     @api.get("/stations", response_model=list[StationLoad])
-    async def stations() -> list[StationLoad]:
+    async def stations(caller: Staff) -> list[StationLoad]:
+        """The stations of the staff member's region, with their lawyers' caseloads."""
+        region = _region(caller)
         async with uow() as unit:
             rows = await queries.caseloads(unit)
         loads: dict[str, StationLoad] = {}
         for lawyer, n, _ in rows:
             station = desk.terms.stations.get(lawyer.station_id)
-            if station is None:
+            if station is None or not in_region(region, station.district_code):
                 continue
             load = loads.setdefault(
                 station.station_id,
@@ -419,15 +515,21 @@ def _staff_router(uow: UnitOfWork, desk: Desk) -> APIRouter:
         return list(loads.values())
 
     @api.put("/lawyers/{lawyer_id}/duty", response_model=Duty, responses=answers(404))
-    async def duty(lawyer_id: LawyerPath, body: Duty) -> Duty:
+    async def duty(lawyer_id: LawyerPath, body: Duty, caller: LawyerOrStaff) -> Duty:
+        """A lawyer goes on or off duty; staff covering the lawyer's district may set it."""
         async with uow() as unit:
+            await lawyer_in_scope(unit, lawyer_id, caller)
             lawyer = await assignment.set_duty(unit, lawyer_id, body.on_duty)
         return Duty(on_duty=lawyer.on_duty)
 
-    @api.get("/lawyers/{lawyer_id}/cases", response_model=list[uuid.UUID])
-    async def lawyer_cases(lawyer_id: LawyerPath, limit: Limit = 200) -> list[uuid.UUID]:
-        """The lawyer's open cases (offered or accepted)."""
+    @api.get("/lawyers/{lawyer_id}/cases", response_model=list[uuid.UUID], responses=answers(404))
+    async def lawyer_cases(
+        lawyer_id: LawyerPath, caller: LawyerOrStaff, limit: Limit = 200
+    ) -> list[uuid.UUID]:
+        """The lawyer's open cases (offered or accepted): for the lawyer, and for staff
+        covering the lawyer's district."""
         async with uow() as unit:
+            await lawyer_in_scope(unit, lawyer_id, caller)
             found = await unit.session.scalars(
                 select(DisputeCase.case_id)
                 .where(DisputeCase.lawyer_id == lawyer_id, OPEN_CASE)
@@ -436,17 +538,22 @@ def _staff_router(uow: UnitOfWork, desk: Desk) -> APIRouter:
             )
             return list(found)
 
+    return api
+
+
+def _figures_router(uow: UnitOfWork, desk: Desk) -> APIRouter:
+    api = APIRouter(prefix="/v1", tags=["lawyers, supervision and figures"])
     period = period_parameter(
         desk.clock.today, desk.clock.zone, default_days=365, counted="cases by the day opened"
     )
     in_period = Depends(period)
 
     @api.get("/disputes/by-district", response_model=list[DistrictView])
-    async def by_district(days: Period = in_period) -> list[DistrictView]:
-        """Cases opened in the period by district: settlements and amounts recovered, and the
-        median days spent in each stage."""
+    async def by_district(caller: Staff, days: Period = in_period) -> list[DistrictView]:
+        """Cases of the staff member's region opened in the period by district: settlements
+        and amounts recovered, and the median days spent in each stage."""
         async with uow() as unit:
-            rows = await queries.by_district(unit, days.start, days.end)
+            rows = await queries.by_district(unit, days.start, days.end, _region(caller))
         return [
             DistrictView(
                 district_code=r.district_code,
@@ -461,10 +568,11 @@ def _staff_router(uow: UnitOfWork, desk: Desk) -> APIRouter:
         ]
 
     @api.get("/disputes/summary", response_model=LegalSummary)
-    async def summary(days: Period = in_period) -> LegalSummary:
+    async def summary(caller: Staff, days: Period = in_period) -> LegalSummary:
+        """The staff member's region: its cases, filings, warnings and letters."""
         start, end = days.start, days.end
         async with uow() as unit:
-            found = await queries.summary(unit, start, end)
+            found = await queries.summary(unit, start, end, _region(caller))
         counts = vars(found).copy()
         return LegalSummary(
             since=start,
@@ -476,11 +584,14 @@ def _staff_router(uow: UnitOfWork, desk: Desk) -> APIRouter:
         )
 
     @api.get("/supervision/employers", response_model=list[LetterView])
-    async def supervised(letter: LetterKind | None = None, limit: Limit = 200) -> list[LetterView]:
-        """Employers under labour-law supervision by the last letter they were sent."""
+    async def supervised(
+        caller: Staff, letter: LetterKind | None = None, limit: Limit = 200
+    ) -> list[LetterView]:
+        """Employers under labour-law supervision by the last letter the unions of the staff
+        member's region sent them."""
         async with uow() as unit:
             letters = await queries.supervised_employers(
-                unit, letter.value if letter else None, limit
+                unit, letter.value if letter else None, limit, _region(caller)
             )
         return [LetterView.model_validate(x, from_attributes=True) for x in letters]
 
@@ -489,11 +600,12 @@ def _staff_router(uow: UnitOfWork, desk: Desk) -> APIRouter:
         response_model=LetterView,
         responses=answers(404, 409),
     )
-    async def respond(letter_id: uuid.UUID, body: EmployerAnswer) -> LetterView:
+    async def respond(letter_id: uuid.UUID, body: EmployerAnswer, caller: Staff) -> LetterView:
+        """The employer's answer, recorded by staff of a union covering the letter's district."""
         async with uow() as unit:
-            found = await supervision.respond(
-                desk, unit, letter_id, body.response, body.recorded_by
-            )
+            sent = await unit.session.get(Letter, letter_id, with_for_update=True)
+            require_scope(sent is not None and staff_covers(caller, sent.district_code))
+            found = await supervision.respond(desk, unit, letter_id, body.response, _actor(caller))
             return LetterView.model_validate(found, from_attributes=True)
 
     return api

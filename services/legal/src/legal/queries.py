@@ -44,12 +44,12 @@ async def caseloads(unit: Unit) -> list[tuple[Lawyer, int, int]]:
     return [(lw, *load.get(lw.lawyer_id, (0, 0))) for lw in lawyers]
 
 
-async def queue(unit: Unit, limit: int) -> Sequence[DisputeCase]:
-    """Open cases no lawyer has accepted yet, in the order they are served."""
+async def queue(unit: Unit, limit: int, region: str) -> Sequence[DisputeCase]:
+    """Open cases of the region no lawyer has accepted yet, in the order they are served."""
     return (
         await unit.session.scalars(
             select(DisputeCase)
-            .where(OPEN_CASE, DisputeCase.accepted_at.is_(None))
+            .where(OPEN_CASE, DisputeCase.accepted_at.is_(None), _in(region))
             .order_by(
                 DisputeCase.priority.desc(),
                 DisputeCase.group_dispute.desc(),
@@ -71,9 +71,11 @@ class DistrictFigures:
     stage_days: dict[str, float] = field(default_factory=dict)  # median days spent per stage
 
 
-async def by_district(unit: Unit, since: datetime, until: datetime) -> list[DistrictFigures]:
-    """Cases opened in the period, by district: outcomes, amounts, median days per stage.
-    Counted by the database; only the stage durations are read, three values each."""
+async def by_district(
+    unit: Unit, since: datetime, until: datetime, region: str
+) -> list[DistrictFigures]:
+    """Cases of the region opened in the period, by district: outcomes, amounts, median days per
+    stage. Counted by the database; only the stage durations are read, three values each."""
     case = DisputeCase
     closed = case.closed_at.is_not(None)
     rows = await unit.session.execute(
@@ -85,7 +87,7 @@ async def by_district(unit: Unit, since: datetime, until: datetime) -> list[Dist
             _total(case.amount_cents, case.outcome == "settled"),
             _total(case.amount_cents, closed),
         )
-        .where(_opened_in(since, until))
+        .where(_opened_in(since, until), _in(region))
         .group_by(case.district_code)
     )
     figures = {
@@ -93,7 +95,7 @@ async def by_district(unit: Unit, since: datetime, until: datetime) -> list[Dist
         for district, n, n_closed, n_settled, settled, recovered in rows.tuples()
     }
     spent: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
-    for district, stage, days in await _stage_durations(unit, since, until):
+    for district, stage, days in await _stage_durations(unit, since, until, region):
         spent[district][stage].append(days)
     for district, stages in spent.items():
         figures[district].stage_days = {s: round(median(d), 1) for s, d in stages.items()}
@@ -104,13 +106,18 @@ def _opened_in(since: datetime, until: datetime) -> ColumnElement[bool]:
     return (DisputeCase.opened_at >= since) & (DisputeCase.opened_at < until)
 
 
+def _in(region: str, column: QueryableAttribute[str] = DisputeCase.district_code) -> Any:
+    """Within a staff region: a GB/T 2260 prefix (`servicekit.identity.region_prefix`)."""
+    return column.startswith(region)
+
+
 def _total(column: QueryableAttribute[Any], where: ColumnElement[bool] | None = None) -> Any:
     summed = func.sum(column) if where is None else func.sum(column).filter(where)
     return func.coalesce(summed, 0)
 
 
 async def _stage_durations(
-    unit: Unit, since: datetime, until: datetime
+    unit: Unit, since: datetime, until: datetime, region: str
 ) -> list[tuple[str, str, float]]:
     """(district, stage, days) for each stage a case opened in the period left, by a move or
     the close."""
@@ -118,7 +125,11 @@ async def _stage_durations(
         select(CaseEvent.case_id, CaseEvent.action, CaseEvent.stage, CaseEvent.at)
         .add_columns(DisputeCase.district_code)
         .join(DisputeCase, DisputeCase.case_id == CaseEvent.case_id)
-        .where(_opened_in(since, until), CaseEvent.action.in_(("opened", "moved", "closed")))
+        .where(
+            _opened_in(since, until),
+            _in(region),
+            CaseEvent.action.in_(("opened", "moved", "closed")),
+        )
         .order_by(CaseEvent.case_id, CaseEvent.id)
     )
     found: list[tuple[str, str, float]] = []
@@ -131,9 +142,12 @@ async def _stage_durations(
     return found
 
 
-async def supervised_employers(unit: Unit, letter: str | None, limit: int) -> Sequence[Letter]:
-    """Each employer's current letter (the last one sent), optionally of one kind."""
-    query = select(Letter).where(Letter.superseded_at.is_(None))
+async def supervised_employers(
+    unit: Unit, letter: str | None, limit: int, region: str
+) -> Sequence[Letter]:
+    """Each employer's current letter (the last one sent) sent by a union of the region,
+    optionally of one kind."""
+    query = select(Letter).where(Letter.superseded_at.is_(None), _in(region, Letter.district_code))
     if letter is not None:
         query = query.where(Letter.letter == letter)
     return (await unit.session.scalars(query.order_by(Letter.issued_at.desc()).limit(limit))).all()
@@ -166,12 +180,17 @@ class Summary:
     letter_responses: dict[str, int]
 
 
-async def summary(unit: Unit, since: datetime, until: datetime) -> Summary:
-    """Counted and summed by the database: what is read is a few rows of totals and groups."""
+async def summary(unit: Unit, since: datetime, until: datetime, region: str) -> Summary:
+    """The region's cases, filings, warnings and letters of the period. Counted and summed by
+    the database: what is read is a few rows of totals and groups."""
     session = unit.session
     case = DisputeCase
-    in_period = _opened_in(since, until)
-    received = (Filing.received_at >= since) & (Filing.received_at < until)
+    in_period = _opened_in(since, until) & _in(region)
+    received = (
+        (Filing.received_at >= since)
+        & (Filing.received_at < until)
+        & Filing.case_id.in_(select(case.case_id).where(_in(region)))
+    )
     filings = await _grouped(session, Filing.channel, received)
     merged = await session.scalar(
         select(func.count()).select_from(Filing).where(Filing.outcome == "merged", received)
@@ -217,8 +236,14 @@ async def summary(unit: Unit, since: datetime, until: datetime) -> Summary:
             passed_on += n
         elif action == "escalated":
             escalations += n
-    raised = (EarlyWarning.raised_at >= since) & (EarlyWarning.raised_at < until)
-    issued = (Letter.issued_at >= since) & (Letter.issued_at < until)
+    raised = (
+        (EarlyWarning.raised_at >= since)
+        & (EarlyWarning.raised_at < until)
+        & _in(region, EarlyWarning.district_code)
+    )
+    issued = (
+        (Letter.issued_at >= since) & (Letter.issued_at < until) & _in(region, Letter.district_code)
+    )
     (
         cases,
         group_disputes,
