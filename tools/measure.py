@@ -8,10 +8,14 @@ from pathlib import Path
 import httpx
 import localrun
 
+from servicekit.identity import Role
+
 
 def counters(service: str) -> float:
     """Messages this service settled so far (its Prometheus counter)."""
-    text = httpx.get(f"{localrun.SERVICES[service].url}/metrics", timeout=5).text
+    operator = localrun.local_tokens().headers(Role.OPERATOR, subject="bench-operator")
+    url = f"{localrun.SERVICES[service].url}/metrics"
+    text = httpx.get(url, headers=operator, timeout=5).text
     return sum(
         float(line.rsplit(" ", 1)[1])
         for line in text.splitlines()

@@ -1,5 +1,5 @@
-"""Bearer tokens: what verifies and what is refused, the claims read, the scope rules, and the
-answers and OpenAPI of a protected route."""
+"""Bearer tokens: what verifies and what is refused, the claims read, the scope rules, the
+answers and OpenAPI of a protected route, and the kit's own routes (metrics, the clock)."""
 
 from __future__ import annotations
 
@@ -20,6 +20,8 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from fastapi import Depends, FastAPI
 from jwt.algorithms import ECAlgorithm
 
+from servicekit.clock import Clock, clock_router
+from servicekit.health import health_router
 from servicekit.http import document_common_answers
 from servicekit.identity import (
     Caller,
@@ -236,3 +238,29 @@ async def test_a_protected_route_answers_401_403_and_documents_them() -> None:
     assert set(spec["paths"]["/cases"]["get"]["responses"]) == {"200", "401", "403"}
     assert set(spec["paths"]["/open"]["get"]["responses"]) == {"200"}
     assert spec["components"]["securitySchemes"]["HTTPBearer"]["scheme"] == "bearer"
+
+
+async def test_only_the_probes_are_open_metrics_and_the_clock_take_the_operator() -> None:
+    app = FastAPI()
+    app.state.verifier = verifier()
+    app.include_router(health_router({}))
+    app.include_router(clock_router(Clock()))
+    operator = {"Authorization": f"Bearer {token(roles=['operator'], sub='ops-1')}"}
+    lawyer = {"Authorization": f"Bearer {token()}"}
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        assert (await client.get("/healthz")).status_code == 200
+        assert (await client.get("/readyz")).status_code == 200
+        for method, path in (
+            ("GET", "/metrics"),
+            ("GET", "/admin/clock"),
+            ("POST", "/admin/clock/advance"),
+        ):
+            body = {"seconds": 60} if method == "POST" else None
+            assert (await client.request(method, path, json=body)).status_code == 401
+            assert (
+                await client.request(method, path, json=body, headers=lawyer)
+            ).status_code == 403
+            answer = await client.request(method, path, json=body, headers=operator)
+            assert answer.status_code == 200, path
+        assert "python_info" in (await client.get("/metrics", headers=operator)).text

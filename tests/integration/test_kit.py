@@ -31,6 +31,7 @@ from .conftest import (
     KAFKA,
     PII_ENV,
     REDIS_URL,
+    as_operator,
     eventually,
     partner_span,
     publish,
@@ -277,7 +278,9 @@ async def test_a_record_the_broker_refuses_is_parked_and_the_burst_around_it_goe
         assert "1 parked rows" in parked
         assert "refused by Kafka" in parked
         async with httpx.AsyncClient() as client:
-            metrics = (await client.get(f"{service.url}/metrics", timeout=5)).text
+            metrics = (
+                await client.get(f"{service.url}/metrics", headers=as_operator(), timeout=5)
+            ).text
         assert any(
             line.startswith("kit_outbox_parked_total") and line.endswith(" 1.0")
             for line in metrics.splitlines()

@@ -1,7 +1,8 @@
 """The service's clock: every deadline, SLA and schedule reads the time from here.
 
 In production it is the system clock. With CLOCK_ADJUSTABLE=true (tests and demos only) it can
-be moved forward over HTTP, so a process's deadlines can be made to run out without waiting.
+be moved forward over HTTP (by the operator's token), so a process's deadlines can be made to
+run out without waiting.
 """
 
 from __future__ import annotations
@@ -9,8 +10,10 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field
+
+from servicekit.identity import Role, requires
 
 
 class Clock:
@@ -42,7 +45,9 @@ class Advance(BaseModel):
 
 
 def clock_router(clock: Clock) -> APIRouter:
-    api = APIRouter(prefix="/admin/clock", tags=["admin"])
+    api = APIRouter(
+        prefix="/admin/clock", tags=["admin"], dependencies=[Depends(requires(Role.OPERATOR))]
+    )
 
     def view() -> ClockView:
         return ClockView(

@@ -1,16 +1,18 @@
-"""/healthz, /readyz and /metrics, the same on every service."""
+"""/healthz, /readyz and /metrics, the same on every service: the first two open to the
+orchestrator's probes, the metrics for the operator's token (Prometheus scrapes with one)."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Depends, Response
 from fastapi.responses import JSONResponse, PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel
 
 from servicekit.http import DESCRIPTIONS
+from servicekit.identity import Role, requires
 
 Check = Callable[[], Awaitable[object]]
 
@@ -44,8 +46,9 @@ def health_router(checks: dict[str, Check], timeout: float = 2.0) -> APIRouter:
 
     @router.get(
         "/metrics",
-        summary="Prometheus metrics",
+        summary="Prometheus metrics (the operator's token)",
         response_class=PlainTextResponse,
+        dependencies=[Depends(requires(Role.OPERATOR))],
         responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}}}},
     )
     async def metrics() -> Response:
