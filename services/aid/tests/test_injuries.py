@@ -326,17 +326,31 @@ async def test_repeat_employers_are_listed_for_inspectors(world: World) -> None:
     for hospital in ("sz-h-016", "sz-h-061", "sz-h-016"):
         await world.report(injury(employer_code=repeat, hospital=hospital, severity="serious"))
     await world.report(injury())
-    now = world.desk.clock.now()
+    since, until = (
+        world.desk.clock.now() - timedelta(days=1),
+        world.desk.clock.now() + timedelta(days=1),
+    )
     async with world.uow() as unit:
         found = await queries.repeat_employers(
-            unit, now - timedelta(days=1), now + timedelta(days=1), 3, 10
+            unit, since, until, region="4403", min_cases=3, limit=10
         )
         by_district = await queries.injuries_by(
-            unit, "district", now - timedelta(days=1), now + timedelta(days=1), 10
+            unit, "district", since, until, region="44", limit=10
         )
+        # a district's union sees its own district's cases only
+        in_one = await queries.repeat_employers(
+            unit, since, until, region="440304", min_cases=1, limit=10
+        )
+        one_by_district = await queries.injuries_by(
+            unit, "district", since, until, region="440304", limit=10
+        )
+        elsewhere = await queries.summary(unit, since, until, "4401")
     assert found == [(repeat, "某某制造有限公司", 3, 3, ["440304", "440306"])]
     assert by_district[0][0] == "440306"
     assert sum(n for _, _, n, _ in by_district) == 4
+    assert [(code, n, d) for code, _, n, _, d in in_one] == [(repeat, 1, ["440304"])]
+    assert {k for k, _, _, _ in one_by_district} == {"440304"}
+    assert (elsewhere.cases, elsewhere.reports) == (0, 0)
 
 
 async def test_a_worker_hurt_again_the_same_day_is_one_case_through_a_key_rotation(

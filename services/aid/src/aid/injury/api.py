@@ -23,7 +23,14 @@ from gonghui_contracts.values import CompensationProblem, to_yuan
 from servicekit import Unit, UnitOfWork
 from servicekit.clock import Clock
 from servicekit.http import Day, Period, answers, period_parameter
-from servicekit.identity import Caller, Role, is_person, require_scope, requires
+from servicekit.identity import (
+    Caller,
+    Role,
+    is_person,
+    require_scope,
+    requires,
+    staff_prefix,
+)
 
 Worker = Annotated[Caller, Depends(requires(Role.MEMBER))]
 Visitor = Annotated[Caller, Depends(requires(Role.VISITOR))]
@@ -312,22 +319,27 @@ def _case_router(uow: UnitOfWork, desk: Desk) -> APIRouter:
     return api
 
 
+def _region(caller: Caller) -> str:
+    """The region prefix a staff member's figures are filtered to."""
+    region = staff_prefix(caller)
+    if region is None:
+        raise HTTPException(403, "this needs the role staff")
+    return region
+
+
 def _analysis_router(uow: UnitOfWork, clock: Clock) -> APIRouter:
-    api = APIRouter(
-        prefix="/v1/injuries",
-        tags=["work-injury analysis"],
-        dependencies=[Depends(requires(Role.STAFF))],
-    )
+    api = APIRouter(prefix="/v1/injuries", tags=["work-injury analysis"])
     period = period_parameter(
         clock.today, clock.zone, default_days=30, counted="cases by the day they were reported"
     )
     in_period = Depends(period)
 
     @api.get("/summary", response_model=InjurySummary)
-    async def summary(days: Period = in_period) -> InjurySummary:
+    async def summary(caller: Staff, days: Period = in_period) -> InjurySummary:
+        """The cases of the staff member's region."""
         start, end = days.start, days.end
         async with uow() as unit:
-            found = await queries.summary(unit, start, end)
+            found = await queries.summary(unit, start, end, _region(caller))
         return InjurySummary(
             since=start,
             until=end,
@@ -350,22 +362,32 @@ def _analysis_router(uow: UnitOfWork, clock: Clock) -> APIRouter:
     @api.get("/by/{dimension}", response_model=list[Tally])
     async def by(
         dimension: queries.Dimension,
+        caller: Staff,
         days: Period = in_period,
         limit: Annotated[int, Query(ge=1, le=1000)] = 50,
     ) -> list[Tally]:
+        """The cases of the staff member's region by employer, industry or district."""
+        region = _region(caller)
         async with uow() as unit:
-            rows = await queries.injuries_by(unit, dimension, days.start, days.end, limit)
+            rows = await queries.injuries_by(
+                unit, dimension, days.start, days.end, region=region, limit=limit
+            )
         return [Tally(key=k, label=lbl, cases=n, serious_or_worse=s) for k, lbl, n, s in rows]
 
     @api.get("/repeat-employers", response_model=list[RepeatEmployer])
     async def repeat_employers(
+        caller: Staff,
         days: Period = in_period,
         min_cases: Annotated[int, Query(ge=2, le=100_000)] = 3,
         limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     ) -> list[RepeatEmployer]:
-        """Employers with repeated injuries in the period: the list for labour inspectors."""
+        """Employers with repeated injuries in the period in the staff member's region: the
+        list for labour inspectors."""
+        region = _region(caller)
         async with uow() as unit:
-            rows = await queries.repeat_employers(unit, days.start, days.end, min_cases, limit)
+            rows = await queries.repeat_employers(
+                unit, days.start, days.end, region=region, min_cases=min_cases, limit=limit
+            )
         return [
             RepeatEmployer(credit_code=c, name=n, cases=k, serious_or_worse=s, districts=d)
             for c, n, k, s, d in rows

@@ -15,8 +15,14 @@ from servicekit import Unit
 Dimension = Literal["employer", "industry", "district"]
 
 
-def _period(since: datetime, until: datetime) -> ColumnElement[bool]:
-    return (InjuryCase.reported_at >= since) & (InjuryCase.reported_at < until)
+def _period(since: datetime, until: datetime, region: str) -> ColumnElement[bool]:
+    """Cases reported in the period in the region (a GB/T 2260 prefix: the staff's union's,
+    `servicekit.identity.staff_prefix`)."""
+    return (
+        (InjuryCase.reported_at >= since)
+        & (InjuryCase.reported_at < until)
+        & InjuryCase.district_code.startswith(region)
+    )
 
 
 async def open_visits(unit: Unit) -> dict[str, int]:
@@ -74,8 +80,8 @@ class Summary:
     offers_passed_on: int  # offers declined or left to lapse, so another visitor was asked
 
 
-async def summary(unit: Unit, since: datetime, until: datetime) -> Summary:
-    in_period = _period(since, until)
+async def summary(unit: Unit, since: datetime, until: datetime, region: str) -> Summary:
+    in_period = _period(since, until, region)
     count = func.count()
     case = InjuryCase
     row = (
@@ -139,7 +145,13 @@ async def summary(unit: Unit, since: datetime, until: datetime) -> Summary:
 
 
 async def injuries_by(
-    unit: Unit, dimension: Dimension, since: datetime, until: datetime, limit: int
+    unit: Unit,
+    dimension: Dimension,
+    since: datetime,
+    until: datetime,
+    *,
+    region: str,
+    limit: int,
 ) -> list[tuple[str, str | None, int, int]]:
     """(key, label, cases, serious or worse) per employer, industry or district, most first."""
     key = {
@@ -151,7 +163,7 @@ async def injuries_by(
     serious = func.count().filter(InjuryCase.severity.in_(["serious", "critical", "fatal"]))
     rows = await unit.session.execute(
         select(key, label, func.count(), serious)
-        .where(_period(since, until))
+        .where(_period(since, until, region))
         .group_by(key)
         .order_by(func.count().desc(), key)
         .limit(limit)
@@ -160,17 +172,17 @@ async def injuries_by(
 
 
 async def repeat_employers(
-    unit: Unit, since: datetime, until: datetime, min_cases: int, limit: int
+    unit: Unit, since: datetime, until: datetime, *, region: str, min_cases: int, limit: int
 ) -> list[tuple[str, str, int, int, list[str]]]:
-    """Employers with at least `min_cases` injuries in the period: (credit code, name, cases,
-    serious or worse, districts)."""
+    """Employers with at least `min_cases` injuries in the period in the region: (credit code,
+    name, cases, serious or worse, districts)."""
     serious = func.count().filter(InjuryCase.severity.in_(["serious", "critical", "fatal"]))
     rows = (
         await unit.session.execute(
             select(
                 InjuryCase.employer_code, func.max(InjuryCase.employer_name), func.count(), serious
             )
-            .where(_period(since, until))
+            .where(_period(since, until, region))
             .group_by(InjuryCase.employer_code)
             .having(func.count() >= min_cases)
             .order_by(func.count().desc(), InjuryCase.employer_code)
@@ -181,7 +193,7 @@ async def repeat_employers(
     for code, name, cases, worse in rows:
         districts = await unit.session.scalars(
             select(InjuryCase.district_code)
-            .where(_period(since, until), InjuryCase.employer_code == code)
+            .where(_period(since, until, region), InjuryCase.employer_code == code)
             .distinct()
             .order_by(InjuryCase.district_code)
         )
