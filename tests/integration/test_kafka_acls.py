@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -12,7 +14,7 @@ from typing import Any
 
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
-from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import KafkaConnectionError, KafkaError
 
 from gonghui_contracts.access import Partner, partner_principal, partner_topics
@@ -42,27 +44,44 @@ def as_principal(name: str, password: str) -> dict[str, Any]:
     }
 
 
+def servicekit(*args: str) -> str:
+    command = [str(Path(sys.executable).with_name("servicekit")), *args]
+    environment = {**os.environ, "KAFKA_BOOTSTRAP_SERVERS": KAFKA, "COLUMNS": "300"}
+    return subprocess.run(
+        command, capture_output=True, text=True, check=True, env=environment
+    ).stdout
+
+
 @pytest.fixture
 def partners(tmp_path: Path) -> Iterator[tuple[Partner, Partner, dict[str, str]]]:
-    """Two partners of this test's own, their users, ACLs and topics; all removed afterwards."""
+    """Two partners of this test's own, added as an operator adds one (`servicekit partner
+    add`: user, ACLs, topics); withdrawn afterwards."""
     tag = uuid.uuid4().hex[:8]
     courier = Partner(f"it-{tag}-courier", PartnerKind.PLATFORM_UNION)
     hospital = Partner(f"it-{tag}-hospital", PartnerKind.HOSPITAL)
-    operator = KafkaAccess(kafka_bootstrap_servers=KAFKA)
-    credentials = Credentials(tmp_path / "partners.json")
-    kafka_identity.apply(operator, [courier, hospital], credentials, platform=False)
-    yield courier, hospital, credentials.load()
-    kafka_identity.withdraw(operator, [courier, hospital])
+    credentials = tmp_path / "partners.json"
+    for partner in (courier, hospital):
+        said = servicekit(
+            "partner",
+            "add",
+            partner.partner_id,
+            "--kind",
+            partner.kind.value,
+            "--credentials",
+            str(credentials),
+        )
+        assert f"{len(partner_topics(partner))} topics created" in said
+    yield courier, hospital, Credentials(credentials).load()
+    kafka_identity.withdraw(KafkaAccess(kafka_bootstrap_servers=KAFKA), [courier, hospital])
 
 
 @pytest.fixture
 async def topics(partners: tuple[Partner, Partner, dict[str, str]]) -> AsyncIterator[list[str]]:
     courier, hospital, _ = partners
     names = partner_topics(courier) + partner_topics(hospital)
+    yield names
     admin = AIOKafkaAdminClient(bootstrap_servers=KAFKA)
     await admin.start()
-    await admin.create_topics([NewTopic(name, 1, 1) for name in names])
-    yield names
     await admin.delete_topics(names)
     await admin.close()
 
@@ -124,12 +143,20 @@ async def test_a_partner_writes_its_own_intake_and_nothing_of_anyone_else(
     assert await read(me, their_outcomes, group) == 0
 
 
-async def test_a_service_writes_only_the_topics_it_produces() -> None:
+async def test_a_service_writes_only_the_topics_it_produces_and_its_dead_letters(
+    partners: tuple[Partner, Partner, dict[str, str]], topics: list[str]
+) -> None:
+    courier, _, _ = partners
     passwords = json.loads(PLATFORM_CREDENTIALS.read_bytes())  # noqa: ASYNC240
     notify = as_principal("svc-notify", passwords["svc-notify"])
     membership = as_principal("svc-membership", passwords["svc-membership"])
+    aid = as_principal("svc-aid", passwords["svc-aid"])
     assert await publish(notify, "membership.events.v1") == "TopicAuthorizationFailedError"
     assert await publish(membership, "aid.events.v1") == "TopicAuthorizationFailedError"
+    intake = f"partner.membership.join-requests.v1.{courier.partner_id}"
+    assert await publish(membership, intake) == "TopicAuthorizationFailedError"
+    assert await publish(membership, intake + ".dlq") == "ok"  # dead letters of what it reads
+    assert await publish(aid, intake + ".dlq") == "TopicAuthorizationFailedError"
 
 
 async def test_a_client_without_credentials_or_with_wrong_ones_is_refused(

@@ -82,21 +82,28 @@ def service_grants(service: Service, partners: Iterable[Partner] = ()) -> list[G
         if service in spec.readers:
             if family:
                 grants.append(Grant(who, "topic", spec.name + ".", "prefix", "Read"))
-                grants += [
-                    Grant(
-                        who,
-                        "topic",
-                        partner_topic(spec, p.partner_id) + DLQ_SUFFIX,
-                        "literal",
-                        "Write",
-                    )
-                    for p in known
-                    if p.kind in spec.producers
-                ]
             else:
                 grants.append(Grant(who, "topic", spec.name, "literal", "Read"))
                 grants.append(Grant(who, "topic", spec.dlq, "literal", "Write"))
+    grants += [g for p in known for g in dead_letter_grants(p) if g.principal == who]
     return sorted(grants)
+
+
+def dead_letter_grants(partner: Partner) -> list[Grant]:
+    """What the services reading a partner's topics need to dead-letter its records there."""
+    return sorted(
+        Grant(
+            service_principal(reader),
+            "topic",
+            partner_topic(spec, partner.partner_id) + DLQ_SUFFIX,
+            "literal",
+            "Write",
+        )
+        for spec in TOPICS
+        if partner.kind in spec.producers
+        for reader in spec.readers
+        if isinstance(reader, Service)
+    )
 
 
 def partner_grants(partner: Partner) -> list[Grant]:

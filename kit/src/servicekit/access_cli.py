@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import re
 from pathlib import Path
 from typing import Annotated
 
@@ -10,12 +12,13 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from gonghui_contracts.access import Partner, all_grants
+from gonghui_contracts.access import Partner, all_grants, partner_principal, partner_topics
 from gonghui_contracts.values import PartnerKind
-from servicekit import kafka_identity
+from servicekit import kafka_identity, topics_admin
 from servicekit.kafka_access import KafkaAccess
 from servicekit.kafka_identity import Credentials
 
+partner_app = typer.Typer(help="Partners: their Kafka users, ACLs and topics", no_args_is_help=True)
 acl_app = typer.Typer(
     help="Kafka principals and ACLs from the topic registry", no_args_is_help=True
 )
@@ -66,3 +69,36 @@ def acl_list(partners: PartnersFile = None) -> None:
         )
     console.print(table)
     console.print(f"{len(grants)} ACLs for {len({g.principal for g in grants})} principals")
+
+
+PARTNER_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
+
+
+@partner_app.command("add")
+def partner_add(
+    partner_id: Annotated[str, typer.Argument(help="e.g. sz-h-016: lowercase, digits and -")],
+    kind: Annotated[PartnerKind, typer.Option(help="What the partner is")],
+    credentials: CredentialsFile,
+    partners: PartnersFile = None,
+) -> None:
+    """Give a partner its SCRAM user, its ACLs (and the services' on its dead letters) and its
+    topics; with --partners, record it there too. Idempotent."""
+    if not PARTNER_ID.fullmatch(partner_id):
+        raise typer.BadParameter("lowercase letters, digits and -, at most 40", param_hint="ID")
+    partner = Partner(partner_id, kind)
+    access = KafkaAccess()
+    applied = kafka_identity.apply(access, [partner], Credentials(credentials), platform=False)
+    created = asyncio.run(
+        topics_admin.ensure_partner_topics(access.kafka_bootstrap_servers, partner)
+    )
+    if partners is not None:
+        known = read_partners(partners)
+        if partner not in known:
+            entries = [
+                {"partner_id": p.partner_id, "kind": p.kind.value} for p in [*known, partner]
+            ]
+            partners.write_text(json.dumps(entries, indent=1) + "\n", "utf-8")
+    console.print(
+        f"{partner_principal(partner)}: SCRAM user, {applied.acls} ACLs, "
+        f"{len(created)} topics created ({', '.join(partner_topics(partner))})"
+    )

@@ -10,6 +10,8 @@ servicekit migrate DIR              alembic upgrade head of the migrations in DI
 servicekit revision DIR -m MESSAGE  autogenerate a migration for a service's models
 servicekit pii reencrypt SERVICE    ciphertexts of other keys of the ring to the active key
 servicekit pii rekey SERVICE        lookup fingerprints to the active key (pii status: what is left)
+servicekit acl list|apply           Kafka principals and ACLs of the registry (apply: on the broker)
+servicekit partner add ID --kind K  a partner's SCRAM user, ACLs and topics
 servicekit token keygen|mint        a local signing key under .local/, tokens signed with it
 """
 
@@ -26,7 +28,7 @@ from rich.table import Table
 from gonghui_contracts import TOPICS
 from gonghui_contracts.topics import DLQ_SUFFIX
 from servicekit import db, deadletters, migrations, parking, topics_admin
-from servicekit.access_cli import acl_app
+from servicekit.access_cli import acl_app, partner_app
 from servicekit.pii_cli import pii_app
 from servicekit.tokens import token_app
 
@@ -40,6 +42,7 @@ app.add_typer(outbox_app, name="outbox")
 app.add_typer(pii_app, name="pii")
 app.add_typer(token_app, name="token")
 app.add_typer(acl_app, name="acl")
+app.add_typer(partner_app, name="partner")
 console = Console()
 
 Bootstrap = Annotated[

@@ -33,6 +33,7 @@ from gonghui_contracts.access import (
     Grant,
     Partner,
     all_grants,
+    dead_letter_grants,
     partner_grants,
     partner_principal,
     service_principal,
@@ -144,13 +145,18 @@ def apply(
         for name in names
     ]
     _wait(admin.alter_user_scram_credentials(upserts))
-    grants = all_grants(partners) if platform else [g for p in partners for g in partner_grants(p)]
+    grants = (
+        all_grants(partners)
+        if platform
+        else [g for p in partners for g in partner_grants(p) + dead_letter_grants(p)]
+    )
     _wait(admin.create_acls([acl_binding(grant) for grant in grants]))
     return Applied(users=len(upserts), acls=len(grants))
 
 
 def withdraw(access: KafkaAccess, partners: Sequence[Partner]) -> None:
-    """A partner's SCRAM user and ACLs removed: it can no longer connect nor use its topics."""
+    """A partner's SCRAM user and ACLs removed (and the services' on its dead letters): it can
+    no longer connect nor use its topics."""
     admin = AdminClient(librdkafka_config(access))
     filters = [
         AclBindingFilter(
@@ -164,12 +170,26 @@ def withdraw(access: KafkaAccess, partners: Sequence[Partner]) -> None:
         )
         for p in partners
     ]
+    filters += [_exactly(grant) for p in partners for grant in dead_letter_grants(p)]
     _wait(admin.delete_acls(filters))
     deletions: list[UserScramCredentialAlteration] = [
         UserScramCredentialDeletion(partner_principal(p), ScramMechanism.SCRAM_SHA_512)
         for p in partners
     ]
     _wait(admin.alter_user_scram_credentials(deletions))
+
+
+def _exactly(grant: Grant) -> AclBindingFilter:
+    binding = acl_binding(grant)
+    return AclBindingFilter(
+        binding.restype,
+        binding.name,
+        binding.resource_pattern_type,
+        binding.principal,
+        binding.host,
+        binding.operation,
+        binding.permission_type,
+    )
 
 
 def _wait(futures: dict[Any, Any]) -> None:

@@ -8,7 +8,8 @@ from dataclasses import replace
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
-from gonghui_contracts import TopicSpec
+from gonghui_contracts import TOPICS, TopicSpec
+from gonghui_contracts.access import Partner, partner_topic
 from servicekit.kafka_access import client_options
 
 
@@ -22,6 +23,36 @@ def new_topics(
         topics.append(NewTopic(named.name, named.partitions, replication, topic_configs=config))
         topics.append(NewTopic(named.dlq, 1, replication, topic_configs=named.dlq_config()))
     return topics
+
+
+def partner_new_topics(partner: Partner, replication: int = 1) -> list[NewTopic]:
+    """A partner's own topic of each family of its kind, configured as the family is, and the
+    dead letters of those it writes."""
+    topics = []
+    for spec in TOPICS:
+        if partner.kind not in spec.producers | spec.readers:
+            continue
+        named = replace(spec, name=partner_topic(spec, partner.partner_id))
+        topics.append(
+            NewTopic(named.name, named.partitions, replication, topic_configs=named.kafka_config())
+        )
+        if partner.kind in spec.producers:
+            topics.append(NewTopic(named.dlq, 1, replication, topic_configs=named.dlq_config()))
+    return topics
+
+
+async def ensure_partner_topics(bootstrap: str, partner: Partner) -> list[str]:
+    """Create the partner's topics that are missing; returns their names."""
+    admin = AIOKafkaAdminClient(**client_options(bootstrap))
+    await admin.start()
+    try:
+        present = set(await admin.list_topics())
+        missing = [t for t in partner_new_topics(partner) if t.name not in present]
+        if missing:
+            await admin.create_topics(missing)
+        return [t.name for t in missing]
+    finally:
+        await admin.close()
 
 
 async def existing_topics(bootstrap: str) -> set[str]:
