@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from sqlalchemy import (
@@ -173,32 +174,38 @@ async def reencrypt(
     for encrypted in data.encrypted:
         progress = Progress(encrypted.name)
         report.append(progress)
-        column, row = encrypted.column, encrypted.row
-        last: Sequence[Any] | None = None
-        while budget.take():
-            async with sessions.begin() as session:
-                query = select(*row, column).where(_not_active_ciphertext(column, vault))
-                rows = (await session.execute(_after(query, row, last).limit(batch_size))).all()
-                for *values, old in rows:
-                    place = encrypted.at(*values)
-                    try:
-                        new = vault.encrypt(vault.decrypt(old, place), place)
-                    except PiiError:
-                        progress.failed += 1
-                        continue
-                    result = await session.execute(
-                        update(column.table)
-                        .where(_same_row(row, values), column == old)
-                        .values({column.name: new})
-                    )
-                    progress.moved += _count(result)
-            if len(rows) < batch_size:
-                progress.finished = True
-                break
-            last = tuple(rows[-1])[:-1]
+        query = select(*encrypted.row, encrypted.column).where(
+            _not_active_ciphertext(encrypted.column, vault)
+        )
+        move = partial(_reencrypt_one, encrypted, vault, progress)
+        await _in_batches(
+            sessions, budget, progress, query, row=encrypted.row, batch_size=batch_size, handle=move
+        )
         if not progress.finished:
             break
     return report
+
+
+async def _reencrypt_one(
+    encrypted: EncryptedColumn,
+    vault: PiiVault,
+    progress: Progress,
+    session: AsyncSession,
+    found: Sequence[Any],
+) -> None:
+    *values, old = found
+    column, place = encrypted.column, encrypted.at(*values)
+    try:
+        new = vault.encrypt(vault.decrypt(old, place), place)
+    except PiiError:
+        progress.failed += 1
+        return
+    result = await session.execute(
+        update(column.table)
+        .where(_same_row(encrypted.row, values), column == old)
+        .values({column.name: new})
+    )
+    progress.moved += _count(result)
 
 
 async def rekey(
@@ -214,37 +221,65 @@ async def rekey(
     for lookup in data.lookups:
         progress = Progress(lookup.name)
         report.append(progress)
-        column, row = lookup.column, lookup.row
-        names = [c.name for c in (*row, column, *lookup.inputs)]
-        last: Sequence[Any] | None = None
-        while budget.take():
-            async with sessions.begin() as session:
-                query = select(*row, column, *lookup.inputs).where(
-                    _not_active_lookup(column, vault)
-                )
-                rows = (await session.execute(_after(query, row, last).limit(batch_size))).all()
-                for found in rows:
-                    fields = dict(zip(names, found, strict=True))
-                    values, old = tuple(found)[: len(row)], fields[column.name]
-                    try:
-                        new = await lookup.recompute(session, vault, fields)
-                        async with session.begin_nested():
-                            result = await session.execute(
-                                update(column.table)
-                                .where(_same_row(row, values), column == old)
-                                .values({column.name: new})
-                            )
-                    except (PiiError, IntegrityError):
-                        progress.failed += 1
-                        continue
-                    progress.moved += _count(result)
-            if len(rows) < batch_size:
-                progress.finished = True
-                break
-            last = tuple(rows[-1])[: len(row)]
+        query = select(*lookup.row, lookup.column, *lookup.inputs).where(
+            _not_active_lookup(lookup.column, vault)
+        )
+        remake = partial(_rekey_one, lookup, vault, progress)
+        await _in_batches(
+            sessions, budget, progress, query, row=lookup.row, batch_size=batch_size, handle=remake
+        )
         if not progress.finished:
             break
     return report
+
+
+async def _rekey_one(
+    lookup: LookupColumn,
+    vault: PiiVault,
+    progress: Progress,
+    session: AsyncSession,
+    found: Sequence[Any],
+) -> None:
+    column, row = lookup.column, lookup.row
+    names = [c.name for c in (*row, column, *lookup.inputs)]
+    fields = dict(zip(names, found, strict=True))
+    values, old = tuple(found)[: len(row)], fields[column.name]
+    try:
+        new = await lookup.recompute(session, vault, fields)
+        async with session.begin_nested():
+            result = await session.execute(
+                update(column.table)
+                .where(_same_row(row, values), column == old)
+                .values({column.name: new})
+            )
+    except (PiiError, IntegrityError):
+        progress.failed += 1
+        return
+    progress.moved += _count(result)
+
+
+async def _in_batches(
+    sessions: async_sessionmaker[AsyncSession],
+    budget: _Budget,
+    progress: Progress,
+    query: Select[Any],
+    *,
+    row: tuple[Column[Any], ...],
+    batch_size: int,
+    handle: Callable[[AsyncSession, Sequence[Any]], Awaitable[None]],
+) -> None:
+    """`handle` each row of `query` (which selects the `row` columns first) in committed
+    batches, in `row` order, while the budget lasts; `progress` is finished when none is left."""
+    last: Sequence[Any] | None = None
+    while budget.take():
+        async with sessions.begin() as session:
+            rows = (await session.execute(_after(query, row, last).limit(batch_size))).all()
+            for found in rows:
+                await handle(session, found)
+        if len(rows) < batch_size:
+            progress.finished = True
+            return
+        last = tuple(rows[-1])[: len(row)]
 
 
 async def not_active(
