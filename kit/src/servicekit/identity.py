@@ -130,6 +130,15 @@ def staff_prefix(caller: Caller) -> str | None:
     return region_prefix(caller.union)
 
 
+def staff_region(caller: Caller) -> str:
+    """The region prefix a staff caller's queues, lists and figures are filtered to; 403 for a
+    caller who is not staff of a union."""
+    region = staff_prefix(caller)
+    if region is None:
+        raise HTTPException(403, f"this needs the role {Role.STAFF}")
+    return region
+
+
 def is_member(caller: Caller, member_id: uuid.UUID) -> bool:
     return Role.MEMBER in caller.roles and caller.member_id == member_id
 

@@ -48,7 +48,7 @@ from legal.rules.access import handles_case, in_region, may_file_walk_in, sees_l
 from legal.rules.chain import deadline_state
 from servicekit import Unit, UnitOfWork, invalid_value
 from servicekit.http import Period, answers, period_parameter
-from servicekit.identity import Caller, Role, require_scope, requires, staff_covers, staff_prefix
+from servicekit.identity import Caller, Role, require_scope, requires, staff_covers, staff_region
 
 ActingLawyer = Annotated[Caller, Depends(requires(Role.LAWYER))]
 LawyerOrStaff = Annotated[Caller, Depends(requires(Role.LAWYER, Role.STAFF))]
@@ -281,14 +281,6 @@ def _actor(caller: Caller) -> str:
     return caller.subject
 
 
-def _region(caller: Caller) -> str:
-    """The region prefix a staff member's queue, lists and figures are filtered to."""
-    region = staff_prefix(caller)
-    if region is None:
-        raise HTTPException(403, "this needs the role staff")
-    return region
-
-
 def _filing_router(uow: UnitOfWork, desk: Desk) -> APIRouter:
     api = APIRouter(prefix="/v1", tags=["disputes"])
 
@@ -436,7 +428,7 @@ def _case_router(uow: UnitOfWork, desk: Desk) -> APIRouter:
         """The region's cases no lawyer has accepted yet, in the order they are served:
         priority groups first, then collective disputes, then the oldest."""
         async with uow() as unit:
-            cases = await queries.queue(unit, limit, _region(caller))
+            cases = await queries.queue(unit, limit, staff_region(caller))
         return [
             QueueEntry(
                 case_id=c.case_id,
@@ -469,7 +461,7 @@ def _lawyer_router(uow: UnitOfWork, desk: Desk) -> APIRouter:
     @api.get("/lawyers", response_model=list[Caseload])
     async def lawyers(caller: Staff) -> list[Caseload]:
         """The lawyers of the staff member's region, with their caseloads."""
-        region = _region(caller)
+        region = staff_region(caller)
         async with uow() as unit:
             rows = await queries.caseloads(unit)
         return [
@@ -490,7 +482,7 @@ def _lawyer_router(uow: UnitOfWork, desk: Desk) -> APIRouter:
     @api.get("/stations", response_model=list[StationLoad])
     async def stations(caller: Staff) -> list[StationLoad]:
         """The stations of the staff member's region, with their lawyers' caseloads."""
-        region = _region(caller)
+        region = staff_region(caller)
         async with uow() as unit:
             rows = await queries.caseloads(unit)
         loads: dict[str, StationLoad] = {}
@@ -553,7 +545,7 @@ def _figures_router(uow: UnitOfWork, desk: Desk) -> APIRouter:
         """Cases of the staff member's region opened in the period by district: settlements
         and amounts recovered, and the median days spent in each stage."""
         async with uow() as unit:
-            rows = await queries.by_district(unit, days.start, days.end, _region(caller))
+            rows = await queries.by_district(unit, days.start, days.end, staff_region(caller))
         return [
             DistrictView(
                 district_code=r.district_code,
@@ -572,7 +564,7 @@ def _figures_router(uow: UnitOfWork, desk: Desk) -> APIRouter:
         """The staff member's region: its cases, filings, warnings and letters."""
         start, end = days.start, days.end
         async with uow() as unit:
-            found = await queries.summary(unit, start, end, _region(caller))
+            found = await queries.summary(unit, start, end, staff_region(caller))
         counts = vars(found).copy()
         return LegalSummary(
             since=start,
@@ -591,7 +583,7 @@ def _figures_router(uow: UnitOfWork, desk: Desk) -> APIRouter:
         member's region sent them."""
         async with uow() as unit:
             letters = await queries.supervised_employers(
-                unit, letter.value if letter else None, limit, _region(caller)
+                unit, letter.value if letter else None, limit, staff_region(caller)
             )
         return [LetterView.model_validate(x, from_attributes=True) for x in letters]
 

@@ -29,7 +29,7 @@ from servicekit.identity import (
     is_person,
     require_scope,
     requires,
-    staff_prefix,
+    staff_region,
 )
 
 Worker = Annotated[Caller, Depends(requires(Role.MEMBER))]
@@ -319,14 +319,6 @@ def _case_router(uow: UnitOfWork, desk: Desk) -> APIRouter:
     return api
 
 
-def _region(caller: Caller) -> str:
-    """The region prefix a staff member's figures are filtered to."""
-    region = staff_prefix(caller)
-    if region is None:
-        raise HTTPException(403, "this needs the role staff")
-    return region
-
-
 def _analysis_router(uow: UnitOfWork, clock: Clock) -> APIRouter:
     api = APIRouter(prefix="/v1/injuries", tags=["work-injury analysis"])
     period = period_parameter(
@@ -339,7 +331,7 @@ def _analysis_router(uow: UnitOfWork, clock: Clock) -> APIRouter:
         """The cases of the staff member's region."""
         start, end = days.start, days.end
         async with uow() as unit:
-            found = await queries.summary(unit, start, end, _region(caller))
+            found = await queries.summary(unit, start, end, staff_region(caller))
         return InjurySummary(
             since=start,
             until=end,
@@ -367,7 +359,7 @@ def _analysis_router(uow: UnitOfWork, clock: Clock) -> APIRouter:
         limit: Annotated[int, Query(ge=1, le=1000)] = 50,
     ) -> list[Tally]:
         """The cases of the staff member's region by employer, industry or district."""
-        region = _region(caller)
+        region = staff_region(caller)
         async with uow() as unit:
             rows = await queries.injuries_by(
                 unit, dimension, days.start, days.end, region=region, limit=limit
@@ -383,7 +375,7 @@ def _analysis_router(uow: UnitOfWork, clock: Clock) -> APIRouter:
     ) -> list[RepeatEmployer]:
         """Employers with repeated injuries in the period in the staff member's region: the
         list for labour inspectors."""
-        region = _region(caller)
+        region = staff_region(caller)
         async with uow() as unit:
             rows = await queries.repeat_employers(
                 unit, days.start, days.end, region=region, min_cases=min_cases, limit=limit
