@@ -71,11 +71,9 @@ class Runtime:
         self.redis: Redis | None = (
             Redis.from_url(settings.redis_url) if settings.redis_url else None
         )
+        # The broker consumes; the outbox relay publishes with a producer of its own.
         self.broker = broker or KafkaBroker(
             settings.kafka_bootstrap_servers,
-            enable_idempotence=True,
-            acks="all",
-            linger_ms=5,
             graceful_timeout=settings.shutdown_grace_seconds,
             client_id=settings.service_name,
             security=settings.broker_security(),
