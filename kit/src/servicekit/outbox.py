@@ -115,26 +115,23 @@ class KafkaPublisher:
             await producer.stop()
 
 
-_NEVER_ACCEPTED = (
-    "MessageSizeTooLargeError",
-    "RecordTooLargeError",
-    "RecordListTooLargeError",
-    "InvalidTopicError",
-    "TopicAuthorizationFailedError",
-    "CorruptRecordException",
-    "UnsupportedForMessageFormatError",
+_NEVER_ACCEPTED: tuple[type[BaseException], ...] = (
+    kafka_errors.MessageSizeTooLargeError,
+    kafka_errors.RecordTooLargeError,
+    kafka_errors.RecordListTooLargeError,
+    kafka_errors.InvalidTopicError,
+    kafka_errors.TopicAuthorizationFailedError,
+    kafka_errors.CorruptRecordException,
+    kafka_errors.UnsupportedForMessageFormatError,
+    TypeError,  # the record itself cannot be serialised
+    ValueError,
 )
 
 
 def never_accepted(error: BaseException) -> bool:
     """True when the broker will refuse this record however often it is sent (too large, a
     topic it may not write, a record it cannot read); False for failures of the moment."""
-    permanent = (
-        *(getattr(kafka_errors, name) for name in _NEVER_ACCEPTED),
-        TypeError,
-        ValueError,
-    )
-    return isinstance(error, permanent)
+    return isinstance(error, _NEVER_ACCEPTED)
 
 
 async def write(session: AsyncSession, records: Sequence[OutgoingRecord]) -> None:
