@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable, Hashable
+from collections.abc import AsyncIterator, Awaitable, Callable, Hashable, Iterable
 from contextlib import asynccontextmanager
 from typing import Any, TypeVar
 
@@ -72,6 +72,11 @@ class Unit:
         row = self._added.get((model, key))
         # A row whose savepoint was rolled back has left the session: it was never added.
         return row if isinstance(row, model) and row in self.session else None
+
+    def added_under_any(self, model: type[M], keys: Iterable[Hashable]) -> M | None:
+        """The row of `model` added under the first of `keys` that has one (a lookup value made
+        by each key of a rotating key ring), if any."""
+        return next(filter(None, (self.added(model, key) for key in keys)), None)
 
     def added_in(self, model: type[M], group: Hashable) -> list[M]:
         """The rows of `model` added in `group` in this transaction (e.g. the cases of one

@@ -13,6 +13,7 @@ from pydantic import BaseModel
 from aid import funds, service
 from aid.errors import NotFound, Refused
 from gonghui_contracts.values import to_yuan
+from gonghui_contracts.values.text import IDENTIFIER_PATTERN
 from servicekit import UnitOfWork
 from servicekit.http import answers
 from servicekit.identity import Caller, Role, is_member, require_scope, requires
@@ -56,7 +57,7 @@ ERROR_STATUSES = {NotFound: 404, Refused: 409}
 Member = Annotated[Caller, Depends(requires(Role.MEMBER))]
 MemberOrStaff = Annotated[Caller, Depends(requires(Role.MEMBER, Role.STAFF))]
 Staff = Annotated[Caller, Depends(requires(Role.STAFF))]
-FundId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:-]+$")]
+FundId = Annotated[str, Path(min_length=1, max_length=64, pattern=IDENTIFIER_PATTERN)]
 
 
 def router(uow: UnitOfWork) -> APIRouter:

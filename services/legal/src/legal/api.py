@@ -39,7 +39,7 @@ from gonghui_contracts.values import (
     Yuan,
     to_yuan,
 )
-from gonghui_contracts.values.text import Identifier, Line
+from gonghui_contracts.values.text import IDENTIFIER_PATTERN, Identifier, Line
 from legal import assignment, intake, progress, queries, supervision
 from legal.desk import Desk, find_case
 from legal.errors import NotFound
@@ -56,7 +56,7 @@ Staff = Annotated[Caller, Depends(requires(Role.STAFF))]
 ACTOR_LENGTH = 64  # the history's and the letters' column for who did it
 ACTING = ConfigDict(extra="forbid")  # who acts is the token's subject: a body naming one is refused
 Why = Annotated[str, Line(200)]
-LawyerPath = Annotated[str, Path(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9._:-]+$")]
+LawyerPath = Annotated[str, Path(min_length=1, max_length=32, pattern=IDENTIFIER_PATTERN)]
 _AMOUNT = re.compile(r"[0-9]{1,12}(\.[0-9]{1,2})?")
 
 

@@ -93,7 +93,7 @@ async def _file(  # noqa: PLR0917 — the arguments of `file`, passed on
     now = desk.clock.now()
     keys = open_keys(desk.vault, details)
     key = keys[0]  # the active key's: a new case is stored under it
-    case = next(filter(None, (unit.added(DisputeCase, k) for k in keys)), None)
+    case = unit.added_under_any(DisputeCase, keys)
     case = case or await unit.session.scalar(
         select(DisputeCase).where(DisputeCase.open_key.in_(keys))
     )

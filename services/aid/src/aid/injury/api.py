@@ -20,6 +20,7 @@ from aid.models import FollowUp, InjuryCase
 from gonghui_contracts.events import InjuryReported, RejectionReason
 from gonghui_contracts.events.injury import VisitNeed
 from gonghui_contracts.values import CompensationProblem, to_yuan
+from gonghui_contracts.values.text import IDENTIFIER_PATTERN
 from servicekit import Unit, UnitOfWork
 from servicekit.clock import Clock
 from servicekit.http import Day, Period, answers, period_parameter
@@ -79,7 +80,7 @@ class CaseView(BaseModel):
     referred: bool
 
 
-VisitorPath = Annotated[str, Path(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9._:-]+$")]
+VisitorPath = Annotated[str, Path(min_length=1, max_length=32, pattern=IDENTIFIER_PATTERN)]
 REPORT_RULES = (
     "the hospital must be in aid's registry of designated work-injury hospitals; the resident "
     "ID's birth date and check character (GB 11643); a mainland mobile number; the employer's "

@@ -68,7 +68,7 @@ async def _report(
         return ReportResult("rejected", reasons=tuple(problems))
     keys = case_keys(desk.vault, report.worker.resident_id, report.injured_on)
     key = keys[0]  # the active key's: a new case is stored under it
-    case = next(filter(None, (unit.added(InjuryCase, k) for k in keys)), None)
+    case = unit.added_under_any(InjuryCase, keys)
     case = case or await unit.session.scalar(
         select(InjuryCase).where(InjuryCase.case_key.in_(keys))
     )
