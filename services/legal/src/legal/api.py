@@ -344,9 +344,12 @@ def _case_router(uow: UnitOfWork, desk: Desk) -> APIRouter:
     async def view(unit: Unit, case: DisputeCase) -> CaseView:
         return _case_view(desk, case, await queries.history(unit, case.case_id))
 
-    async def case_in_scope(unit: Unit, case_id: uuid.UUID, caller: Caller) -> DisputeCase:
-        """The case, locked for this unit, if the caller handles it (404 otherwise)."""
-        found = await find_case(unit, case_id, for_update=True)
+    async def case_in_scope(
+        unit: Unit, case_id: uuid.UUID, caller: Caller, *, for_update: bool = True
+    ) -> DisputeCase:
+        """The case (locked for this unit unless only read), if the caller handles it (404
+        otherwise)."""
+        found = await find_case(unit, case_id, for_update=for_update)
         require_scope(handles_case(caller, found.district_code, found.lawyer_id))
         return found
 
@@ -354,9 +357,7 @@ def _case_router(uow: UnitOfWork, desk: Desk) -> APIRouter:
     async def case(case_id: uuid.UUID, caller: LawyerOrStaff) -> CaseView:
         """The case, for its lawyer and for staff of the unions covering its district."""
         async with uow() as unit:
-            found = await find_case(unit, case_id)
-            require_scope(handles_case(caller, found.district_code, found.lawyer_id))
-            return await view(unit, found)
+            return await view(unit, await case_in_scope(unit, case_id, caller, for_update=False))
 
     @api.post("/cases/{case_id}/accept", response_model=CaseView, responses=CASE_ANSWERS)
     async def accept(case_id: uuid.UUID, caller: ActingLawyer) -> CaseView:
