@@ -1,5 +1,11 @@
 """The ACLs the registry makes: each principal may do what its role needs and nothing more."""
 
+import random
+from datetime import date
+
+import pytest
+
+from gonghui_contracts import samples
 from gonghui_contracts.access import (
     Grant,
     Partner,
@@ -9,9 +15,12 @@ from gonghui_contracts.access import (
     partner_grants,
     partner_principal,
     partner_topics,
+    sender_mismatches,
+    senders,
     service_grants,
 )
-from gonghui_contracts.topics import TOPICS
+from gonghui_contracts.events import DisputeFiled, JoinRequested, PatientDischarged
+from gonghui_contracts.topics import TOPICS, topic
 from gonghui_contracts.values import PartnerKind, Service
 
 SF = Partner("sf-express-guangzhou", PartnerKind.PLATFORM_UNION)
@@ -101,3 +110,64 @@ def test_a_new_partner_gets_its_topics_and_their_dead_letters() -> None:
 def test_every_partner_family_has_partner_producers_or_readers() -> None:
     families = {s.name for s in TOPICS if is_partner_family(s)}
     assert families == {s.name for s in TOPICS if s.name.startswith("partner.")}
+
+
+def test_a_partner_id_is_what_a_topic_name_can_end_with() -> None:
+    for bad in ("SZ-H-1", "sz_h_1", "sz.h.1", "dlq", "-sz", "x" * 41, "sz\u202eh", ""):
+        with pytest.raises(ValueError, match="partner id"):
+            Partner(bad, PartnerKind.HOSPITAL)
+
+
+def test_the_senders_of_an_intake_family_are_the_partners_of_its_kinds() -> None:
+    court = Partner("gz-intermediate-court", PartnerKind.COURT)
+    partners = [SF, HOSPITAL, OTHER_HOSPITAL, HOTLINE, court]
+    assert senders(topic("partner.aid.injury-reports.v1"), partners) == [HOSPITAL, OTHER_HOSPITAL]
+    assert senders(topic("partner.legal.filings.v1"), partners) == [court, HOTLINE]
+    assert senders(topic("membership.events.v1"), partners) == []
+
+
+def test_a_payload_naming_another_partner_than_its_topics_is_found_out() -> None:
+    discharge = PatientDischarged(
+        report_ref="r-1", hospital_id=HOSPITAL.partner_id, discharged_on=date(2026, 11, 30)
+    )
+    assert sender_mismatches(discharge, HOSPITAL) == []
+    [problem] = sender_mismatches(discharge, OTHER_HOSPITAL)
+    assert problem.startswith("hospital_id: names another partner")
+    assert "'sz-h-017'" in problem
+
+
+def test_a_filing_channel_must_be_the_kind_of_the_partner_that_sent_it() -> None:
+    rng = random.Random(7)
+    filing = DisputeFiled(
+        channel="court",
+        filing_ref="c-1",
+        employer={"credit_code": samples.employer_credit_code(rng), "name": "某公司"},
+        industry="construction",
+        district_code="440111",
+        kind="wage_arrears",
+        arose_on=date(2026, 10, 1),
+        workers=[
+            {
+                "name": "王五",
+                "resident_id": samples.adult_resident_id(rng),
+                "phone": samples.mobile_phone(rng),
+                "claimed": "1000.00",
+            }
+        ],
+    )
+    court = Partner("gz-intermediate-court", PartnerKind.COURT)
+    assert sender_mismatches(filing, court) == []
+    [problem] = sender_mismatches(filing, HOTLINE)
+    assert problem.startswith("channel: names another partner")
+
+
+def test_every_payload_a_partner_publishes_names_its_sender() -> None:
+    partner_payloads = {
+        payload for spec in TOPICS if spec.partner_facing for payload in spec.carries
+    }
+    assert partner_payloads
+    for payload in partner_payloads:
+        assert payload.SENDER_FIELDS, payload.EVENT_TYPE
+        for field in payload.SENDER_FIELDS:
+            assert field in payload.model_fields, (payload.EVENT_TYPE, field)
+    assert JoinRequested.SENDER_FIELDS == {"partner_id": "partner_id"}

@@ -6,7 +6,8 @@ import json
 import uuid
 from datetime import date
 from pathlib import Path
-from typing import Any
+from types import SimpleNamespace
+from typing import Any, cast
 
 import pytest
 from sqlalchemy import Column, Integer, String, Table, func, insert, select
@@ -14,6 +15,9 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from gonghui_contracts import Catalog, ContractViolation, Envelope, EventPayload, RawEnvelope
+from gonghui_contracts.access import Partner
+from gonghui_contracts.events import InjuryReportOutcome, PatientDischarged
+from gonghui_contracts.values import PartnerKind
 from servicekit import BatchProcessor, PermanentError, Settled, Subscription, Unit
 from servicekit.consumer import REPLAY_HEADER
 from servicekit.db import new_metadata
@@ -273,3 +277,86 @@ async def test_a_dead_letters_id_fits_the_outbox_whatever_the_names(sessions: An
     assert await consumer.process([record(long_topic, b"{not json")]) == [Settled.DEAD_LETTER]
     [dead] = await outbox_rows(sessions)
     assert len(dead.message_id) <= 64
+
+
+HOSPITAL = Partner("sz-h-001", PartnerKind.HOSPITAL)
+INTAKE = "partner.aid.injury-reports.v1"
+
+
+def discharge(hospital_id: str) -> bytes:
+    payload = PatientDischarged(
+        report_ref="r-1", hospital_id=hospital_id, discharged_on=date(2026, 11, 30)
+    )
+    return Envelope.wrap(payload, key="r-1", producer="t").to_bytes()
+
+
+class HospitalDesk:
+    """Answers each hospital message on the outcome family, as aid does."""
+
+    def __init__(self) -> None:
+        self.senders: list[Partner | None] = []
+        self.rejected: list[list[str]] = []
+
+    async def handle(self, unit: Unit, event: Envelope[Any]) -> None:
+        self.senders.append(unit.sender)
+        unit.emit(InjuryReportOutcome(report_ref="r-1", outcome="discharge_recorded"), key="r-1")
+
+    async def reject(self, unit: Unit, head: RawEnvelope, violation: ContractViolation) -> None:
+        self.rejected.append(violation.errors)
+        unit.emit(InjuryReportOutcome(report_ref="r-1", outcome="rejected"), key="r-1")
+
+
+async def from_hospital(
+    sessions: Any, desk: HospitalDesk, *values: bytes, reject: bool
+) -> list[Settled]:
+    """`values` read from HOSPITAL's own topic of the intake family."""
+    from gonghui_contracts import CATALOG
+
+    consumer = BatchProcessor(
+        Subscription(INTAKE, desk.handle, reject=desk.reject if reject else None),
+        sessions=sessions,
+        catalog=CATALOG,
+        group="aid",
+        producer="aid",
+        sender=HOSPITAL,
+    )
+    topic = f"{INTAKE}.{HOSPITAL.partner_id}"
+    return await consumer.process([record(topic, value) for value in values])
+
+
+async def test_a_partner_is_answered_on_its_own_topic_and_known_to_the_handler(
+    sessions: Any,
+) -> None:
+    desk = HospitalDesk()
+    settled = await from_hospital(sessions, desk, discharge(HOSPITAL.partner_id), reject=True)
+    assert settled == [Settled.HANDLED]
+    assert desk.senders == [HOSPITAL]
+    [answer] = await outbox_rows(sessions)
+    assert answer.topic == "partner.aid.injury-outcomes.v1.sz-h-001"
+
+
+async def test_a_payload_naming_another_partner_is_rejected_to_its_sender(sessions: Any) -> None:
+    desk = HospitalDesk()
+    settled = await from_hospital(sessions, desk, discharge("sz-h-002"), reject=True)
+    assert settled == [Settled.REJECTED]
+    assert desk.senders == []
+    [[problem]] = desk.rejected
+    assert problem.startswith("hospital_id: names another partner")
+    [answer] = await outbox_rows(sessions)
+    assert answer.topic == "partner.aid.injury-outcomes.v1.sz-h-001"
+
+
+async def test_a_partners_dead_letter_goes_to_its_own_topics_twin(sessions: Any) -> None:
+    desk = HospitalDesk()
+    settled = await from_hospital(sessions, desk, discharge("sz-h-002"), b"{not json", reject=False)
+    assert settled == [Settled.DEAD_LETTER, Settled.DEAD_LETTER]
+    dead = await outbox_rows(sessions)
+    assert {row.topic for row in dead} == {"partner.aid.injury-reports.v1.sz-h-001.dlq"}
+
+
+def test_an_answer_to_a_partner_needs_the_partner() -> None:
+    unit = Unit(cast(AsyncSession, SimpleNamespace(info={})), "aid")
+    with pytest.raises(ValueError, match="to=<partner id>"):
+        unit.emit(InjuryReportOutcome(report_ref="r-1", outcome="rejected"), key="r-1")
+    unit.emit(InjuryReportOutcome(report_ref="r-1", outcome="rejected"), key="r-1", to="sz-h-9")
+    assert [r.topic for r in unit.staged] == ["partner.aid.injury-outcomes.v1.sz-h-9"]

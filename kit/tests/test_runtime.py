@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -9,7 +10,11 @@ import pytest
 from faststream.kafka import TestKafkaBroker
 
 from gonghui_contracts import Catalog, Envelope, EventPayload
+from gonghui_contracts.access import Partner
+from gonghui_contracts.events import PatientDischarged
+from gonghui_contracts.values import PartnerKind
 from servicekit import KitSettings, Runtime, Subscription, Unit, db
+from servicekit.partners import write_partners
 
 
 class Filed(EventPayload):
@@ -53,3 +58,48 @@ async def test_one_consumer_reads_every_subscribed_topic_for_its_own_handler(
     await runtime.engine.dispose()
 
     assert sorted(seen) == [("a.filings.v1", 1), ("b.referrals.v1", 0), ("b.referrals.v1", 2)]
+
+
+async def test_an_intake_family_is_read_from_each_partner_of_the_directory(
+    tmp_path: Path,
+) -> None:
+    directory = tmp_path / "partners.json"
+    write_partners(
+        directory,
+        [
+            Partner("sz-h-001", PartnerKind.HOSPITAL),
+            Partner("sz-h-002", PartnerKind.HOSPITAL),
+            Partner("gz-12351", PartnerKind.HOTLINE_12351),
+        ],
+    )
+    settings = KitSettings(
+        service_name="probe",
+        database_url=f"sqlite+aiosqlite:///{tmp_path}/probe.db",
+        partners_file=directory,
+        pii_allow_development_key=True,
+    )
+    runtime = Runtime(settings)
+    async with runtime.engine.begin() as connection:
+        await connection.run_sync(db.kit_metadata.create_all)
+    seen: list[tuple[str | None, str]] = []
+
+    async def handle(unit: Unit, event: Envelope[Any]) -> None:
+        seen.append((unit.sender.partner_id if unit.sender else None, event.data.hospital_id))
+
+    runtime.subscribe(Subscription("partner.aid.injury-reports.v1", handle))
+    runtime._consume_subscribed_topics()
+    [subscriber] = runtime.broker.subscribers
+    assert subscriber.topic_names == [
+        "partner.aid.injury-reports.v1.sz-h-001",
+        "partner.aid.injury-reports.v1.sz-h-002",
+    ]
+    async with TestKafkaBroker(runtime.broker) as broker:
+        for hospital in ("sz-h-002", "sz-h-001"):
+            payload = PatientDischarged(
+                report_ref="r", hospital_id=hospital, discharged_on=date(2026, 11, 30)
+            )
+            message = Envelope.wrap(payload, key="r", producer="t").to_bytes()
+            await broker.publish(message, topic=f"partner.aid.injury-reports.v1.{hospital}")
+    await runtime.engine.dispose()
+
+    assert seen == [("sz-h-002", "sz-h-002"), ("sz-h-001", "sz-h-001")]

@@ -16,10 +16,12 @@ The same grants make the local broker's ACLs and the Kubernetes `KafkaUser` reso
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
+from gonghui_contracts.envelope import EventPayload
 from gonghui_contracts.topics import DLQ_SUFFIX, TOPICS, TopicSpec
 from gonghui_contracts.values import PartnerKind, Service
 
@@ -28,6 +30,8 @@ ResourceType = Literal["topic", "group", "cluster"]
 PatternType = Literal["literal", "prefix"]
 OPERATOR = "operator"
 CLUSTER = "kafka-cluster"
+# A partner's id ends its topics' names: no dot, so `<family>.<id>.dlq` is never a partner's topic.
+PARTNER_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
 
 
 @dataclass(frozen=True, order=True)
@@ -37,6 +41,13 @@ class Partner:
 
     partner_id: str
     kind: PartnerKind
+
+    def __post_init__(self) -> None:
+        if not PARTNER_ID.fullmatch(self.partner_id) or self.partner_id == DLQ_SUFFIX[1:]:
+            raise ValueError(
+                f"partner id {self.partner_id[:60]!r}: lowercase letters, digits and -, "
+                "at most 40, not 'dlq'"
+            )
 
 
 @dataclass(frozen=True, order=True)
@@ -66,6 +77,26 @@ def partner_topic(family: TopicSpec, partner_id: str) -> str:
 def is_partner_family(spec: TopicSpec) -> bool:
     """A family of per-partner topics: partners write it (intake) or read it (outcomes)."""
     return any(isinstance(p, PartnerKind) for p in spec.producers | spec.readers)
+
+
+def senders(spec: TopicSpec, partners: Iterable[Partner]) -> list[Partner]:
+    """The partners that write their own topic of this intake family."""
+    return sorted(p for p in set(partners) if p.kind in spec.producers)
+
+
+def sender_mismatches(payload: EventPayload, sender: Partner) -> list[str]:
+    """`field: rule` for each field of a partner's payload that names another partner than
+    the one whose topic carried it (the broker authenticated that one)."""
+    problems = []
+    for field, names in type(payload).SENDER_FIELDS.items():
+        claimed = getattr(payload, field)
+        expected = sender.partner_id if names == "partner_id" else sender.kind.value
+        if claimed != expected:
+            problems.append(
+                f"{field}: names another partner than the one whose topic carried it ({names} "
+                f"{expected!r})"
+            )
+    return problems
 
 
 def service_grants(service: Service, partners: Iterable[Partner] = ()) -> list[Grant]:
@@ -137,14 +168,31 @@ def all_grants(partners: Iterable[Partner] = ()) -> list[Grant]:
     return grants + operator_grants()
 
 
+def placed(spec: TopicSpec, partners: Iterable[Partner] = ()) -> list[tuple[str, bool]]:
+    """The topics a registry entry makes on the broker, each with whether it has a dead-letter
+    twin: the topic itself; for a partner family, each partner's own topic of it instead (the
+    twin for those the platform reads)."""
+    if not is_partner_family(spec):
+        return [(spec.name, True)]
+    return [
+        (partner_topic(spec, p.partner_id), p.kind in spec.producers)
+        for p in sorted(set(partners))
+        if p.kind in spec.producers | spec.readers
+    ]
+
+
+def topic_names(partners: Iterable[Partner] = (), specs: Iterable[TopicSpec] = TOPICS) -> list[str]:
+    """Every topic the platform needs with these partners, dead letters included."""
+    known = sorted(set(partners))
+    return [
+        name
+        for spec in specs
+        for topic, twin in placed(spec, known)
+        for name in ([topic, topic + DLQ_SUFFIX] if twin else [topic])
+    ]
+
+
 def partner_topics(partner: Partner) -> list[str]:
     """The topics a new partner needs: its own of each family of its kind, and dead letters
     of those it writes."""
-    names = []
-    for spec in TOPICS:
-        if partner.kind in spec.producers:
-            names += [partner_topic(spec, partner.partner_id)]
-            names += [partner_topic(spec, partner.partner_id) + DLQ_SUFFIX]
-        if partner.kind in spec.readers:
-            names.append(partner_topic(spec, partner.partner_id))
-    return names
+    return topic_names([partner], [spec for spec in TOPICS if is_partner_family(spec)])

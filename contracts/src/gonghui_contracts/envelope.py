@@ -5,14 +5,16 @@ Trace context is not here: it rides in the Kafka headers (W3C traceparent).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from functools import cache
-from typing import Any, ClassVar, Generic, Self, TypeVar
+from typing import Any, ClassVar, Generic, Literal, Self, TypeVar
 from uuid import UUID
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError, model_validator
 from uuid_utils.compat import uuid7
 
+SenderFields = Mapping[str, Literal["partner_id", "kind"]]
 STRICT = ConfigDict(frozen=True, extra="forbid", hide_input_in_errors=True)
 TOLERANT = ConfigDict(frozen=True, extra="ignore", hide_input_in_errors=True)
 
@@ -32,6 +34,9 @@ class EventPayload(BaseModel):
     model_config = TOLERANT
     EVENT_TYPE: ClassVar[str]
     SCHEMA_VERSION: ClassVar[int] = 1
+    # A partner's payload: the fields that name its sender, each to be the id or the kind of the
+    # partner whose own topic carried it; a payload naming another partner is rejected.
+    SENDER_FIELDS: ClassVar[SenderFields] = {}
 
 
 P = TypeVar("P", bound=EventPayload)

@@ -11,9 +11,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from gonghui_contracts.access import is_partner_family
 from gonghui_contracts.envelope import Envelope, EventPayload
 from gonghui_contracts.events import ALL_PAYLOADS
-from gonghui_contracts.topics import TOPICS, TopicSpec
+from gonghui_contracts.topics import DLQ_SUFFIX, TOPICS, TopicSpec
 from gonghui_contracts.values import PartnerKind
 
 ASYNCAPI_FILE = "asyncapi.json"
@@ -37,8 +38,17 @@ def _message_name(payload: type[EventPayload]) -> str:
 
 
 def _channel(spec: TopicSpec) -> dict[str, Any]:
+    per_partner = is_partner_family(spec)
+    address = spec.name + ".{partnerId}" if per_partner else spec.name
+    parameters = {
+        "partnerId": {
+            "description": "The partner's registered id: each partner writes and reads only its "
+            "own topic of the family, so the topic, not the payload, says who sent a record"
+        }
+    }
     return {
-        "address": spec.name,
+        "address": address,
+        **({"parameters": parameters} if per_partner else {}),
         "description": spec.description,
         "messages": {
             _message_name(p): {"$ref": f"#/components/messages/{_message_name(p)}"}
@@ -55,7 +65,7 @@ def _channel(spec: TopicSpec) -> dict[str, Any]:
         },
         "x-key": spec.key,
         "x-producers": sorted(str(p) for p in spec.producers),
-        "x-dead-letter-topic": spec.dlq,
+        "x-dead-letter-topic": address + DLQ_SUFFIX,
     }
 
 

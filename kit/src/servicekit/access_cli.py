@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
-import re
 from pathlib import Path
 from typing import Annotated
 
@@ -17,6 +15,7 @@ from gonghui_contracts.values import PartnerKind
 from servicekit import kafka_identity, topics_admin
 from servicekit.kafka_access import KafkaAccess
 from servicekit.kafka_identity import Credentials
+from servicekit.partners import read_partners, write_partners
 
 partner_app = typer.Typer(help="Partners: their Kafka users, ACLs and topics", no_args_is_help=True)
 acl_app = typer.Typer(
@@ -31,13 +30,6 @@ PartnersFile = Annotated[
         help='JSON list of the partners: [{"partner_id": "sz-h-016", "kind": "hospital"}, …]',
     ),
 ]
-
-
-def read_partners(path: Path | None) -> list[Partner]:
-    if path is None:
-        return []
-    entries = json.loads(path.read_text("utf-8"))
-    return [Partner(entry["partner_id"], PartnerKind(entry["kind"])) for entry in entries]
 
 
 CredentialsFile = Annotated[
@@ -71,9 +63,6 @@ def acl_list(partners: PartnersFile = None) -> None:
     console.print(f"{len(grants)} ACLs for {len({g.principal for g in grants})} principals")
 
 
-PARTNER_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
-
-
 @partner_app.command("add")
 def partner_add(
     partner_id: Annotated[str, typer.Argument(help="e.g. sz-h-016: lowercase, digits and -")],
@@ -83,9 +72,12 @@ def partner_add(
 ) -> None:
     """Give a partner its SCRAM user, its ACLs (and the services' on its dead letters) and its
     topics; with --partners, record it there too. Idempotent."""
-    if not PARTNER_ID.fullmatch(partner_id):
-        raise typer.BadParameter("lowercase letters, digits and -, at most 40", param_hint="ID")
-    partner = Partner(partner_id, kind)
+    try:
+        partner = Partner(partner_id, kind)
+    except ValueError:
+        raise typer.BadParameter(
+            "lowercase letters, digits and -, at most 40", param_hint="ID"
+        ) from None
     access = KafkaAccess()
     applied = kafka_identity.apply(access, [partner], Credentials(credentials), platform=False)
     created = asyncio.run(
@@ -94,10 +86,7 @@ def partner_add(
     if partners is not None:
         known = read_partners(partners)
         if partner not in known:
-            entries = [
-                {"partner_id": p.partner_id, "kind": p.kind.value} for p in [*known, partner]
-            ]
-            partners.write_text(json.dumps(entries, indent=1) + "\n", "utf-8")
+            write_partners(partners, [*known, partner])
     console.print(
         f"{partner_principal(partner)}: SCRAM user, {applied.acls} ACLs, "
         f"{len(created)} topics created ({', '.join(partner_topics(partner))})"

@@ -34,6 +34,7 @@ from redis.asyncio import Redis
 from sqlalchemy import text
 
 from gonghui_contracts import CATALOG, Catalog
+from gonghui_contracts.access import Partner, partner_topic, senders
 from gonghui_contracts.topics import BY_NAME
 from gonghui_contracts.values import Service
 from servicekit import db, migrations, telemetry
@@ -44,6 +45,7 @@ from servicekit.http import BodyLimit, document_common_answers
 from servicekit.identity import IdentitySettings, Verifier
 from servicekit.loop import Step, WakeableLoop
 from servicekit.outbox import KafkaPublisher, OutboxRelay
+from servicekit.partners import read_partners
 from servicekit.settings import KitSettings
 from servicekit.unit import UnitOfWork
 
@@ -88,6 +90,7 @@ class Runtime:
         )
         self.workers: list[WakeableLoop] = []
         self.uow = UnitOfWork(self.sessions, settings.service_name, on_commit=self.committed)
+        self.partners = read_partners(settings.partners_file)
         self.processors: dict[str, BatchProcessor] = {}  # by topic, prefix included
         self.jobs: list[tuple[str, float, Job]] = []
         self.startup: list[Job] = []
@@ -103,10 +106,23 @@ class Runtime:
         )
 
     def subscribe(self, subscription: Subscription) -> None:
-        topic = self.settings.kafka_topic_prefix + subscription.topic
-        if topic in self.processors:
-            raise ValueError(f"{subscription.topic} is subscribed twice: one handler per topic")
+        """Handle the events of `subscription.topic`; of a partners' intake family, those of
+        each partner of the directory (PARTNERS_FILE), each read from the partner's own topic."""
         _check_registered_reader(self.settings.service_name, subscription.topic)
+        spec = BY_NAME.get(subscription.topic)
+        if spec is None or not spec.partner_facing:
+            self._read(subscription.topic, subscription, sender=None)
+            return
+        partners = senders(spec, self.partners)
+        if not partners:
+            log.warning("no partner of the directory writes %s", subscription.topic)
+        for partner in partners:
+            self._read(partner_topic(spec, partner.partner_id), subscription, sender=partner)
+
+    def _read(self, name: str, subscription: Subscription, sender: Partner | None) -> None:
+        topic = self.settings.kafka_topic_prefix + name
+        if topic in self.processors:
+            raise ValueError(f"{name} is subscribed twice: one handler per topic")
         self.processors[topic] = BatchProcessor(
             subscription,
             sessions=self.sessions,
@@ -117,6 +133,7 @@ class Runtime:
             transient_retry_seconds=self.settings.transient_retry_seconds,
             max_record_bytes=self.settings.kafka_max_consumed_bytes,
             on_commit=self.committed,
+            sender=sender,
         )
 
     def _consume_subscribed_topics(self) -> None:

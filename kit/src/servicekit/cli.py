@@ -1,6 +1,7 @@
 """Operator commands: topics from the registry, dead letters, migrations.
 
-servicekit topics create            create every registry topic and its .dlq twin (idempotent)
+servicekit topics create            create every registry topic and its .dlq twin (idempotent;
+                                    --partners FILE: each partner's own topics of its families)
 servicekit topics list              what the broker has, beside what the registry declares
 servicekit dlq list TOPIC           the dead letters of TOPIC, with their reasons
 servicekit dlq replay TOPIC         publish dead letters back to TOPIC (all, or --offset N ...)
@@ -26,9 +27,11 @@ from rich.console import Console
 from rich.table import Table
 
 from gonghui_contracts import TOPICS
-from gonghui_contracts.topics import DLQ_SUFFIX
+from gonghui_contracts.access import is_partner_family, placed, topic_names
+from gonghui_contracts.topics import BY_NAME, DLQ_SUFFIX
 from servicekit import db, deadletters, migrations, parking, topics_admin
-from servicekit.access_cli import acl_app, partner_app
+from servicekit.access_cli import PartnersFile, acl_app, partner_app
+from servicekit.partners import read_partners
 from servicekit.pii_cli import pii_app
 from servicekit.tokens import token_app
 
@@ -51,36 +54,40 @@ Bootstrap = Annotated[
 
 
 @topics_app.command("create")
-def topics_create(bootstrap: Bootstrap = "127.0.0.1:19092") -> None:
-    """Create every topic of the registry and its dead-letter topic; existing ones are kept."""
-    created = asyncio.run(topics_admin.ensure_topics(bootstrap, TOPICS))
-    console.print(f"topics: {len(created)} created, {2 * len(TOPICS) - len(created)} already there")
+def topics_create(bootstrap: Bootstrap = "127.0.0.1:19092", partners: PartnersFile = None) -> None:
+    """Create every topic of the registry and its dead-letter topic (of a partner family, each
+    partner's own topic); existing ones are kept."""
+    known = read_partners(partners)
+    created = asyncio.run(topics_admin.ensure_topics(bootstrap, TOPICS, partners=known))
+    planned = len(topic_names(known))
+    console.print(f"topics: {len(created)} created, {planned - len(created)} already there")
     for name in created:
         console.print(f"  + {name}")
 
 
 @topics_app.command("list")
-def topics_list(bootstrap: Bootstrap = "127.0.0.1:19092") -> None:
-    """Registry topics and whether the broker has them."""
+def topics_list(bootstrap: Bootstrap = "127.0.0.1:19092", partners: PartnersFile = None) -> None:
+    """The topics the registry makes (with these partners) and whether the broker has them."""
     present = asyncio.run(topics_admin.existing_topics(bootstrap))
     table = Table("topic", "partitions", "retention", "producers", "on broker")
     for spec in TOPICS:
-        for name in (spec.name, spec.dlq):
-            table.add_row(
-                name,
-                str(spec.partitions),
-                str(spec.retention if name == spec.name else spec.dlq_retention),
-                ", ".join(sorted(map(str, spec.producers)))
-                if name == spec.name
-                else "(dead letters)",
-                "yes" if name in present else "[red]missing[/red]",
-            )
+        for topic, twin in placed(spec, read_partners(partners)):
+            for name in (topic, topic + DLQ_SUFFIX) if twin else (topic,):
+                dead = name.endswith(DLQ_SUFFIX)
+                table.add_row(
+                    name,
+                    "1" if dead else str(spec.partitions),
+                    str(spec.dlq_retention if dead else spec.retention),
+                    "(dead letters)" if dead else ", ".join(sorted(map(str, spec.producers))),
+                    "yes" if name in present else "[red]missing[/red]",
+                )
     console.print(table)
 
 
 def _source_topic(name: str) -> str:
     name = name.removesuffix(DLQ_SUFFIX)
-    if name not in {spec.name for spec in TOPICS}:
+    family = name.rpartition(".")[0]
+    if name not in BY_NAME and not (family in BY_NAME and is_partner_family(BY_NAME[family])):
         console.print(f"[yellow]note: {name} is not a registry topic[/yellow]")
     return name
 

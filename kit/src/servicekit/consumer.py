@@ -29,6 +29,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from gonghui_contracts import Catalog, ContractViolation, Envelope, RawEnvelope
+from gonghui_contracts.access import Partner, partner_topic, sender_mismatches
 from gonghui_contracts.topics import BY_NAME, DLQ_SUFFIX
 from servicekit import inbox, outbox, telemetry
 from servicekit.errors import PermanentError, is_transient, safe_reason
@@ -127,7 +128,10 @@ class BatchProcessor:
     """Handles batches optimistically: first in one transaction without savepoints (the common
     case, and the fast one); if a handler raises, the transaction is rolled back and the batch
     runs again with one savepoint per message, so the failing message is retried or
-    dead-lettered alone while the others keep their effects."""
+    dead-lettered alone while the others keep their effects.
+
+    With a `sender`, it reads that partner's own topic of the subscription's family: handlers
+    see the partner as `unit.sender`, and a payload naming another partner is rejected."""
 
     def __init__(
         self,
@@ -141,8 +145,10 @@ class BatchProcessor:
         transient_retry_seconds: float = 60.0,
         max_record_bytes: int = 512 * 1024,
         on_commit: Callable[[], Any] = lambda: None,
+        sender: Partner | None = None,
     ) -> None:
         self.subscription = subscription
+        self.sender = sender
         self.sessions = sessions
         self.catalog = catalog
         self.group = group
@@ -154,6 +160,10 @@ class BatchProcessor:
         spec = BY_NAME.get(subscription.topic)
         # A registry topic takes only the events it carries; a topic outside it (a test's), any.
         self.carried = {p.EVENT_TYPE for p in spec.carries} if spec else None
+        # The topic read (its registry name), whose dead letters go to its .dlq twin
+        self.source = (
+            partner_topic(spec, sender.partner_id) if spec and sender else subscription.topic
+        )
 
     async def process(self, records: Sequence[IncomingRecord]) -> list[Settled]:
         """Handle and commit a batch; retries transient failures, then raises so the caller
@@ -243,6 +253,8 @@ class BatchProcessor:
             if item.head is not None:
                 span.set_attribute("messaging.message.id", item.key)
                 span.set_attribute("gonghui.event_type", item.head.event_type)
+            if self.sender is not None:
+                span.set_attribute("gonghui.partner_id", self.sender.partner_id)
             try:
                 if not fresh:
                     outcome = Settled.DUPLICATE
@@ -260,7 +272,7 @@ class BatchProcessor:
                         dead.reason,
                         self.group,
                         dead.attempts,
-                        self.subscription.topic,
+                        self.source,
                         keep_bytes=self.max_record_bytes,
                     )
                 )
@@ -273,7 +285,7 @@ class BatchProcessor:
         self, session: AsyncSession, item: _Item, staged: list[OutgoingRecord], isolated: bool
     ) -> Settled:
         if not isolated:
-            unit = Unit(session, self.producer)
+            unit = Unit(session, self.producer, self.sender)
             try:
                 outcome = await self._dispatch(unit, item)
             except (_DeadLetter, _Isolate):
@@ -285,7 +297,7 @@ class BatchProcessor:
             staged.extend(unit.staged)
             return outcome
         for attempt in range(1, self.max_attempts + 1):
-            unit = Unit(session, self.producer)
+            unit = Unit(session, self.producer, self.sender)
             try:
                 async with session.begin_nested():
                     outcome = await self._dispatch(unit, item)
@@ -314,8 +326,8 @@ class BatchProcessor:
 
     async def _dispatch(self, unit: Unit, item: _Item) -> Settled:
         """Decode the payload and hand it to the subscription; a payload that breaks the
-        contracts goes to the rejecter if there is one, else it is a dead letter (before any
-        write, so no savepoint is needed for it)."""
+        contracts, or names another partner than its sender, goes to the rejecter if there is
+        one, else it is a dead letter (before any write, so no savepoint is needed for it)."""
         assert item.head is not None
         try:
             if self.carried is not None and item.head.event_type not in self.carried:
@@ -323,6 +335,10 @@ class BatchProcessor:
                     [f"event_type: {item.head.event_type[:120]!r} is not carried by this topic"]
                 )
             event = self.catalog.decode(item.record.value, item.head)
+            if self.sender is not None and (
+                mismatches := sender_mismatches(event.data, self.sender)
+            ):
+                raise ContractViolation(mismatches)
         except ContractViolation as violation:
             if self.subscription.reject is None:
                 raise _DeadLetter(safe_reason(violation), attempts=1) from None

@@ -7,6 +7,8 @@ DATABASE_URL, REDIS_URL, ...). A service subclasses KitSettings to set its own d
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from pydantic import Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
@@ -38,6 +40,11 @@ class KitSettings(KafkaAccess):
     kafka_topic_prefix: str = Field(
         default="",
         description="Put before every topic name: isolates a test run on a shared cluster",
+    )
+    partners_file: Path | None = Field(
+        default=None,
+        description="The partner directory (JSON list of partner_id and kind): the service "
+        "reads each listed partner's own topic of the intake families it subscribes to",
     )
     kafka_consume_batch_size: int = Field(default=500, ge=1)
     kafka_consume_batch_wait_ms: int = Field(default=20, ge=0)

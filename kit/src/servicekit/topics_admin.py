@@ -3,56 +3,41 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from gonghui_contracts import TOPICS, TopicSpec
-from gonghui_contracts.access import Partner, partner_topic
+from gonghui_contracts.access import Partner, is_partner_family, placed
+from gonghui_contracts.topics import DLQ_SUFFIX
 from servicekit.kafka_access import client_options
 
 
 def new_topics(
-    specs: Sequence[TopicSpec], replication: int = 1, prefix: str = ""
+    specs: Sequence[TopicSpec],
+    replication: int = 1,
+    prefix: str = "",
+    partners: Sequence[Partner] = (),
 ) -> list[NewTopic]:
+    """The registry's topics as the broker makes them (a partner family as each partner's own
+    topic of it), and their dead-letter twins."""
     topics = []
     for spec in specs:
-        named = replace(spec, name=prefix + spec.name)
-        config = named.kafka_config()
-        topics.append(NewTopic(named.name, named.partitions, replication, topic_configs=config))
-        topics.append(NewTopic(named.dlq, 1, replication, topic_configs=named.dlq_config()))
-    return topics
-
-
-def partner_new_topics(partner: Partner, replication: int = 1) -> list[NewTopic]:
-    """A partner's own topic of each family of its kind, configured as the family is, and the
-    dead letters of those it writes."""
-    topics = []
-    for spec in TOPICS:
-        if partner.kind not in spec.producers | spec.readers:
-            continue
-        named = replace(spec, name=partner_topic(spec, partner.partner_id))
-        topics.append(
-            NewTopic(named.name, named.partitions, replication, topic_configs=named.kafka_config())
-        )
-        if partner.kind in spec.producers:
-            topics.append(NewTopic(named.dlq, 1, replication, topic_configs=named.dlq_config()))
+        for name, twin in placed(spec, partners):
+            named = prefix + name
+            topics.append(
+                NewTopic(named, spec.partitions, replication, topic_configs=spec.kafka_config())
+            )
+            if twin:
+                dlq = named + DLQ_SUFFIX
+                topics.append(NewTopic(dlq, 1, replication, topic_configs=spec.dlq_config()))
     return topics
 
 
 async def ensure_partner_topics(bootstrap: str, partner: Partner) -> list[str]:
     """Create the partner's topics that are missing; returns their names."""
-    admin = AIOKafkaAdminClient(**client_options(bootstrap))
-    await admin.start()
-    try:
-        present = set(await admin.list_topics())
-        missing = [t for t in partner_new_topics(partner) if t.name not in present]
-        if missing:
-            await admin.create_topics(missing)
-        return [t.name for t in missing]
-    finally:
-        await admin.close()
+    families = [spec for spec in TOPICS if is_partner_family(spec)]
+    return await ensure_topics(bootstrap, families, partners=[partner])
 
 
 async def existing_topics(bootstrap: str) -> set[str]:
@@ -65,14 +50,19 @@ async def existing_topics(bootstrap: str) -> set[str]:
 
 
 async def ensure_topics(
-    bootstrap: str, specs: Sequence[TopicSpec], replication: int = 1, prefix: str = ""
+    bootstrap: str,
+    specs: Sequence[TopicSpec],
+    replication: int = 1,
+    prefix: str = "",
+    partners: Sequence[Partner] = (),
 ) -> list[str]:
     """Create the topics that are missing; returns their names. Existing topics are left alone."""
     admin = AIOKafkaAdminClient(**client_options(bootstrap))
     await admin.start()
     try:
         present = set(await admin.list_topics())
-        missing = [t for t in new_topics(specs, replication, prefix) if t.name not in present]
+        planned = new_topics(specs, replication, prefix, partners)
+        missing = [t for t in planned if t.name not in present]
         if missing:
             await admin.create_topics(missing)
         return [t.name for t in missing]

@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from gonghui_contracts import Envelope, EnvelopeHead, EventPayload, topic_for
+from gonghui_contracts.access import Partner, is_partner_family, partner_topic
 from servicekit import outbox, telemetry
 from servicekit.outbox import OutgoingRecord
 
@@ -20,11 +21,15 @@ T = TypeVar("T")
 
 class Unit:
     """What a handler or an HTTP endpoint works with: a session inside an open transaction,
-    and `emit` for the events its change causes. It never commits: its owner does, once."""
+    and `emit` for the events its change causes. It never commits: its owner does, once.
 
-    def __init__(self, session: AsyncSession, producer: str) -> None:
+    `sender` is the partner whose own topic carried the record being handled (the broker
+    authenticated it), None for anything else."""
+
+    def __init__(self, session: AsyncSession, producer: str, sender: Partner | None = None) -> None:
         self.session = session
         self.producer = producer
+        self.sender = sender
         self.staged: list[OutgoingRecord] = []
         # Kept with the session: the units of one consumed batch share its transaction.
         self._added: dict[tuple[type, Hashable], object] = session.info.setdefault(
@@ -35,23 +40,47 @@ class Unit:
         )
 
     def emit(
-        self, payload: P, *, key: str, cause: EnvelopeHead | None = None, topic: str | None = None
+        self,
+        payload: P,
+        *,
+        key: str,
+        cause: EnvelopeHead | None = None,
+        topic: str | None = None,
+        to: str | None = None,
     ) -> Envelope[P]:
         """Stage an event for the outbox; it is published after the transaction commits.
 
-        The current trace context is stored with it, so the flow stays one trace.
+        An answer to a partner goes to that partner's own topic of its family: partner `to`,
+        by default the sender of what is being handled. The current trace context is stored
+        with it, so the flow stays one trace.
         """
         envelope = Envelope.wrap(payload, key=key, producer=self.producer, cause=cause)
         self.stage(
             OutgoingRecord(
                 message_id=str(envelope.event_id),
-                topic=topic or topic_for(type(payload)).name,
+                topic=topic or self._topic_for(payload, to),
                 key=key.encode(),
                 value=envelope.to_bytes(),
                 headers=telemetry.inject({}),
             )
         )
         return envelope
+
+    @property
+    def partner(self) -> Partner:
+        """The sender, for a handler of a partners' intake family (which always has one)."""
+        if self.sender is None:
+            raise LookupError("this record did not come from a partner's own topic")
+        return self.sender
+
+    def _topic_for(self, payload: EventPayload, to: str | None) -> str:
+        spec = topic_for(type(payload))
+        if not is_partner_family(spec):
+            return spec.name
+        partner = to or (self.sender.partner_id if self.sender else None)
+        if partner is None:
+            raise ValueError(f"{spec.name} answers one partner: emit it with to=<partner id>")
+        return partner_topic(spec, partner)
 
     def stage(self, record: OutgoingRecord) -> None:
         self.staged.append(record)

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from aid import funds
+from aid import funds, handlers
 from aid.errors import Refused
 from aid.injury import deadlines, dispatch, follow_ups, intake, queries, registry, visits
 from aid.injury.desk import Desk, InjuryTerms, find_case
@@ -23,17 +23,20 @@ from aid.injury.rules import DEFAULT_CONDOLENCE_YUAN, condolence_schedule
 from aid.injury.visitor_index import InMemoryVisitorIndex
 from aid.main import PERSONAL_DATA
 from aid.models import CASE_WORKER_PHONE, Base, Fund, LedgerEntry
-from gonghui_contracts import samples
+from aid.service import FundTerms
+from gonghui_contracts import CATALOG, Envelope, samples
+from gonghui_contracts.access import Partner
 from gonghui_contracts.events import InjuryReported
-from gonghui_contracts.values import CompensationProblem
-from servicekit import UnitOfWork
+from gonghui_contracts.values import CompensationProblem, PartnerKind
+from servicekit import BatchProcessor, Settled, UnitOfWork
 from servicekit.clock import Clock
 from servicekit.personal_data import reencrypt, rekey
 from servicekit.pii import PiiVault
-from servicekit.testing import outbox_rows, sqlite_sessions
+from servicekit.testing import outbox_rows, record, sqlite_sessions
 from servicekit.workload import InMemoryWorkload
 
 HOSPITALS = registry.load_hospitals()
+FUND_TERMS = FundTerms("gift-test", "入会礼", 0, 60_00)
 FUND = "condolence-test"
 rng = random.Random(703)
 
@@ -375,3 +378,41 @@ async def test_a_worker_hurt_again_the_same_day_is_one_case_through_a_key_rotati
     case = await world.case(opened.case_id)
     place = CASE_WORKER_PHONE.at(case.case_id)
     assert world.desk.vault.decrypt(case.worker_phone, place) == first.worker.phone
+
+
+async def test_a_hospital_reports_as_itself_and_hears_back_on_its_own_topic(world: World) -> None:
+    hospital = Partner("sz-h-016", PartnerKind.HOSPITAL)
+    intake_topic = next(s for s in handlers.subscriptions(FUND_TERMS, world.desk) if s.reject)
+    consumer = BatchProcessor(
+        intake_topic,
+        sessions=world.uow.sessions,
+        catalog=CATALOG,
+        group="aid",
+        producer="aid",
+        sender=hospital,
+    )
+    own_topic = f"{handlers.INJURY_REPORTS}.{hospital.partner_id}"
+    reports = [
+        injury(hospital="sz-h-016"),
+        injury(hospital="sz-h-017"),  # another hospital's name
+        injury("worker", hospital="sz-h-016"),  # a worker's report, from the hospital
+    ]
+    settled = await consumer.process(
+        [
+            record(own_topic, Envelope.wrap(r, key=r.report_ref, producer="h").to_bytes())
+            for r in reports
+        ]
+    )
+    assert settled == [Settled.HANDLED, Settled.REJECTED, Settled.HANDLED]
+    answers = [
+        (row.topic, json.loads(row.value)["data"])
+        for row in await outbox_rows(world.uow.sessions)
+        if json.loads(row.value)["event_type"] == "aid.injury-report-outcome"
+    ]
+    assert {topic for topic, _ in answers} == {"partner.aid.injury-outcomes.v1.sz-h-016"}
+    assert [(a["outcome"], [r["field"] for r in a["reasons"]]) for _, a in answers] == [
+        ("opened", []),
+        ("rejected", ["hospital_id"]),
+        ("rejected", ["reporter"]),
+    ]
+    assert len(await world.events("aid.injury-case-opened")) == 1

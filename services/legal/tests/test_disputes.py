@@ -20,6 +20,7 @@ from fastapi import FastAPI
 from sqlalchemy import func, select
 
 from gonghui_contracts import Envelope, samples
+from gonghui_contracts.access import Partner
 from gonghui_contracts.events import Claimant, DisputeDetails, DisputeFiled
 from gonghui_contracts.events.injury import Employer
 from gonghui_contracts.values import (
@@ -29,6 +30,7 @@ from gonghui_contracts.values import (
     EmployerResponse,
     FilingChannel,
     Industry,
+    PartnerKind,
     PriorityGroup,
 )
 from legal import (
@@ -93,6 +95,13 @@ REGISTRY = {
 }
 
 
+PARTNERS = {
+    FilingChannel.HOTLINE_12351: Partner("gz-12351", PartnerKind.HOTLINE_12351),
+    FilingChannel.COURT: Partner("gz-intermediate-court", PartnerKind.COURT),
+    FilingChannel.ARBITRATION: Partner("gz-labour-arbitration", PartnerKind.ARBITRATION),
+}
+
+
 class World:
     def __init__(self, uow: UnitOfWork, desk: Desk) -> None:
         self.uow, self.desk = uow, desk
@@ -109,8 +118,16 @@ class World:
         ref: str | None = None,
         channel: FilingChannel = FilingChannel.HOTLINE_12351,
     ) -> FilingResult:
+        partner = PARTNERS.get(channel)
         async with self.uow() as unit:
-            return await intake.file(self.desk, unit, channel, ref or uuid.uuid4().hex, details)
+            return await intake.file(
+                self.desk,
+                unit,
+                channel,
+                ref or uuid.uuid4().hex,
+                details,
+                partner_id=partner.partner_id if partner else None,
+            )
 
     async def case(self, case_id: uuid.UUID | None) -> DisputeCase:
         assert case_id is not None
@@ -441,16 +458,19 @@ async def test_a_partner_filing_of_a_dispute_already_taken_up_is_answered_at_onc
         {**details.model_dump(mode="json"), "channel": "court", "filing_ref": "court-77"}
     )
     on_filing = handlers.subscriptions(world.desk)[0].handle
+    answer_fields = ("filing_ref", "outcome", "work_order_closed")
     async with world.uow() as unit:
+        unit.sender = PARTNERS[FilingChannel.COURT]
         await on_filing(unit, Envelope.wrap(court, key="court-77", producer="court"))
     told = [
-        (e["data"]["filing_ref"], e["data"]["outcome"], e["data"]["work_order_closed"])
-        for e in await world.events("legal.filing-outcome")
+        (row.topic, *(json.loads(row.value)["data"][f] for f in answer_fields))
+        for row in await outbox_rows(world.uow.sessions)
+        if row.topic.startswith("partner.legal.filing-outcomes.v1.")
     ]
     assert told == [
-        ("WO-first", "answered", True),
-        ("court-77", "merged", False),
-        ("court-77", "answered", False),
+        ("partner.legal.filing-outcomes.v1.gz-12351", "WO-first", "answered", True),
+        ("partner.legal.filing-outcomes.v1.gz-intermediate-court", "court-77", "merged", False),
+        ("partner.legal.filing-outcomes.v1.gz-intermediate-court", "court-77", "answered", False),
     ]
 
 

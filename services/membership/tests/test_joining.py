@@ -13,7 +13,9 @@ import pytest
 from fastapi import FastAPI
 
 from gonghui_contracts import CATALOG, Envelope
+from gonghui_contracts.access import Partner
 from gonghui_contracts.events import JoinRequested
+from gonghui_contracts.values import PartnerKind
 from membership import api, handlers
 from membership.models import Base
 from servicekit import BatchProcessor, Settled, UnitOfWork
@@ -23,6 +25,8 @@ from servicekit.pii import PiiVault
 from servicekit.testing import outbox_rows, record, sqlite_sessions
 
 TODAY = date(2026, 11, 27)
+SF = Partner("sf-express-guangzhou", PartnerKind.PLATFORM_UNION)
+SF_TOPIC = f"{handlers.JOIN_REQUESTS}.{SF.partner_id}"
 VAULT = PiiVault({1: b"k" * 32})
 REQUEST = {
     "request_ref": "sf-0001",
@@ -45,7 +49,12 @@ async def sessions(tmp_path: Path) -> Any:
 def consumer(sessions: Any) -> BatchProcessor:
     [subscription] = handlers.subscriptions(VAULT, lambda: TODAY)
     return BatchProcessor(
-        subscription, sessions=sessions, catalog=CATALOG, group="membership", producer="membership"
+        subscription,
+        sessions=sessions,
+        catalog=CATALOG,
+        group="membership",
+        producer="membership",
+        sender=SF,
     )
 
 
@@ -63,21 +72,19 @@ async def published(sessions: Any) -> list[tuple[str, dict[str, Any]]]:
 
 
 async def test_a_partner_request_makes_a_member_and_answers_the_partner(sessions: Any) -> None:
-    assert await consumer(sessions).process([record(handlers.JOIN_REQUESTS, join_request())]) == [
-        Settled.HANDLED
-    ]
+    assert await consumer(sessions).process([record(SF_TOPIC, join_request())]) == [Settled.HANDLED]
     (joined_topic, joined), (outcome_topic, outcome) = await published(sessions)
     assert joined_topic == "membership.events.v1"
     assert joined["data"]["union_id"] == "440100-express_delivery"
     assert joined["data"]["new_employment_form"] is True
-    assert outcome_topic == "partner.membership.join-outcomes.v1"
+    assert outcome_topic == "partner.membership.join-outcomes.v1.sf-express-guangzhou"
     assert outcome["data"]["outcome"] == "joined"
     assert outcome["data"]["member_id"] == joined["data"]["member_id"] == joined["key"]
     assert outcome["key"] == "sf-0001"
 
 
 async def test_personal_data_stays_out_of_the_events(sessions: Any) -> None:
-    await consumer(sessions).process([record(handlers.JOIN_REQUESTS, join_request())])
+    await consumer(sessions).process([record(SF_TOPIC, join_request())])
     for row in await outbox_rows(sessions):
         for secret in (REQUEST["resident_id"], REQUEST["phone"], REQUEST["name"]):
             assert secret.encode() not in row.value
@@ -86,9 +93,9 @@ async def test_personal_data_stays_out_of_the_events(sessions: Any) -> None:
 
 async def test_a_repeated_request_for_one_person_has_no_new_effect(sessions: Any) -> None:
     processor = consumer(sessions)
-    await processor.process([record(handlers.JOIN_REQUESTS, join_request())])
+    await processor.process([record(SF_TOPIC, join_request())])
     await processor.process(
-        [record(handlers.JOIN_REQUESTS, join_request(request_ref="sf-0002", phone="13900139000"))]
+        [record(SF_TOPIC, join_request(request_ref="sf-0002", phone="13900139000"))]
     )
     events = await published(sessions)
     assert [e["event_type"] for _, e in events].count("membership.member-joined") == 1
@@ -97,15 +104,24 @@ async def test_a_repeated_request_for_one_person_has_no_new_effect(sessions: Any
     assert outcomes[0]["member_id"] == outcomes[1]["member_id"]
 
 
+async def test_a_request_naming_another_partner_is_rejected_and_told_to_its_sender(
+    sessions: Any,
+) -> None:
+    forged = join_request(partner_id="meituan-guangzhou")
+    assert await consumer(sessions).process([record(SF_TOPIC, forged)]) == [Settled.REJECTED]
+    [(topic, outcome)] = await published(sessions)  # no member made
+    assert topic == "partner.membership.join-outcomes.v1.sf-express-guangzhou"
+    assert outcome["data"]["partner_id"] == "sf-express-guangzhou"
+    assert [r["field"] for r in outcome["data"]["reasons"]] == ["partner_id"]
+
+
 async def test_an_invalid_request_gets_a_rejection_naming_each_field_and_nothing_else(
     sessions: Any,
 ) -> None:
     bad = join_request(resident_id="110105194912310021", region_code="450103")
-    assert await consumer(sessions).process([record(handlers.JOIN_REQUESTS, bad)]) == [
-        Settled.REJECTED
-    ]
+    assert await consumer(sessions).process([record(SF_TOPIC, bad)]) == [Settled.REJECTED]
     [(topic, outcome)] = await published(sessions)
-    assert topic == "partner.membership.join-outcomes.v1"
+    assert topic == "partner.membership.join-outcomes.v1.sf-express-guangzhou"
     assert outcome["data"]["outcome"] == "rejected"
     assert outcome["data"]["request_ref"] == "sf-0001"
     fields = {reason["field"] for reason in outcome["data"]["reasons"]}
@@ -118,7 +134,7 @@ async def test_an_underage_applicant_is_rejected(sessions: Any) -> None:
 
     young = "44010620110101123"
     await consumer(sessions).process(
-        [record(handlers.JOIN_REQUESTS, join_request(resident_id=young + check_character(young)))]
+        [record(SF_TOPIC, join_request(resident_id=young + check_character(young)))]
     )
     [(_, outcome)] = await published(sessions)
     assert outcome["data"]["reasons"] == [

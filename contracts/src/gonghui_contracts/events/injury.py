@@ -1,19 +1,20 @@
 """Work injuries (工伤探视, "逢伤必探"): reports from hospitals and workers, the visit, condolence
 money, follow-ups after discharge, and referral to legal aid.
 
-Partners (designated work-injury hospitals) publish reports and discharges to
-`partner.aid.injury-reports.v1` and read outcomes from `partner.aid.injury-outcomes.v1`.
+Partners (designated work-injury hospitals) publish reports and discharges to their own topic,
+`partner.aid.injury-reports.v1.<hospital id>`, and read outcomes from theirs,
+`partner.aid.injury-outcomes.v1.<hospital id>`.
 """
 
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Literal
+from typing import Annotated, ClassVar, Literal
 from uuid import UUID
 
 from pydantic import BaseModel, Field
 
-from gonghui_contracts.envelope import STRICT, TOLERANT, EventPayload, RejectionReason
+from gonghui_contracts.envelope import STRICT, TOLERANT, EventPayload, RejectionReason, SenderFields
 from gonghui_contracts.values import (
     Admission,
     CompensationProblem,
@@ -38,7 +39,8 @@ HospitalId = Field(
     min_length=1,
     max_length=32,
     pattern=r"^[a-z0-9-]+$",
-    description="Registry id of a designated work-injury hospital, e.g. sz-h-001",
+    description="Registry id of a designated work-injury hospital, e.g. sz-h-001: from a "
+    "hospital, its own (the hospital whose topic carries it; another id is rejected)",
 )
 VisitNeed = Literal["hardship", "legal_help"]
 
@@ -66,6 +68,7 @@ class InjuryReported(EventPayload):
 
     model_config = STRICT
     EVENT_TYPE = "aid.injury-reported"
+    SENDER_FIELDS: ClassVar[SenderFields] = {"hospital_id": "partner_id"}
 
     report_ref: str = Reference
     reporter: Literal["hospital", "worker"]
@@ -84,6 +87,7 @@ class PatientDischarged(EventPayload):
 
     model_config = STRICT
     EVENT_TYPE = "aid.patient-discharged"
+    SENDER_FIELDS: ClassVar[SenderFields] = {"hospital_id": "partner_id"}
 
     report_ref: str = Reference
     hospital_id: str = HospitalId

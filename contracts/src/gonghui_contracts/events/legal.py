@@ -10,12 +10,12 @@ a union lawyer has taken the case up (a hotline work order closes then), and con
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Literal
+from typing import Annotated, ClassVar, Literal
 from uuid import UUID
 
 from pydantic import BaseModel, Field, field_validator
 
-from gonghui_contracts.envelope import STRICT, EventPayload, RejectionReason
+from gonghui_contracts.envelope import STRICT, EventPayload, RejectionReason, SenderFields
 from gonghui_contracts.events.injury import Employer, Reference
 from gonghui_contracts.values import (
     CaseOutcome,
@@ -84,11 +84,13 @@ class DisputeDetails(BaseModel):
 
 class DisputeFiled(EventPayload, DisputeDetails):
     """A dispute brought to the union by a partner: a 12351 work order, or a court's or an
-    arbitration commission's referral. `filing_ref` is the partner's own reference: a repeat is
-    one filing."""
+    arbitration commission's referral, on the partner's own topic,
+    `partner.legal.filings.v1.<partner id>`. `channel` is the partner's kind; `filing_ref` is
+    its own reference: a repeat is one filing."""
 
     model_config = STRICT
     EVENT_TYPE = "legal.dispute-filed"
+    SENDER_FIELDS: ClassVar[SenderFields] = {"channel": "kind"}
 
     channel: PartnerChannel
     filing_ref: str = Reference

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Literal
+from typing import Annotated, ClassVar, Literal
 from uuid import UUID
 
 from pydantic import Field
 
-from gonghui_contracts.envelope import STRICT, EventPayload, RejectionReason
+from gonghui_contracts.envelope import STRICT, EventPayload, RejectionReason, SenderFields
 from gonghui_contracts.values import (
     Industry,
     JoinChannel,
@@ -22,11 +22,13 @@ from gonghui_contracts.values import (
 class JoinRequested(EventPayload):
     """A worker asks to join, submitted by a partner (one event per worker) or the app.
 
-    Published by partners to `partner.membership.join-requests.v1`, keyed by `request_ref`.
+    Published by each partner to its own topic, `partner.membership.join-requests.v1.<partner
+    id>`, keyed by `request_ref`; `partner_id` is that partner's.
     """
 
     model_config = STRICT
     EVENT_TYPE = "membership.join-requested"
+    SENDER_FIELDS: ClassVar[SenderFields] = {"partner_id": "partner_id"}
 
     request_ref: str = Field(
         min_length=1,
@@ -38,7 +40,8 @@ class JoinRequested(EventPayload):
         min_length=1,
         max_length=64,
         pattern=r"^[a-z0-9-]+$",
-        description="Registered id of the submitting partner, e.g. sf-express-guangzhou",
+        description="Registered id of the submitting partner, e.g. sf-express-guangzhou: the "
+        "partner whose topic carries the request (another partner's id is rejected)",
     )
     channel: JoinChannel
     name: Annotated[str, Line(50)] = Field(description="Legal name. Personal data.")

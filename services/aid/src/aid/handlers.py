@@ -9,7 +9,7 @@ from aid.injury import intake
 from aid.injury.desk import Desk
 from aid.injury.intake import ReportResult
 from aid.service import FundTerms
-from gonghui_contracts import ContractViolation, Envelope, RawEnvelope
+from gonghui_contracts import ContractViolation, Envelope, RawEnvelope, RejectionReason
 from gonghui_contracts.events import (
     InjuryReported,
     InjuryReportOutcome,
@@ -21,6 +21,9 @@ from servicekit import Subscription, Unit
 
 MEMBERSHIP_EVENTS = "membership.events.v1"
 INJURY_REPORTS = "partner.aid.injury-reports.v1"
+NOT_THE_HOSPITALS = RejectionReason(
+    field="reporter", rule="a report on a hospital's topic is the hospital's own: 'hospital'"
+)
 
 
 def subscriptions(terms: FundTerms, desk: Desk) -> list[Subscription]:
@@ -33,20 +36,22 @@ def subscriptions(terms: FundTerms, desk: Desk) -> list[Subscription]:
 
     async def on_hospital_message(unit: Unit, event: Envelope[Any]) -> None:
         message = event.data
-        if isinstance(message, InjuryReported):
+        if isinstance(message, InjuryReported) and message.reporter != "hospital":
+            result = ReportResult("rejected", reasons=(NOT_THE_HOSPITALS,))
+        elif isinstance(message, InjuryReported):
             result = await intake.report(desk, unit, message, cause=event)
         elif isinstance(message, PatientDischarged):
             result = await intake.hospital_discharge(desk, unit, message)
         else:
             return
-        _answer(unit, event, message.report_ref, message.hospital_id, result)
+        _answer(unit, event, message.report_ref, result)
 
     async def on_invalid_hospital_message(
         unit: Unit, head: RawEnvelope, violation: ContractViolation
     ) -> None:
-        refs = head.references("report_ref", "hospital_id")
+        refs = head.references("report_ref")
         result = ReportResult("rejected", reasons=tuple(violation.reasons()))
-        _answer(unit, head, refs.get("report_ref", head.key), refs.get("hospital_id"), result)
+        _answer(unit, head, refs.get("report_ref", head.key), result)
 
     return [
         Subscription(MEMBERSHIP_EVENTS, on_membership_event),
@@ -54,17 +59,12 @@ def subscriptions(terms: FundTerms, desk: Desk) -> list[Subscription]:
     ]
 
 
-def _answer(
-    unit: Unit,
-    cause: RawEnvelope | Envelope[Any],
-    ref: str,
-    hospital: str | None,
-    result: ReportResult,
-) -> None:
+def _answer(unit: Unit, cause: RawEnvelope | Envelope[Any], ref: str, result: ReportResult) -> None:
+    """The outcome, on the hospital's own outcome topic."""
     unit.emit(
         InjuryReportOutcome(
             report_ref=ref,
-            hospital_id=hospital,
+            hospital_id=unit.partner.partner_id,
             outcome=result.outcome,
             case_id=result.case_id,
             reasons=list(result.reasons),

@@ -27,9 +27,11 @@ def tell(
     case_id: uuid.UUID | None,
     *,
     cause: EnvelopeHead | None = None,
+    to: str | None = None,
     **details: Any,
 ) -> None:
-    """Tell the partner of filing `ref` the `outcome`."""
+    """Tell the partner of filing `ref` the `outcome`, on its own topic: partner `to`, by
+    default the one whose filing is being handled."""
     told = FilingOutcome(
         channel=channel,
         filing_ref=ref,
@@ -38,7 +40,7 @@ def tell(
         work_order_closed=outcome == "answered" and channel is FilingChannel.HOTLINE_12351,
         **details,
     )
-    unit.emit(told, key=ref, cause=cause)
+    unit.emit(told, key=ref, cause=cause, to=to)
 
 
 async def tell_partners(unit: Unit, case: DisputeCase, outcome: str, **details: Any) -> None:
@@ -53,6 +55,7 @@ async def tell_partners(unit: Unit, case: DisputeCase, outcome: str, **details: 
             filing.filing_ref,
             outcome,
             case.case_id,
+            to=filing.source,
             lawyer_id=case.lawyer_id,
             station_id=case.station_id,
             **details,

@@ -21,8 +21,16 @@ def subscriptions(desk: Desk) -> list[Subscription]:
         filed = event.data
         if not isinstance(filed, DisputeFiled):
             return
-        channel = FilingChannel(filed.channel)
-        result = await intake.file(desk, unit, channel, filed.filing_ref, filed, cause=event)
+        channel = FilingChannel(filed.channel)  # the partner's kind: the kit checked it
+        result = await intake.file(
+            desk,
+            unit,
+            channel,
+            filed.filing_ref,
+            filed,
+            cause=event,
+            partner_id=unit.partner.partner_id,
+        )
         _answer(unit, event, channel, filed.filing_ref, result)
         if result.outcome == "merged" and result.answered_by:  # the case's lawyer took it already
             lawyer, station = result.answered_by
@@ -40,9 +48,8 @@ def subscriptions(desk: Desk) -> list[Subscription]:
     async def on_invalid_filing(
         unit: Unit, head: RawEnvelope, violation: ContractViolation
     ) -> None:
-        refs = head.references("filing_ref", "channel")
-        known = {channel.value for channel in FilingChannel}
-        channel = FilingChannel(refs["channel"]) if refs.get("channel") in known else None
+        refs = head.references("filing_ref")
+        channel = FilingChannel(unit.partner.kind.value)
         result = FilingResult("rejected", reasons=tuple(violation.reasons()))
         _answer(unit, head, channel, refs.get("filing_ref", head.key), result)
 

@@ -65,24 +65,29 @@ async def file(
     *,
     cause: EnvelopeHead | None = None,
     station_id: str | None = None,
+    partner_id: str | None = None,
 ) -> FilingResult:
+    """File a dispute; a partner's (`partner_id`, authenticated by its topic) is known by its
+    own reference, any other by its channel's."""
+    source = partner_id or channel.value
     # Without autoflush, a batch's inserts reach the database together at commit; filings and
     # cases of the same batch are found among the unit's pending objects instead.
     with unit.session.no_autoflush:
-        return await _file(desk, unit, channel, ref, details, cause, station_id)
+        return await _file(desk, unit, channel, source, ref, details, cause, station_id)
 
 
 async def _file(  # noqa: PLR0917 — the arguments of `file`, passed on
     desk: Desk,
     unit: Unit,
     channel: FilingChannel,
+    source: str,
     ref: str,
     details: DisputeDetails,
     cause: EnvelopeHead | None,
     station_id: str | None,
 ) -> FilingResult:
-    seen = unit.added(Filing, (channel.value, ref)) or await unit.session.scalar(
-        select(Filing).where(Filing.channel == channel.value, Filing.filing_ref == ref)
+    seen = unit.added(Filing, (source, ref)) or await unit.session.scalar(
+        select(Filing).where(Filing.source == source, Filing.filing_ref == ref)
     )
     if seen is not None:
         case = await unit.session.get(DisputeCase, seen.case_id)
@@ -114,13 +119,14 @@ async def _file(  # noqa: PLR0917 — the arguments of `file`, passed on
     unit.add(
         Filing(
             channel=channel.value,
+            source=source,
             filing_ref=ref,
             station_id=station_id,
             case_id=case.case_id,
             outcome=outcome,
             received_at=now,
         ),
-        key=(channel.value, ref),
+        key=(source, ref),
     )
     return FilingResult(outcome, case.case_id, answered_by=_answered_by(case))
 

@@ -122,13 +122,16 @@ ENCRYPTED = (CLAIMANT_NAME, CLAIMANT_RESIDENT_ID, CLAIMANT_PHONE)
 
 
 class Filing(Base):
-    """Each filing received, by its channel's reference: a repeat is answered, not re-applied."""
+    """Each filing received, by its source's reference: a repeat is answered, not re-applied."""
 
     __tablename__ = "filings"
-    __table_args__ = (UniqueConstraint("channel", "filing_ref"),)
+    __table_args__ = (UniqueConstraint("source", "filing_ref"),)
 
     id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
     channel: Mapped[str] = mapped_column(String(32))
+    # the partner that filed it (its answers go to its own topic); a walk-in's or a referral's:
+    # the channel
+    source: Mapped[str] = mapped_column(String(40))
     filing_ref: Mapped[str] = mapped_column(String(64))
     station_id: Mapped[str | None] = mapped_column(String(32))  # walk-ins: where
     case_id: Mapped[uuid.UUID] = mapped_column(Uuid, index=True)

@@ -22,7 +22,7 @@ def subscriptions(vault: PiiVault, today: Callable[[], date]) -> list[Subscripti
         unit.emit(
             JoinOutcome(
                 request_ref=request.request_ref,
-                partner_id=request.partner_id,
+                partner_id=unit.partner.partner_id,
                 outcome=result.outcome,
                 member_id=result.member_id,
                 union_id=result.union.union_id if result.union else None,
@@ -35,11 +35,11 @@ def subscriptions(vault: PiiVault, today: Callable[[], date]) -> list[Subscripti
     async def on_invalid_request(
         unit: Unit, head: RawEnvelope, violation: ContractViolation
     ) -> None:
-        echo = head.references("request_ref", "partner_id")
+        echo = head.references("request_ref")
         unit.emit(
             JoinOutcome(
                 request_ref=echo.get("request_ref", head.key),
-                partner_id=echo.get("partner_id", head.producer),
+                partner_id=unit.partner.partner_id,
                 outcome="rejected",
                 reasons=violation.reasons(),
             ),
