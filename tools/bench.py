@@ -142,7 +142,10 @@ async def run_flow(name: str, count: int, rate: float | None, timeout: float) ->
     before = {s: measure.counters(s) for s in SERVICES}
     started = time.time()
     published = await streams.publish_timed(
-        REQUESTS, list(zip(plan.refs, plan.requests, strict=True)), rate
+        REQUESTS,
+        list(zip(plan.refs, plan.requests, strict=True)),
+        localrun.partner(scenario.PARTNER),
+        rate,
     )
     expected = set(published)
     deadline = time.monotonic() + timeout

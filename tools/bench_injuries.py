@@ -10,19 +10,23 @@ from datetime import date
 from typing import Any
 
 import bursts
+import localrun
 from injury_day import HOSPITALS, hospital_message
 
 from gonghui_contracts import samples
+from gonghui_contracts.access import Partner
 
 REPORTS = "partner.aid.injury-reports.v1"
 CASES = "aid.injury-cases.v1"
 
 
-def reports(count: int, seed: int) -> list[tuple[str, bytes]]:
+def reports(count: int, seed: int) -> dict[Partner, list[tuple[str, bytes]]]:
+    """The reports by hospital: each sends its own on its own topic."""
     rng = random.Random(seed)
     today = date.today()
     employers = [samples.employer_credit_code(rng) for _ in range(500)]
-    made, workers = [], set()
+    made: dict[Partner, list[tuple[str, bytes]]] = {}
+    workers = set()
     for n in range(count):
         ref = f"bench-{seed}-{n:06d}"
         resident_id = samples.adult_resident_id(rng, today)
@@ -44,7 +48,8 @@ def reports(count: int, seed: int) -> list[tuple[str, bytes]]:
             "severity": "minor",
             "admission": "admitted",
         }
-        made.append((ref, hospital_message(report)))
+        sender = localrun.partner(str(report["hospital_id"]))
+        made.setdefault(sender, []).append((ref, hospital_message(report)))
     return made
 
 

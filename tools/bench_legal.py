@@ -12,8 +12,11 @@ from datetime import date, timedelta
 from typing import Any
 
 import bursts
+import localrun
+from legal_day import FILERS
 
 from gonghui_contracts import Envelope, samples
+from gonghui_contracts.access import Partner
 from gonghui_contracts.events import DisputeFiled
 from legal import registry
 
@@ -28,6 +31,7 @@ KINDS = [
     ("other", 6),
 ]
 CHANNELS = [("hotline_12351", 60), ("court", 20), ("arbitration", 20)]
+
 INDUSTRIES = ["manufacturing", "construction", "retail", "hospitality", "food_delivery", "freight"]
 
 
@@ -44,13 +48,13 @@ def guangzhou_capacity() -> Counter[str]:
     )
 
 
-def filings(count: int, seed: int) -> list[tuple[str, bytes]]:
+def filings(count: int, seed: int) -> dict[Partner, list[tuple[str, bytes]]]:
     rng = random.Random(seed)
     today = date.today()
     capacity = guangzhou_capacity()
     districts = sorted(capacity)
     employers = {d: [samples.employer_credit_code(rng, d) for _ in range(300)] for d in districts}
-    made = []
+    made: dict[Partner, list[tuple[str, bytes]]] = {}
     for n in range(count):
         district = rng.choices(districts, [capacity[d] for d in districts])[0]
         ref = f"bench-{seed}-{n:06d}"
@@ -75,7 +79,9 @@ def filings(count: int, seed: int) -> list[tuple[str, bytes]]:
                 ],
             }
         )
-        made.append((ref, Envelope.wrap(body, key=ref, producer=body.channel).to_bytes()))
+        sender = localrun.partner(FILERS[body.channel])
+        message = (ref, Envelope.wrap(body, key=ref, producer=sender.partner_id).to_bytes())
+        made.setdefault(sender, []).append(message)
     return made
 
 

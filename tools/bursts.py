@@ -3,6 +3,7 @@ service's first answer of a kind reached Kafka (matched by correlation id)."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from typing import Any
@@ -11,6 +12,7 @@ import localrun
 import measure
 import streams
 
+from gonghui_contracts.access import Partner
 from servicekit.topics_admin import reader_from_start
 
 
@@ -41,17 +43,21 @@ async def first_seen(
 
 async def run(
     service: str,
-    source: str,
-    messages: list[tuple[str, bytes]],
+    family: str,
+    messages: dict[Partner, list[tuple[str, bytes]]],
     answer: tuple[str, str],
     timeout: float,
 ) -> dict[str, Any]:
-    """Publish `messages` to `source` at once; `answer` is the (topic, event type) that says the
-    service handled one. Returns how many were handled, how long all took, the rate, the
-    latencies and the service's consumed events per second."""
+    """Publish each partner's `messages` on its own topic of `family`, all at once; `answer` is
+    the (topic, event type) that says the service handled one. Returns how many were handled,
+    how long all took, the rate, the latencies and the service's consumed events per second."""
     before = measure.counters(service)
     started = time.time()
-    published = await streams.publish_timed(source, messages)
+    published: dict[str, float] = {}
+    for sent in await asyncio.gather(
+        *(streams.publish_timed(family, batch, sender) for sender, batch in messages.items())
+    ):
+        published |= sent
     done = await first_seen(*answer, set(published), timeout)
     drained = max(done.values(), default=time.time()) - started
     latencies = sorted(done[k] - published[k] for k in done)

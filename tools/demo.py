@@ -48,8 +48,9 @@ async def main() -> int:
         f"[bold]SF Express Guangzhou courier ceremony: {len(plan.requests):,} join requests"
     )
     started = time.monotonic()
+    sf = localrun.partner(scenario.PARTNER)
     traces = await streams.publish_traced(
-        REQUESTS, list(zip(plan.refs, plan.requests, strict=True)), scenario.PARTNER
+        REQUESTS, list(zip(plan.refs, plan.requests, strict=True)), sf
     )
     console.print(f"published {len(plan.requests):,} requests in {time.monotonic() - started:.1f}s")
 
@@ -64,7 +65,7 @@ async def main() -> int:
         TimeElapsedColumn(),
     )
     async with (
-        streams.TopicReader(OUTCOMES) as outcome_reader,
+        streams.TopicReader(streams.own_topic(OUTCOMES, sf)) as outcome_reader,
         streams.TopicReader(AID_EVENTS) as aid_reader,
     ):
         with Progress(*columns, console=console) as progress:
@@ -175,9 +176,8 @@ async def summarize(
     for what, ok in checks:
         console.print(f"  {'[green]✓' if ok else '[red]✗'}[/] {what}")
     joined = [ref for ref, o in outcomes.items() if o["outcome"] == "joined"][:20]
-    trace_url = await streams.complete_trace(
-        [traces[ref] for ref in joined], {scenario.PARTNER, "membership", "aid", "notify"}
-    )
+    flow = {scenario.PARTNER, "membership", "aid", "notify"}
+    trace_url = await streams.complete_trace([(traces[ref], flow) for ref in joined])
     console.print(f"trace: {trace_url}")
     return all(ok for _, ok in checks)
 

@@ -21,16 +21,15 @@ import httpx
 import localrun
 import staff
 import streams
-from aiokafka import AIOKafkaProducer
 from rich.console import Console
 from rich.table import Table
 
 from aid.injury import registry
 from aid.injury.rules import DEFAULT_CONDOLENCE_YUAN
 from gonghui_contracts import Envelope, samples
+from gonghui_contracts.access import Partner
 from gonghui_contracts.events import InjuryReported, PatientDischarged
 from servicekit.identity import Role
-from servicekit.kafka_access import client_options
 
 REPORTS = "partner.aid.injury-reports.v1"
 OUTCOMES = "partner.aid.injury-outcomes.v1"
@@ -61,7 +60,8 @@ class Injury:
 @dataclass
 class Plan:
     injuries: list[Injury]
-    invalid: list[tuple[str, dict[str, Any]]] = field(default_factory=list)  # (kind, report)
+    # (kind, the hospital that sends it, report)
+    invalid: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)
     employers: list[tuple[str, str]] = field(default_factory=list)
 
 
@@ -107,13 +107,14 @@ def build(rng: random.Random, total: int, today: date) -> Plan:
             )
         )
     for n in range(total // 20):
-        kind = ["undesignated hospital", "injury in the future", "resident ID checksum"][n % 3]
+        kind = ["another hospital's name", "injury in the future", "resident ID checksum"][n % 3]
         report = dict(rng.choice(plan.injuries).report, report_ref=f"sz-bad-{n:03d}")
-        if kind == "undesignated hospital":
-            report["hospital_id"] = "sz-h-900"
+        sender = str(report["hospital_id"])
+        if kind == "another hospital's name":  # a hospital's system reporting as another
+            report["hospital_id"] = rng.choice([h for h in HOSPITALS if h != sender])
         elif kind == "injury in the future":
             report["injured_on"] = (today + timedelta(days=3)).isoformat()
-        plan.invalid.append((kind, report))
+        plan.invalid.append((kind, sender, report))
     return plan
 
 
@@ -172,16 +173,19 @@ async def until(check: Callable[[], Awaitable[bool]], what: str, timeout: float 
         await asyncio.sleep(0.5)
 
 
-def hospital_messages(plan: Plan) -> list[tuple[str, bytes]]:
-    """The hospitals' reports, and the spoiled ones, as (report ref, message)."""
-    messages = [
-        (i.report["report_ref"], hospital_message(i.report))
-        for i in plan.injuries
-        if i.channel != "worker"
-    ]
-    for kind, report in plan.invalid:
+def hospital_messages(plan: Plan) -> dict[Partner, list[tuple[str, bytes]]]:
+    """The hospitals' reports, and the spoiled ones, as (report ref, message), by the hospital
+    that sends them on its own topic."""
+    messages: dict[Partner, list[tuple[str, bytes]]] = {}
+    for injury in plan.injuries:
+        if injury.channel != "worker":
+            sender = localrun.partner(injury.report["hospital_id"])
+            ref = injury.report["report_ref"]
+            messages.setdefault(sender, []).append((ref, hospital_message(injury.report)))
+    for kind, sent_by, report in plan.invalid:
         message = hospital_message(report)
-        messages.append((report["report_ref"], spoiled(message) if "checksum" in kind else message))
+        bad = spoiled(message) if "checksum" in kind else message
+        messages.setdefault(localrun.partner(sent_by), []).append((report["report_ref"], bad))
     return messages
 
 
@@ -205,9 +209,7 @@ async def run(console: Console, total: int) -> bool:
     async with httpx.AsyncClient(timeout=30) as client:
         aid = Aid(client)
         since = (await aid.call("GET", "/admin/clock")).json()["today"]
-        traces = await streams.publish_traced(
-            REPORTS, hospital_messages(plan), "sz-injury-hospitals"
-        )
+        traces = await streams.publish_traced_by(REPORTS, hospital_messages(plan))
         by_app = [i for i in plan.injuries if i.channel != "hospital"]
         answers = await asyncio.gather(*(report_from_app(aid, i) for i in by_app))
         for injury, answer in zip(by_app, answers, strict=True):
@@ -236,7 +238,9 @@ async def run(console: Console, total: int) -> bool:
 
 
 async def read_outcomes(expected: int) -> dict[str, dict[str, Any]]:
-    events = await streams.read_events(OUTCOMES, expected)
+    """The answers on every hospital's own outcome topic."""
+    topics = [streams.own_topic(OUTCOMES, localrun.partner(h)) for h in HOSPITALS]
+    events = await streams.read_events(topics, expected)
     return {event["data"]["report_ref"]: event["data"] for event in events}
 
 
@@ -300,28 +304,26 @@ async def visit(aid: Aid, offers: list[dict[str, Any]], cases: dict[Any, Injury]
 
 async def discharge_and_follow_up(aid: Aid, plan: Plan, since: str) -> None:
     leaving = [i for i in plan.injuries if i.discharged]
-    producer = AIOKafkaProducer(**client_options(localrun.KAFKA), enable_idempotence=True)
-    await producer.start()
-    try:
-        today = date.fromisoformat((await aid.call("GET", "/admin/clock")).json()["today"])
-        for injury in leaving:
-            if injury.channel == "worker":  # no hospital report: the visitor records it
-                path = f"/v1/injury-cases/{injury.case_id}/discharge"
-                await aid.call("POST", path, {"discharged_on": today.isoformat()})
-                continue
-            discharge = PatientDischarged(
-                report_ref=injury.report["report_ref"],
-                hospital_id=injury.report["hospital_id"],
-                discharged_on=today,
-            )
-            envelope = Envelope.wrap(
-                discharge, key=discharge.report_ref, producer=discharge.hospital_id
-            )
-            await producer.send_and_wait(
-                REPORTS, envelope.to_bytes(), key=discharge.report_ref.encode()
-            )
-    finally:
-        await producer.stop()
+    today = date.fromisoformat((await aid.call("GET", "/admin/clock")).json()["today"])
+    by_hospital: dict[Partner, list[tuple[str, bytes]]] = {}
+    for injury in leaving:
+        if injury.channel == "worker":  # no hospital report: the visitor records it
+            path = f"/v1/injury-cases/{injury.case_id}/discharge"
+            await aid.call("POST", path, {"discharged_on": today.isoformat()})
+            continue
+        discharge = PatientDischarged(
+            report_ref=injury.report["report_ref"],
+            hospital_id=injury.report["hospital_id"],
+            discharged_on=today,
+        )
+        envelope = Envelope.wrap(
+            discharge, key=discharge.report_ref, producer=discharge.hospital_id
+        )
+        sender = localrun.partner(discharge.hospital_id)
+        by_hospital.setdefault(sender, []).append((discharge.report_ref, envelope.to_bytes()))
+    await asyncio.gather(
+        *(streams.publish_timed(REPORTS, sent, hospital) for hospital, sent in by_hospital.items())
+    )
 
     async def scheduled() -> bool:
         return int((await aid.summary(since))["discharged"]) == len(leaving)
@@ -438,9 +440,9 @@ async def show(
     ]
     for what, ok in checks:
         console.print(f"  {'[green]✓' if ok else '[red]✗'}[/] {what}")
-    hospital_refs = [i.report["report_ref"] for i in injuries if i.channel == "hospital"][:20]
+    by_hospital = [i.report for i in injuries if i.channel == "hospital"][:20]
     url = await streams.complete_trace(
-        [traces[ref] for ref in hospital_refs], {"sz-injury-hospitals", "aid", "notify"}
+        [(traces[r["report_ref"]], {r["hospital_id"], "aid", "notify"}) for r in by_hospital]
     )
     console.print(f"trace: {url}")
     return all(ok for _, ok in checks)

@@ -30,12 +30,18 @@ from rich.console import Console
 from rich.table import Table
 
 from gonghui_contracts import Envelope, samples
+from gonghui_contracts.access import Partner
 from gonghui_contracts.events import DisputeFiled
 from legal import registry
 from servicekit.identity import Role
 
 FILINGS = "partner.legal.filings.v1"
 OUTCOMES = "partner.legal.filing-outcomes.v1"
+FILERS = {  # the local directory's partner of each channel
+    "hotline_12351": "gz-12351",
+    "court": "gz-intermediate-court",
+    "arbitration": "gz-labour-arbitration",
+}
 REFERRALS = "aid.legal-referrals.v1"
 LEGAL = localrun.SERVICES["legal"].url
 AID = localrun.SERVICES["aid"].url
@@ -257,9 +263,12 @@ async def file_all(legal: Legal, plan: Plan) -> tuple[dict[str, str], Counter[st
     """Partners publish (traced), stations file walk-ins; returns the trace of each partner
     filing and how the walk-ins were answered."""
     partner = [d for d in plan.disputes if d.channel != "walk_in"]
-    messages = [(d.ref, message(d)) for d in partner]
-    messages += [(d.ref, message(d)) for d in partner if d.resent]
-    traces = await streams.publish_traced(FILINGS, messages + plan.invalid, "gz-12351-hotline")
+    messages: dict[Partner, list[tuple[str, bytes]]] = {}
+    for dispute in partner + [d for d in partner if d.resent]:
+        sent = messages.setdefault(localrun.partner(FILERS[dispute.channel]), [])
+        sent.append((dispute.ref, message(dispute)))
+    messages[localrun.partner(FILERS["hotline_12351"])] += plan.invalid  # the hotline's mistakes
+    traces = await streams.publish_traced_by(FILINGS, messages)
     answers: Counter[str] = Counter()
     walk_ins = [d for d in plan.singles if d.channel == "walk_in"]
     for dispute in walk_ins:
@@ -274,7 +283,8 @@ async def file_all(legal: Legal, plan: Plan) -> tuple[dict[str, str], Counter[st
 
 async def read_outcomes(expected: int | None = None) -> list[dict[str, Any]]:
     """The partners' answers: `expected` of them, or (without it) all there are by now."""
-    return [event["data"] for event in await streams.read_events(OUTCOMES, expected)]
+    topics = [streams.own_topic(OUTCOMES, localrun.partner(p)) for p in FILERS.values()]
+    return [event["data"] for event in await streams.read_events(topics, expected)]
 
 
 async def merge_walk_ins(legal: Legal, plan: Plan) -> int:
@@ -645,6 +655,6 @@ async def show(
     ]
     for what, ok in checks:
         console.print(f"  {'[green]✓' if ok else '[red]✗'}[/] {what}")
-    url = await streams.complete_trace([trace], {"gz-12351-hotline", "legal", "notify"})
+    url = await streams.complete_trace([(trace, {FILERS["hotline_12351"], "legal", "notify"})])
     console.print(f"trace of Baiyun's filing: {url}")
     return all(ok for _, ok in checks)

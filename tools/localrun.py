@@ -21,11 +21,15 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import typer
 
-from servicekit.kafka_access import client_options
+from gonghui_contracts.access import Partner, partner_principal
+from servicekit.kafka_access import KafkaAccess, client_options
+from servicekit.kafka_identity import Credentials
+from servicekit.partners import read_partners
 from servicekit.tokens import LocalTokens
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -36,6 +40,14 @@ PG_PORT = os.environ.get("GONGHUI_PG_PORT", "15432")
 REDIS_PORT = os.environ.get("GONGHUI_REDIS_PORT", "16379")
 ZIPKIN = f"http://127.0.0.1:{os.environ.get('GONGHUI_ZIPKIN_PORT', '9411')}"
 NOTICE_SINK = STATE / "notices.jsonl"
+PARTNERS_FILE = ROOT / "deploy" / "local" / "partners.json"
+# Every Kafka client authenticates as its principal (`make up` made their passwords): the
+# services as their own, the tools as the operator, a partner's messages as that partner.
+CREDENTIALS = Credentials(STATE / "kafka" / "credentials.json")
+if CREDENTIALS.path.exists():
+    os.environ.update(
+        CREDENTIALS.environment("operator", KafkaAccess(kafka_bootstrap_servers=KAFKA))
+    )
 
 app = typer.Typer(help=__doc__, no_args_is_help=True)
 
@@ -114,12 +126,27 @@ class NoticeSink:
         return self.seen
 
 
+def partner(partner_id: str) -> Partner:
+    """A partner of the local directory."""
+    [found] = [p for p in read_partners(PARTNERS_FILE) if p.partner_id == partner_id]
+    return found
+
+
+def partner_options(sender: Partner) -> dict[str, Any]:
+    """aiokafka's options for a client of `sender`, as its own principal."""
+    access = KafkaAccess(kafka_bootstrap_servers=KAFKA)
+    return CREDENTIALS.access(partner_principal(sender), access).client_options()
+
+
 def environment(service: Service, extra: dict[str, str] | None = None) -> dict[str, str]:
     return {
         **os.environ,
         "SERVICE_NAME": service.name,
         "HTTP_PORT": str(service.port),
-        "KAFKA_BOOTSTRAP_SERVERS": KAFKA,
+        **CREDENTIALS.environment(
+            f"svc-{service.name}", KafkaAccess(kafka_bootstrap_servers=KAFKA)
+        ),
+        "PARTNERS_FILE": str(PARTNERS_FILE),
         "DATABASE_URL": f"postgresql+asyncpg://postgres@127.0.0.1:{PG_PORT}/{service.name}",
         "REDIS_URL": f"redis://127.0.0.1:{REDIS_PORT}/{service.redis_db}",
         "OTEL_TRACES_EXPORTER": os.environ.get("OTEL_TRACES_EXPORTER", "zipkin"),
@@ -237,6 +264,7 @@ async def _reset_state() -> None:
     from redis.asyncio import Redis
 
     from gonghui_contracts import TOPICS
+    from gonghui_contracts.access import topic_names
     from servicekit.topics_admin import ensure_topics, existing_topics
 
     admin = await asyncpg.connect(
@@ -253,7 +281,8 @@ async def _reset_state() -> None:
     await redis.aclose()
     from aiokafka.admin import AIOKafkaAdminClient
 
-    names = {name for spec in TOPICS for name in (spec.name, spec.dlq)}
+    partners = read_partners(PARTNERS_FILE)
+    names = set(topic_names(partners))
     kafka = AIOKafkaAdminClient(**client_options(KAFKA))
     await kafka.start()
     try:
@@ -266,7 +295,7 @@ async def _reset_state() -> None:
             await asyncio.sleep(0.2)
     finally:
         await kafka.close()
-    await ensure_topics(KAFKA, TOPICS)
+    await ensure_topics(KAFKA, TOPICS, partners=partners)
 
 
 if __name__ == "__main__":

@@ -17,9 +17,12 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
 from opentelemetry.trace import SpanKind
 
-from gonghui_contracts import TOPICS
+from gonghui_contracts import topic as registry_topic
+from gonghui_contracts.access import Partner, partner_topic, topic_names
+from gonghui_contracts.topics import DLQ_SUFFIX
 from servicekit import telemetry
 from servicekit.kafka_access import client_options
+from servicekit.partners import read_partners
 from servicekit.topics_admin import reader_from_start
 
 
@@ -34,14 +37,20 @@ def producer_tracer(service_name: str) -> tuple[TracerProvider, Any]:
     return provider, provider.get_tracer(service_name)
 
 
+def own_topic(family: str, sender: Partner) -> str:
+    """The sender's own topic of a partners' family."""
+    return partner_topic(registry_topic(family), sender.partner_id)
+
+
 async def publish_traced(
-    topic: str, messages: list[tuple[str, bytes]], service_name: str
+    family: str, messages: list[tuple[str, bytes]], sender: Partner
 ) -> dict[str, str]:
-    """Publish (key, value) pairs as `service_name`'s system would, each in a PRODUCER span of
-    its own exported to Zipkin; returns the trace id of each by key."""
-    provider, tracer = producer_tracer(service_name)
+    """Publish (key, value) pairs as `sender`'s system would, on its own topic of `family`, each
+    in a PRODUCER span of its own exported to Zipkin; returns the trace id of each by key."""
+    topic = own_topic(family, sender)
+    provider, tracer = producer_tracer(sender.partner_id)
     producer = AIOKafkaProducer(
-        **client_options(localrun.KAFKA), enable_idempotence=True, linger_ms=5
+        **localrun.partner_options(sender), enable_idempotence=True, linger_ms=5
     )
     await producer.start()
     traces: dict[str, str] = {}
@@ -63,13 +72,26 @@ async def publish_traced(
     return traces
 
 
+async def publish_traced_by(
+    family: str, messages: dict[Partner, list[tuple[str, bytes]]]
+) -> dict[str, str]:
+    """Each partner's (key, value) pairs published as `publish_traced` does, all partners at
+    once; the trace id of each by key."""
+    traces: dict[str, str] = {}
+    batches = messages.items()
+    for found in await asyncio.gather(*(publish_traced(family, b, s) for s, b in batches)):
+        traces |= found
+    return traces
+
+
 async def publish_timed(
-    topic: str, messages: list[tuple[str, bytes]], rate: float | None = None
+    family: str, messages: list[tuple[str, bytes]], sender: Partner, rate: float | None = None
 ) -> dict[str, float]:
-    """Publish (key, value) envelopes, paced at `rate` per second if given; returns when each
-    was sent, by its correlation id."""
+    """Publish (key, value) envelopes as `sender`, on its own topic of `family`, paced at `rate`
+    per second if given; returns when each was sent, by its correlation id."""
+    topic = own_topic(family, sender)
     producer = AIOKafkaProducer(
-        **client_options(localrun.KAFKA), enable_idempotence=True, linger_ms=2
+        **localrun.partner_options(sender), enable_idempotence=True, linger_ms=2
     )
     await producer.start()
     published: dict[str, float] = {}
@@ -90,14 +112,14 @@ async def publish_timed(
 
 
 class TopicReader:
-    """Reads a topic from its beginning, remembering where it got to."""
+    """Reads topics from their beginning, remembering where it got to."""
 
-    def __init__(self, topic: str) -> None:
-        self.topic = topic
+    def __init__(self, *topics: str) -> None:
+        self.topics = topics
         self.consumer: AIOKafkaConsumer | None = None
 
     async def __aenter__(self) -> TopicReader:
-        self.consumer, _ = await reader_from_start(localrun.KAFKA, self.topic)
+        self.consumer, _ = await reader_from_start(localrun.KAFKA, *self.topics)
         return self
 
     async def __aexit__(self, *_: object) -> None:
@@ -111,12 +133,12 @@ class TopicReader:
 
 
 async def read_events(
-    topic: str, expected: int | None = None, quiet: float = 3, timeout: float = 300
+    topics: list[str], expected: int | None = None, quiet: float = 3, timeout: float = 300
 ) -> list[dict[str, Any]]:
-    """The events on `topic` from its start: until `expected` are there, or (without it) until
-    none has come for `quiet` seconds; at most `timeout` seconds either way."""
+    """The events on `topics` from their start: until `expected` are there, or (without it)
+    until none has come for `quiet` seconds; at most `timeout` seconds either way."""
     found: list[dict[str, Any]] = []
-    async with TopicReader(topic) as reader:
+    async with TopicReader(*topics) as reader:
         deadline, silent_after = time.monotonic() + timeout, time.monotonic() + quiet
         while time.monotonic() < deadline:
             batch = await reader.poll()
@@ -130,11 +152,12 @@ async def read_events(
 
 
 async def dead_letters() -> int:
-    """Records on every dead-letter topic of the registry."""
+    """Records on every dead-letter topic of the registry (of every partner's own topics)."""
     consumer = AIOKafkaConsumer(**client_options(localrun.KAFKA), enable_auto_commit=False)
     await consumer.start()
     try:
-        partitions = [TopicPartition(spec.dlq, 0) for spec in TOPICS]
+        names = topic_names(read_partners(localrun.PARTNERS_FILE))
+        partitions = [TopicPartition(name, 0) for name in names if name.endswith(DLQ_SUFFIX)]
         ends = await consumer.end_offsets(partitions)
         starts = await consumer.beginning_offsets(partitions)
         return sum(ends[p] - starts[p] for p in partitions)
@@ -142,12 +165,12 @@ async def dead_letters() -> int:
         await consumer.stop()
 
 
-async def complete_trace(trace_ids: list[str], services: set[str]) -> str:
-    """The Zipkin URL of the first of `trace_ids` whose trace has spans of every one of
-    `services` (spans arrive in batches: this waits up to half a minute)."""
+async def complete_trace(candidates: list[tuple[str, set[str]]]) -> str:
+    """The Zipkin URL of the first trace of `candidates` (trace id, services) that has spans of
+    every one of its services (spans arrive in batches: this waits up to half a minute)."""
     async with httpx.AsyncClient(timeout=5) as client:
         for _ in range(30):
-            for trace_id in trace_ids:
+            for trace_id, services in candidates:
                 try:
                     response = await client.get(f"{localrun.ZIPKIN}/api/v2/trace/{trace_id}")
                 except httpx.HTTPError:

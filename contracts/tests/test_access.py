@@ -2,6 +2,7 @@
 
 import random
 from datetime import date
+from pathlib import Path
 
 import pytest
 
@@ -9,15 +10,20 @@ from gonghui_contracts import samples
 from gonghui_contracts.access import (
     Grant,
     Partner,
+    acl_table,
     all_grants,
+    covers,
     is_partner_family,
     operator_grants,
     partner_grants,
     partner_principal,
     partner_topics,
+    platform_grants,
     sender_mismatches,
     senders,
     service_grants,
+    topic_names,
+    with_prefix,
 )
 from gonghui_contracts.events import DisputeFiled, JoinRequested, PatientDischarged
 from gonghui_contracts.topics import TOPICS, topic
@@ -57,9 +63,13 @@ def test_no_partner_is_granted_anything_of_another_partner() -> None:
 
 def test_a_service_reads_every_partner_of_its_intake_and_answers_each_on_its_own_topic() -> None:
     grants = service_grants(Service.AID, [HOSPITAL, OTHER_HOSPITAL, SF])
-    assert ("partner.aid.injury-reports.v1.", "prefix") in on(grants, "Read")
-    assert ("partner.aid.injury-outcomes.v1.", "prefix") in on(grants, "Write")
-    assert ("membership.events.v1", "literal") in on(grants, "Read")
+    assert on(grants, "Read") == {
+        ("membership.events.v1", "literal"),
+        ("partner.aid.injury-reports.v1.sz-h-016", "literal"),
+        ("partner.aid.injury-reports.v1.sz-h-017", "literal"),
+    }
+    assert ("partner.aid.injury-outcomes.v1.sz-h-016", "literal") in on(grants, "Write")
+    assert {g.pattern for g in grants if g.resource_type == "topic"} == {"literal"}
     dead_letters = {name for name, _ in on(grants, "Write") if name.endswith(".dlq")}
     assert dead_letters == {
         "membership.events.v1.dlq",
@@ -75,10 +85,15 @@ def test_a_service_reads_every_partner_of_its_intake_and_answers_each_on_its_own
 
 
 def test_each_service_reads_and_writes_exactly_what_the_registry_says() -> None:
+    one_of_each = [Partner(f"p-{kind.value.replace('_', '-')}", kind) for kind in PartnerKind]
+
+    def family(name: str) -> str:  # a partner's own topic stands for its family
+        return name.rpartition(".")[0] if name.startswith("partner.") else name
+
     for service in Service:
-        grants = service_grants(service)
-        read = {name.rstrip(".") for name, _ in on(grants, "Read")}
-        written = {name.rstrip(".") for name, _ in on(grants, "Write") if not name.endswith(".dlq")}
+        grants = service_grants(service, one_of_each)
+        read = {family(name) for name, _ in on(grants, "Read")}
+        written = {family(n) for n, _ in on(grants, "Write") if not n.endswith(".dlq")}
         assert read == {s.name for s in TOPICS if service in s.readers}, service
         assert written == {s.name for s in TOPICS if service in s.producers}, service
 
@@ -90,12 +105,17 @@ def test_notify_reads_no_topic_that_carries_personal_data() -> None:
 
 
 def test_only_the_operator_manages_the_cluster_and_reads_dead_letters() -> None:
-    grants = all_grants([SF, HOSPITAL, HOTLINE])
+    partners = [SF, HOSPITAL, HOTLINE]
+    grants = all_grants(partners)
     assert {g.principal for g in grants if g.resource_type == "cluster"} == {"operator"}
+    dead_letters = [name for name in topic_names(partners) if name.endswith(".dlq")]
+    assert len(dead_letters) == 3 + 7  # the partners' intakes', and each internal topic's
     readers_of_dead_letters = {
-        g.principal for g in grants if g.operation in ("Read", "All") and g.name.endswith(".dlq")
+        g.principal
+        for g in grants
+        if g.operation in ("Read", "All") and any(covers(g, name) for name in dead_letters)
     }
-    assert readers_of_dead_letters == set()  # only the operator's wildcard covers them
+    assert readers_of_dead_letters == {"operator"}  # by its wildcard; no prefix reaches them
     assert ("*", "literal") in on(operator_grants(), "All")
 
 
@@ -171,3 +191,31 @@ def test_every_payload_a_partner_publishes_names_its_sender() -> None:
         for field in payload.SENDER_FIELDS:
             assert field in payload.model_fields, (payload.EVENT_TYPE, field)
     assert JoinRequested.SENDER_FIELDS == {"partner_id": "partner_id"}
+
+
+def test_an_environments_prefix_is_put_before_every_topic_and_group_but_the_wildcards() -> None:
+    grants = with_prefix(service_grants(Service.AID) + operator_grants(), "staging.")
+    names = {(g.resource_type, g.name) for g in grants}
+    assert ("topic", "staging.membership.events.v1") in names
+    assert ("topic", "staging.aid.events.v1") in names
+    assert ("group", "staging.aid") in names
+    assert ("cluster", "kafka-cluster") in names
+    assert ("topic", "*") in names
+    assert not {n for t, n in names if t != "cluster" and n != "*" and not n.startswith("staging.")}
+
+
+def test_an_environments_grants_leave_the_operators_alone() -> None:
+    # An environment's grants are granted and revoked with it: the operator's cluster-wide ones
+    # must not be among them, or revoking would lock the operator out.
+    grants = platform_grants([SF, HOSPITAL])
+    assert grants
+    assert "operator" not in {g.principal for g in grants}
+    assert sorted(all_grants([SF, HOSPITAL])) == sorted(grants + operator_grants())
+
+
+def test_the_readmes_acl_table_is_the_one_the_registry_makes() -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text("utf-8")
+    start = readme.index("<!-- acl-table")
+    start = readme.index("\n", start) + 1
+    end = readme.index("<!-- /acl-table -->")
+    assert readme[start:end] == acl_table(), "run `servicekit acl list --markdown` into README"

@@ -29,7 +29,10 @@ def kafka_version() -> str:
 async def kafka(address: str) -> str:
     from aiokafka.admin import AIOKafkaAdminClient
 
-    admin = AIOKafkaAdminClient(bootstrap_servers=address, request_timeout_ms=3000)
+    from servicekit.kafka_access import client_options
+
+    # as the KAFKA_SECURITY_PROTOCOL / KAFKA_SASL_* principal of the environment
+    admin = AIOKafkaAdminClient(**client_options(address), request_timeout_ms=3000)
     await admin.start()
     try:
         cluster = await admin.describe_cluster()

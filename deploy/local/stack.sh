@@ -19,13 +19,15 @@ JARS="$STATE/jars"
 
 KAFKA_PORT=${GONGHUI_KAFKA_PORT:-19092}
 KAFKA_CONTROLLER_PORT=${GONGHUI_KAFKA_CONTROLLER_PORT:-19093}
-KAFKA_SASL_PORT=${GONGHUI_KAFKA_SASL_PORT:-19094}
 PG_PORT=${GONGHUI_PG_PORT:-15432}
 REDIS_PORT=${GONGHUI_REDIS_PORT:-16379}
 ZIPKIN_PORT=${GONGHUI_ZIPKIN_PORT:-9411}
 KAFKA_HEAP=${GONGHUI_KAFKA_HEAP:-768m}
 ZIPKIN_HEAP=${GONGHUI_ZIPKIN_HEAP:-2g}
 DATABASES=(membership aid legal skills notify)
+# Each Kafka principal's SCRAM password, made once, readable by its owner only; none is committed.
+CREDENTIALS="$STATE/kafka/credentials.json"
+PARTNERS="$HERE/partners.json"
 
 KAFKA_VERSION=$(sed -n 's:.*<kafka.version>\(.*\)</kafka.version>.*:\1:p' "$HERE/pom.xml")
 export UV_PYTHON_DOWNLOADS=never
@@ -83,7 +85,27 @@ cmd_install() {
 # ---------------------------------------------------------------- processes
 
 pid_alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
-probe() { "$ROOT/.venv/bin/python" "$HERE/probe.py" "$@"; }
+
+credential() { # principal: its password in $CREDENTIALS, made if missing
+  "$ROOT/.venv/bin/python" -c 'import sys; from pathlib import Path
+from servicekit.kafka_identity import Credentials
+print(Credentials(Path(sys.argv[1])).ensure([sys.argv[2]])[sys.argv[2]])' "$CREDENTIALS" "$1"
+}
+
+as_principal() { # principal, command...: run with the KAFKA_* settings of that principal
+  local who=$1; shift
+  KAFKA_BOOTSTRAP_SERVERS="127.0.0.1:$KAFKA_PORT" KAFKA_SECURITY_PROTOCOL=SASL_PLAINTEXT \
+    KAFKA_SASL_MECHANISM=SCRAM-SHA-512 KAFKA_SASL_USERNAME="$who" \
+    KAFKA_SASL_PASSWORD="$(credential "$who")" "$@"
+}
+
+probe() {
+  if [ "$1" = kafka ]; then
+    as_principal broker "$ROOT/.venv/bin/python" "$HERE/probe.py" "$@"
+  else
+    "$ROOT/.venv/bin/python" "$HERE/probe.py" "$@"
+  fi
+}
 
 wait_for() { # name, log, seconds, probe args...
   local name=$1 log=$2 secs=$3; shift 3
@@ -100,16 +122,23 @@ start_kafka() {
   local pidf="$RUN/kafka.pid" log="$LOGS/kafka.log" data="$STATE/kafka/data" conf="$STATE/kafka/server.properties"
   if pid_alive "$pidf"; then return 0; fi
   mkdir -p "$data"
-  sed -e "s|@KAFKA_PORT@|$KAFKA_PORT|g" -e "s|@KAFKA_CONTROLLER_PORT@|$KAFKA_CONTROLLER_PORT|g" \
-      -e "s|@KAFKA_SASL_PORT@|$KAFKA_SASL_PORT|g" \
-      -e "s|@KAFKA_DATA@|$data|g" "$HERE/kafka.properties.in" >"$conf"
+  local broker_password; broker_password=$(credential broker)
+  (umask 077; sed -e "s|@KAFKA_PORT@|$KAFKA_PORT|g" -e "s|@KAFKA_CONTROLLER_PORT@|$KAFKA_CONTROLLER_PORT|g" \
+      -e "s|@KAFKA_BROKER_PASSWORD@|$broker_password|g" \
+      -e "s|@KAFKA_DATA@|$data|g" "$HERE/kafka.properties.in" >"$conf")
   local cp="$JARS/kafka/*"
   local jvm=(java -Xms256m "-Xmx$KAFKA_HEAP" -XX:+UseG1GC -Djava.awt.headless=true
              "-Dlog4j2.configurationFile=$HERE/kafka-log4j2.xml" -cp "$cp")
+  if [ -f "$data/meta.properties" ] && [ ! -f "$data/.scram-broker" ]; then
+    say "Kafka's local data predates SASL everywhere (no broker credential): formatting it anew"
+    rm -rf "$data"; mkdir -p "$data"
+  fi
   if [ ! -f "$data/meta.properties" ]; then
     [ -f "$STATE/kafka/cluster.id" ] || "${jvm[@]}" kafka.tools.StorageTool random-uuid | tail -n 1 >"$STATE/kafka/cluster.id"
     "${jvm[@]}" kafka.tools.StorageTool format -t "$(cat "$STATE/kafka/cluster.id")" -c "$conf" \
+      --add-scram "SCRAM-SHA-512=[name=broker,password=$broker_password]" \
       >"$LOGS/kafka-format.log" 2>&1 || fail "formatting Kafka storage failed, see $LOGS/kafka-format.log"
+    touch "$data/.scram-broker"
   fi
   nohup "${jvm[@]}" kafka.Kafka "$conf" >"$log" 2>&1 &
   echo $! >"$pidf"
@@ -184,12 +213,13 @@ cmd_up() {
   start_redis
   start_kafka
   start_zipkin
-  (cd "$ROOT" && KAFKA_BOOTSTRAP_SERVERS="127.0.0.1:$KAFKA_PORT" uv run --frozen -q servicekit topics create) \
-    || fail "creating topics failed"
-  # SCRAM users and the registry's ACLs for the SASL listener; passwords made once, kept 0600
-  (cd "$ROOT" && KAFKA_BOOTSTRAP_SERVERS="127.0.0.1:$KAFKA_PORT" uv run --frozen -q servicekit acl apply \
-      --credentials "$STATE/kafka/credentials.json" --partners "$HERE/partners.json" >/dev/null) \
+  # SCRAM users and the registry's ACLs, granted by the broker's super user; then the operator
+  # (who may manage topics through its ACLs) creates the topics
+  (cd "$ROOT" && as_principal broker "$ROOT/.venv/bin/servicekit" acl apply --prune \
+      --credentials "$CREDENTIALS" --partners "$PARTNERS" >/dev/null) \
     || fail "granting the registry's ACLs failed"
+  (cd "$ROOT" && as_principal operator "$ROOT/.venv/bin/servicekit" topics create \
+      --partners "$PARTNERS" >/dev/null) || fail "creating topics failed"
   say "stack up in $((SECONDS - started))s"
   cmd_status
 }

@@ -27,9 +27,20 @@ from aiokafka import AIOKafkaProducer, ConsumerRecord
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from gonghui_contracts import TOPICS, samples
-from servicekit import telemetry
+from gonghui_contracts.access import (
+    Partner,
+    partner_principal,
+    partner_topic,
+    platform_grants,
+    with_prefix,
+)
+from gonghui_contracts.topics import topic as registry_topic
+from gonghui_contracts.values import PartnerKind
+from servicekit import kafka_identity, telemetry
 from servicekit.identity import Role
-from servicekit.kafka_access import client_options
+from servicekit.kafka_access import KafkaAccess, client_options
+from servicekit.kafka_identity import Credentials
+from servicekit.partners import write_partners
 from servicekit.tokens import LocalTokens
 from servicekit.topics_admin import ensure_topics, reader_from_start
 
@@ -40,6 +51,33 @@ KAFKA = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:19092")
 PG_PORT = os.environ.get("GONGHUI_PG_PORT", "15432")
 REDIS_URL = f"redis://127.0.0.1:{os.environ.get('GONGHUI_REDIS_PORT', '16379')}/0"
 ZIPKIN = f"http://127.0.0.1:{os.environ.get('GONGHUI_ZIPKIN_PORT', '9411')}"
+STATE = Path(os.environ.get("GONGHUI_STATE_DIR", ROOT / ".local"))
+# Every Kafka client authenticates: the local stack's principals and their passwords (`make
+# up`). The tests themselves act as the operator; each service started here as its own
+# principal, each partner's messages are sent as that partner.
+CREDENTIALS = Credentials(
+    Path(os.environ.get("KAFKA_CREDENTIALS_FILE", STATE / "kafka" / "credentials.json"))
+)
+if CREDENTIALS.path.exists():
+    os.environ.update(
+        CREDENTIALS.environment("operator", KafkaAccess(kafka_bootstrap_servers=KAFKA))
+    )
+SF = Partner("sf-express-guangzhou", PartnerKind.PLATFORM_UNION)
+HOTLINE = Partner("gz-12351", PartnerKind.HOTLINE_12351)
+COURT = Partner("gz-intermediate-court", PartnerKind.COURT)
+ARBITRATION = Partner("gz-labour-arbitration", PartnerKind.ARBITRATION)
+
+
+def hospital(number: int) -> Partner:
+    """A designated hospital of the local partner directory (sz-h-001 … sz-h-087)."""
+    return Partner(f"sz-h-{number:03d}", PartnerKind.HOSPITAL)
+
+
+# One partition for each partner's own topic on a test platform: a test may have dozens of
+# partners, and this machine two cores (ordering per key does not depend on the count).
+PARTNER_PARTITIONS = 1
+# The partners a test platform has unless it asks for others: each has its own topics there.
+PARTNERS = (SF, HOTLINE, COURT, ARBITRATION, hospital(16), hospital(50), hospital(61))
 # Every service started here gets this run's own personal-data key ring (a service without a
 # key refuses to start); a test may override it in the service's env.
 PII_ENV = {"PII_KEYS": json.dumps({"1": base64.b64encode(os.urandom(32)).decode()})}
@@ -154,27 +192,59 @@ async def new_topic() -> AsyncIterator[Any]:
 
 
 @pytest.fixture
-async def registry_topics() -> AsyncIterator[Callable[[], Awaitable[str]]]:
-    """`prefix = await registry_topics()`: every topic of the registry, created under a prefix of
-    this test's own and deleted afterwards. (Ask for it before `services`, so that the services
-    are stopped before their topics go.)"""
-    prefixes: list[str] = []
+async def registry_topics() -> AsyncIterator[Callable[..., Awaitable[str]]]:
+    """`prefix = await registry_topics(partners)`: every topic of the registry (of a partner
+    family, each partner's own), under a prefix of this test's own, with the registry's ACLs
+    for these names; deleted and revoked afterwards. (Ask for it before `services`, so that the
+    services are stopped before their topics go.)"""
+    made: list[tuple[str, list[Any]]] = []
+    operator = KafkaAccess(kafka_bootstrap_servers=KAFKA)
 
-    async def make() -> str:
+    async def make(partners: Iterable[Partner] = PARTNERS) -> str:
         prefix = f"it{uuid.uuid4().hex[:8]}."
-        prefixes.append(prefix)
-        await ensure_topics(KAFKA, TOPICS, prefix=prefix)
+        grants = with_prefix(platform_grants(partners), prefix)
+        made.append((prefix, grants))
+        partners = list(partners)
+        await ensure_topics(
+            KAFKA, TOPICS, prefix=prefix, partners=partners, partner_partitions=PARTNER_PARTITIONS
+        )
+        await asyncio.to_thread(kafka_identity.grant, operator, grants)
         return prefix
 
     yield make
     admin = AIOKafkaAdminClient(**client_options(KAFKA))
     await admin.start()
     try:
-        names = [t for t in await admin.list_topics() if t.startswith(tuple(prefixes))]
+        prefixes = tuple(prefix for prefix, _ in made)
+        names = [t for t in await admin.list_topics() if t.startswith(prefixes)] if made else []
         if names:
             await admin.delete_topics(names)
     finally:
         await admin.close()
+    for _, grants in made:
+        await asyncio.to_thread(kafka_identity.revoke, operator, grants)
+
+
+def kafka_properties(partner: Partner, path: Path) -> Path:
+    """A librdkafka configuration file (kcat -F) for a client of `partner`, readable by its
+    owner only."""
+    access = CREDENTIALS.access(partner_principal(partner))
+    lines = [
+        f"security.protocol={access.kafka_security_protocol}",
+        f"sasl.mechanisms={access.kafka_sasl_mechanism}",
+        f"sasl.username={access.kafka_sasl_username}",
+        f"sasl.password={access.kafka_sasl_password.get_secret_value()}",
+    ]
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w") as out:
+        out.write("\n".join(lines) + "\n")
+    return path
+
+
+def partner_options(partner: Partner) -> dict[str, Any]:
+    """aiokafka's options for a client of `partner`: as its own principal."""
+    access = KafkaAccess(kafka_bootstrap_servers=KAFKA)
+    return CREDENTIALS.access(partner_principal(partner), access).client_options()
 
 
 async def publish(
@@ -184,8 +254,11 @@ async def publish(
     key: bytes | None = None,
     headers: dict[str, str] | None = None,
     partition: int | None = None,
+    sender: Partner | None = None,
 ) -> None:
-    producer = AIOKafkaProducer(**client_options(KAFKA), enable_idempotence=True)
+    """Publish one record, as `sender` if given (else as the operator)."""
+    options = partner_options(sender) if sender else client_options(KAFKA)
+    producer = AIOKafkaProducer(**options, enable_idempotence=True)
     await producer.start()
     try:
         await producer.send_and_wait(
@@ -199,9 +272,13 @@ async def publish(
         await producer.stop()
 
 
-async def publish_many(topic: str, messages: list[tuple[bytes, bytes]]) -> None:
-    """Publish (key, value) pairs with one producer, as a partner's batch upload would."""
-    producer = AIOKafkaProducer(**client_options(KAFKA), enable_idempotence=True, linger_ms=5)
+async def publish_many(
+    topic: str, messages: list[tuple[bytes, bytes]], *, sender: Partner | None = None
+) -> None:
+    """Publish (key, value) pairs with one producer, as a partner's batch upload would (as
+    `sender` if given, else as the operator)."""
+    options = partner_options(sender) if sender else client_options(KAFKA)
+    producer = AIOKafkaProducer(**options, enable_idempotence=True, linger_ms=5)
     await producer.start()
     try:
         sent = [await producer.send(topic, value, key=key) for key, value in messages]
@@ -211,11 +288,12 @@ async def publish_many(topic: str, messages: list[tuple[bytes, bytes]]) -> None:
 
 
 async def read_topic(
-    topic: str, *, expect: int, timeout: float = 30.0
+    topic: str, *more: str, expect: int, timeout: float = 30.0
 ) -> list[ConsumerRecord[bytes, bytes]]:
-    """Everything on `topic` from the start, waiting until at least `expect` records arrived
-    (and a short while longer, so that an unexpected extra record would be seen too)."""
-    consumer, _ = await reader_from_start(KAFKA, topic)
+    """Everything on `topic` (and `more` topics) from the start, waiting until at least `expect`
+    records arrived (and a short while longer, so that an unexpected extra record would be seen
+    too)."""
+    consumer, _ = await reader_from_start(KAFKA, topic, *more)
     try:
         records: list[ConsumerRecord[bytes, bytes]] = []
         deadline = time.monotonic() + timeout
@@ -318,6 +396,10 @@ class Platform:
     def topic(self, name: str) -> str:
         return self.prefix + name
 
+    def partner_topic(self, family: str, partner: Partner) -> str:
+        """The partner's own topic of a registry family, on this platform."""
+        return self.prefix + partner_topic(registry_topic(family), partner.partner_id)
+
     def url(self, service: str) -> str:
         return self.services[service].url
 
@@ -360,7 +442,13 @@ async def events_on(platform: Platform, topic: str, expect: int) -> list[dict[st
     return [json.loads(r.value) for r in await read_topic(platform.topic(topic), expect=expect)]
 
 
-StartPlatform = Callable[[tuple[str, ...], dict[str, str]], Awaitable[Platform]]
+StartPlatform = Callable[..., Awaitable[Platform]]
+
+
+def service_kafka_env(service: str) -> dict[str, str]:
+    """A service's KAFKA_* settings: as its own principal."""
+    access = KafkaAccess(kafka_bootstrap_servers=KAFKA)
+    return CREDENTIALS.environment(f"svc-{service}", access)
 
 
 @pytest.fixture
@@ -368,10 +456,16 @@ async def start_platform(
     registry_topics: Any, new_database: Any, services: Any, tmp_path: Path
 ) -> StartPlatform:
     """`await start_platform(("aid", "notify"), {"ENV": "value"})`: those services started as
-    processes, with every topic of the registry created under a prefix of their own."""
+    processes, each as its own Kafka principal, with every topic of the registry created under
+    a prefix of their own (a partner family's for each of `partners`, default PARTNERS)."""
 
-    async def start(names: tuple[str, ...], env: dict[str, str]) -> Platform:
-        prefix = await registry_topics()
+    async def start(
+        names: tuple[str, ...], env: dict[str, str], partners: Iterable[Partner] = PARTNERS
+    ) -> Platform:
+        partners = list(partners)
+        prefix = await registry_topics(partners)
+        directory = tmp_path / f"partners-{prefix}json"
+        write_partners(directory, partners)
         databases = {name: await new_database(name) for name in names}
         sink = tmp_path / "notices.jsonl"
         started = {}
@@ -380,7 +474,8 @@ async def start_platform(
                 python("-m", f"{name}.main"),
                 {
                     **tracing_env(name),
-                    "KAFKA_BOOTSTRAP_SERVERS": KAFKA,
+                    **service_kafka_env(name),
+                    "PARTNERS_FILE": str(directory),
                     "KAFKA_TOPIC_PREFIX": prefix,
                     "DATABASE_URL": databases[name],
                     "REDIS_URL": REDIS_URL,

@@ -24,15 +24,21 @@ from typing import Any
 from hypothesis import HealthCheck, Phase, given, seed, settings
 from hypothesis import strategies as st
 
-from aid.injury.registry import load_hospitals
-from gonghui_contracts import Envelope, samples
+from gonghui_contracts import Envelope, access, samples
 from gonghui_contracts.envelope import EventPayload
 from gonghui_contracts.events import DisputeFiled, InjuryReported, JoinRequested
+from gonghui_contracts.values import PartnerKind
 
 SCHEMAS = Path(__file__).resolve().parents[2] / "contracts" / "schemas"
 JOINS = "partner.membership.join-requests.v1"
 INJURIES = "partner.aid.injury-reports.v1"
 FILINGS = "partner.legal.filings.v1"
+# The partner that publishes each intake, on its own topic: a valid message names it
+SENDERS = {
+    JOINS: access.Partner("sf-express-guangzhou", PartnerKind.PLATFORM_UNION),
+    INJURIES: access.Partner("sz-h-016", PartnerKind.HOSPITAL),
+    FILINGS: access.Partner("gz-12351", PartnerKind.HOTLINE_12351),
+}
 BROKER_LIMIT = 1_048_588  # Kafka's default message.max.bytes, the local broker's
 Json = Any
 
@@ -187,7 +193,7 @@ class Partner:
 def _join(rng: random.Random, ref: str) -> EventPayload:
     return JoinRequested(
         request_ref=ref,
-        partner_id="it-partner",
+        partner_id=SENDERS[JOINS].partner_id,
         channel="partner_batch",
         name=samples.person_name(rng),
         resident_id=samples.adult_resident_id(rng),
@@ -197,15 +203,12 @@ def _join(rng: random.Random, ref: str) -> EventPayload:
     )
 
 
-HOSPITALS = sorted(load_hospitals())
-
-
 def _injury(rng: random.Random, ref: str) -> EventPayload:
     return InjuryReported.model_validate(
         {
             "report_ref": ref,
             "reporter": "hospital",
-            "hospital_id": rng.choice(HOSPITALS),
+            "hospital_id": SENDERS[INJURIES].partner_id,
             "worker": {
                 "name": samples.person_name(rng),
                 "resident_id": samples.adult_resident_id(rng),
@@ -224,7 +227,7 @@ def _injury(rng: random.Random, ref: str) -> EventPayload:
 def _filing(rng: random.Random, ref: str) -> EventPayload:
     return DisputeFiled.model_validate(
         {
-            "channel": rng.choice(["hotline_12351", "court", "arbitration"]),
+            "channel": SENDERS[FILINGS].kind.value,
             "filing_ref": ref,
             "employer": {
                 "credit_code": samples.employer_credit_code(rng, "440111"),

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import os
 import shutil
 import time
 import uuid
@@ -23,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import asyncpg
+import confluent_kafka
 import pytest
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
@@ -31,12 +33,14 @@ import aid.handlers
 import legal.handlers
 import membership.handlers
 import notify.handlers
+from gonghui_contracts import access
 from gonghui_contracts import topic as registry_topic
+from gonghui_contracts.topics import DLQ_SUFFIX
 from servicekit.kafka_access import client_options
 
 from . import hostile
-from .conftest import KAFKA, Platform, StartPlatform
-from .hostile import FILINGS, INJURIES, JOINS, Message
+from .conftest import KAFKA, PARTNER_PARTITIONS, Platform, StartPlatform, kafka_properties
+from .hostile import FILINGS, INJURIES, JOINS, SENDERS, Message
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(600)]
 
@@ -50,6 +54,7 @@ OUTCOMES = {
     INJURIES: "partner.aid.injury-outcomes.v1",
     FILINGS: "partner.legal.filing-outcomes.v1",
 }
+INTAKE_OF = {answers: intake for intake, answers in OUTCOMES.items()}
 ANSWERS = {JOINS: {"joined"}, INJURIES: {"opened"}, FILINGS: {"opened"}}
 SUBSCRIBED = {  # what each service's one consumer reads
     "membership": (membership.handlers.JOIN_REQUESTS,),
@@ -74,16 +79,37 @@ async def platform(start_platform: StartPlatform) -> Platform:
 # ------------------------------------------------------------ publishing and reading
 
 
-async def kcat_publish(topic: str, messages: list[Message]) -> str:
-    """Publish with Debian's kcat, in order: one process for each run of messages with the same
-    headers; returns what kcat said on stderr. The client's own size limit is raised so that the
-    broker decides what is too large."""
+def newer_librdkafka(home: Path) -> Path:
+    """A directory whose librdkafka.so.1 is the one confluent-kafka's wheel carries: Debian 12's
+    librdkafka 2.0.2, which its kcat links, cannot authenticate with SCRAM to Kafka 4 (the
+    broker checks the nonce strictly since 4.0; librdkafka fixed its side in 2.6.1)."""
+    [library] = (Path(confluent_kafka.__file__).parent.parent / "confluent_kafka.libs").glob(
+        "librdkafka*.so*"
+    )
+    directory = home / "librdkafka"
+    directory.mkdir(exist_ok=True)
+    link = directory / "librdkafka.so.1"
+    if not link.exists():
+        link.symlink_to(library)
+    return directory
+
+
+async def kcat_publish(
+    topic: str, messages: list[Message], sender: access.Partner, home: Path
+) -> str:
+    """Publish with Debian's kcat as `sender`, in order: one process for each run of messages
+    with the same headers; returns what kcat said on stderr. The client's own size limit is
+    raised so that the broker decides what is too large."""
     kcat = shutil.which("kcat")
     assert kcat, "kcat is not installed (deploy/local/stack.sh install adds Debian's package)"
+    config = kafka_properties(sender, home / f"kcat-{sender.partner_id}.properties")
+    environment = {**os.environ, "LD_LIBRARY_PATH": str(newer_librdkafka(home))}
     said = []
     for headers, run in itertools.groupby(messages, key=lambda m: m.headers):
         process = await asyncio.create_subprocess_exec(
             kcat,
+            "-F",
+            str(config),
             "-P",
             "-b",
             KAFKA,
@@ -99,6 +125,7 @@ async def kcat_publish(topic: str, messages: list[Message]) -> str:
             stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE,
+            env=environment,
         )
         kcat_input = hostile.kcat_input(list(run), KEY_DELIMITER, DELIMITER)
         _, stderr = await process.communicate(kcat_input)
@@ -116,8 +143,23 @@ def reader() -> AIOKafkaConsumer:
     )
 
 
+def own(platform: Platform, name: str) -> str:
+    """The platform's topic of registry topic `name` (or of its dead letters); of a partners'
+    family, the own topic of this test's partner of it."""
+    source = name.removesuffix(DLQ_SUFFIX)
+    sender = SENDERS.get(source) or SENDERS.get(INTAKE_OF.get(source, ""))
+    topic = platform.partner_topic(source, sender) if sender else platform.topic(source)
+    return topic + name[len(source) :]
+
+
 def partitions(topic: str, registry_name: str) -> list[TopicPartition]:
-    count = 1 if registry_name.endswith(".dlq") else registry_topic(registry_name).partitions
+    source = registry_name.removesuffix(DLQ_SUFFIX)
+    if source != registry_name:
+        count = 1
+    elif source in SENDERS or source in INTAKE_OF:
+        count = PARTNER_PARTITIONS
+    else:
+        count = registry_topic(source).partitions
     return [TopicPartition(topic, p) for p in range(count)]
 
 
@@ -126,7 +168,7 @@ class Tail:
 
     def __init__(self, platform: Platform, names: list[str]) -> None:
         self.consumer = reader()
-        self.partitions = [tp for name in names for tp in partitions(platform.topic(name), name)]
+        self.partitions = [tp for name in names for tp in partitions(own(platform, name), name)]
         self.records: dict[str, list[ConsumerRecord[bytes, bytes]]] = defaultdict(list)
 
     async def start(self) -> None:
@@ -208,7 +250,7 @@ class Watch:
             for name, url in self.platform.databases.items()
         }
         read = {
-            name: [tp for t in topics for tp in partitions(self.platform.topic(t), t)]
+            name: [tp for t in topics for tp in partitions(own(self.platform, t), t)]
             for name, topics in SUBSCRIBED.items()
         }
         try:
@@ -284,8 +326,8 @@ def account(
 ) -> None:
     """Match every landed message of `topic` with its answers (by the answer's causation_id) and
     its dead letters (by the dlq.partition and dlq.offset headers)."""
-    outcomes = [envelope_of(r) for r in tail.records[platform.topic(OUTCOMES[topic])]]
-    dead = tail.records[platform.topic(topic) + ".dlq"]
+    outcomes = [envelope_of(r) for r in tail.records[own(platform, OUTCOMES[topic])]]
+    dead = tail.records[own(platform, topic) + ".dlq"]
     figures.outcomes, figures.dead_letters = len(outcomes), len(dead)
     answers: dict[uuid.UUID, list[dict[str, Any]]] = defaultdict(list)
     for outcome in outcomes:
@@ -294,7 +336,7 @@ def account(
     letters: dict[tuple[int, int], int] = Counter()
     for record in dead:
         headers = {k: v.decode(errors="replace") for k, v in record.headers}
-        if headers.get("dlq.topic") != platform.topic(topic):
+        if headers.get("dlq.topic") != own(platform, topic):
             problems.append(
                 f"{topic}: a dead letter names source topic {headers.get('dlq.topic')!r}"
             )
@@ -374,7 +416,9 @@ async def test_hostile_partners_get_a_rejection_or_a_dead_letter_and_stop_nothin
 
     watch = Watch(platform)
     watch.start()
-    said = await asyncio.gather(*(kcat_publish(platform.topic(t), bursts[t]) for t in topics))
+    said = await asyncio.gather(
+        *(kcat_publish(own(platform, t), bursts[t], SENDERS[t], tmp_path) for t in topics)
+    )
     published_at = time.monotonic()
 
     # What the broker took, and where: the dead letters name these positions.
@@ -386,7 +430,7 @@ async def test_hostile_partners_get_a_rejection_or_a_dead_letter_and_stop_nothin
     refused: dict[str, list[Message]] = {}
     for topic, kcat_said in zip(topics, said, strict=True):
         by_content = {(m.key, m.value): m for m in bursts[topic]}
-        records = sent.records[platform.topic(topic)]
+        records = sent.records[own(platform, topic)]
         landed[topic] = {
             (r.partition, r.offset): by_content[r.key, r.value or b""] for r in records
         }
@@ -403,8 +447,8 @@ async def test_hostile_partners_get_a_rejection_or_a_dead_letter_and_stop_nothin
     try:
         while time.monotonic() - published_at < DRAIN_SECONDS:
             await tail.poll(1.0)
-            answered = sum(len(tail.records[platform.topic(OUTCOMES[t])]) for t in topics)
-            lettered = sum(len(tail.records[platform.topic(t) + ".dlq"]) for t in topics)
+            answered = sum(len(tail.records[own(platform, OUTCOMES[t])]) for t in topics)
+            lettered = sum(len(tail.records[own(platform, t) + ".dlq"]) for t in topics)
             accounted = answered + lettered >= sum(map(len, landed.values()))
             if (accounted and watch.idle_for() > 0) or watch.idle_for() > 5:
                 break

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from gonghui_contracts import Envelope, samples
+from gonghui_contracts.access import Partner
 from gonghui_contracts.events import InjuryReported
 
 from .conftest import (
@@ -30,6 +31,7 @@ from .conftest import (
     read_topic,
     trace_holding,
 )
+from .conftest import hospital as designated
 
 pytestmark = pytest.mark.integration
 REPORTS = "partner.aid.injury-reports.v1"
@@ -37,6 +39,7 @@ OUTCOMES = "partner.aid.injury-outcomes.v1"
 CASES = "aid.injury-cases.v1"
 REFERRALS = "aid.legal-referrals.v1"
 MINOR_ADMITTED = 200  # yuan, by the default condolence schedule
+HOSPITALS = [designated(n) for n in range(1, 88)]  # the local directory's 87
 rng = random.SystemRandom()
 
 
@@ -72,6 +75,42 @@ def message(body: InjuryReported) -> tuple[bytes, bytes]:
     return body.report_ref.encode(), envelope.to_bytes()
 
 
+def hospital_of(body: InjuryReported) -> Partner:
+    return designated(int(body.hospital_id.removeprefix("sz-h-")))
+
+
+async def from_hospital(
+    platform: Platform,
+    body: InjuryReported,
+    value: bytes | None = None,
+    headers: dict[str, str] | None = None,
+) -> None:
+    """The report sent by the hospital it names, on its own topic (`value`: other bytes)."""
+    sender = hospital_of(body)
+    key, encoded = message(body)
+    topic = platform.partner_topic(REPORTS, sender)
+    await publish(topic, value or encoded, key=key, headers=headers, sender=sender)
+
+
+async def by_hospitals(platform: Platform, bodies: list[InjuryReported]) -> None:
+    """Each hospital's reports sent as one batch by that hospital, all hospitals at once."""
+    sent: dict[Partner, list[tuple[bytes, bytes]]] = {}
+    for body in bodies:
+        sent.setdefault(hospital_of(body), []).append(message(body))
+    await asyncio.gather(
+        *(
+            publish_many(platform.partner_topic(REPORTS, h), batch, sender=h)
+            for h, batch in sent.items()
+        )
+    )
+
+
+async def answers(platform: Platform, expect: int, *hospitals: Partner) -> list[dict[str, Any]]:
+    """The outcomes on these hospitals' own topics (default sz-h-016's)."""
+    topics = [platform.partner_topic(OUTCOMES, h) for h in hospitals or (designated(16),)]
+    return [json.loads(r.value) for r in await read_topic(*topics, expect=expect, timeout=60)]
+
+
 async def visitor_of(platform: Platform, case_id: str) -> str:
     return await platform.once_set("aid", f"/v1/injury-cases/{case_id}", "visitor_id")
 
@@ -85,6 +124,7 @@ async def platform(start_platform: StartPlatform) -> Platform:
             "INJURY_SWEEP_SECONDS": "0.5",
             "CONDOLENCE_FUND_BUDGET": str(10 * MINOR_ADMITTED),  # pays for ten cases
         },
+        partners=HOSPITALS,
     )
 
 
@@ -93,9 +133,8 @@ async def test_the_same_injury_from_hospital_and_worker_is_one_case_and_bad_repo
 ) -> None:
     by_hospital = report()
     for _ in range(2):  # the hospital's system sends the same report twice, as two messages
-        key, value = message(by_hospital)
-        await publish(platform.topic(REPORTS), value, key=key)
-    first, repeat = await events_on(platform, OUTCOMES, expect=2)
+        await from_hospital(platform, by_hospital)
+    first, repeat = await answers(platform, 2)
     assert first["data"] == repeat["data"]  # the same answer, and nothing else done
     by_worker = report("worker", resident_id=by_hospital.worker.resident_id)
     body = by_worker.model_dump(mode="json")
@@ -112,23 +151,27 @@ async def test_the_same_injury_from_hospital_and_worker_is_one_case_and_bad_repo
     )
     assert (answer.status_code, answer.json()["outcome"]) == (200, "merged")
     assert answer.json()["case_id"] == first["data"]["case_id"]
-    bad = message(report(hospital="gz-h-999"))
+    forged = report(hospital="sz-h-050")  # sz-h-016 reporting as another hospital
+    forged_value = message(forged)[1]
     unparseable = json.loads(message(report())[1])
     unparseable["data"]["worker"]["resident_id"] = "44030619900101123"  # 17 characters
-    await publish(platform.topic(REPORTS), bad[1], key=bad[0])
-    await publish(platform.topic(REPORTS), json.dumps(unparseable).encode(), key=b"broken")
+    await from_hospital(platform, report(), forged_value)
+    await from_hospital(platform, report(), json.dumps(unparseable).encode())
 
-    outcomes = [e["data"] for e in await events_on(platform, OUTCOMES, expect=4)]
+    outcomes = [e["data"] for e in await answers(platform, 4)]
     assert len(outcomes) == 4
     assert sorted(o["outcome"] for o in outcomes) == ["opened", "opened", "rejected", "rejected"]
     case_ids = {o["case_id"] for o in outcomes if o["outcome"] == "opened"}
     assert len(case_ids) == 1  # the repeat was answered the same and opened nothing
     reasons = {r["field"] for o in outcomes for r in o["reasons"]}
     assert reasons == {"hospital_id", "worker.resident_id"}
+    assert {o["hospital_id"] for o in outcomes} == {"sz-h-016"}  # told to the sender only
+    assert await answers(platform, 0, designated(50)) == []
     assert [e["event_type"] for e in await events_on(platform, CASES, expect=2)].count(
         "aid.injury-case-opened"
     ) == 1
-    assert await read_topic(platform.topic(REPORTS + ".dlq"), expect=1, timeout=2) == []
+    intake = platform.partner_topic(REPORTS, designated(16))
+    assert await read_topic(intake + ".dlq", expect=1, timeout=2) == []
     (cases,) = await platform.sql("aid", "SELECT count(*), sum(reports) FROM injury_cases")
     assert tuple(cases) == (1, 2)
 
@@ -136,9 +179,8 @@ async def test_the_same_injury_from_hospital_and_worker_is_one_case_and_bad_repo
 async def test_a_visit_not_made_within_the_sla_is_escalated_to_the_district_union(
     platform: Platform,
 ) -> None:
-    key, value = message(report(hospital="sz-h-061"))  # 福田区
-    await publish(platform.topic(REPORTS), value, key=key)
-    (opened,) = await events_on(platform, OUTCOMES, expect=1)
+    await from_hospital(platform, report(hospital="sz-h-061"))  # 福田区
+    (opened,) = await answers(platform, 1, designated(61))
     case_id = opened["data"]["case_id"]
     visitor = await visitor_of(platform, case_id)
     await platform.call(
@@ -173,8 +215,8 @@ async def test_concurrent_visits_never_pay_past_the_fund_nor_twice_for_a_case(
     platform: Platform,
 ) -> None:
     reports = [report(hospital=f"sz-h-{n:03d}") for n in range(1, 31)]
-    await publish_many(platform.topic(REPORTS), [message(r) for r in reports])
-    outcomes = await events_on(platform, OUTCOMES, expect=30)
+    await by_hospitals(platform, reports)
+    outcomes = await answers(platform, 30, *map(hospital_of, reports))
     case_ids = [o["data"]["case_id"] for o in outcomes]
     visitors = [await visitor_of(platform, case_id) for case_id in case_ids]
 
@@ -208,9 +250,8 @@ async def test_sigkill_of_aid_mid_burst_loses_no_case_and_assigns_each_once(
     transfers = [  # the same worker and day, reported again by the hospital they moved to
         report(hospital="sz-h-050", resident_id=i.worker.resident_id) for i in injuries[:50]
     ]
-    batch = [message(r) for r in injuries + transfers]
-    batch += batch[:100]  # and a hundred messages sent twice
-    await publish_many(platform.topic(REPORTS), batch)
+    # and a hundred messages sent twice
+    await by_hospitals(platform, injuries + transfers + injuries[:100])
 
     async def midway() -> bool:
         (row,) = await platform.sql("aid", "SELECT count(*) FROM injury_cases")
@@ -248,10 +289,9 @@ async def test_a_referral_becomes_a_legal_case_in_the_trace_the_hospital_started
 ) -> None:
     platform = await start_platform(("aid", "legal", "notify"), {"CLOCK_ADJUSTABLE": "true"})
     body = report()
-    key, value = message(body)
     with partner_span(f"send {REPORTS}", service_name="it-hospital") as (trace_id, headers):
-        await publish(platform.topic(REPORTS), value, key=key, headers=headers)
-    (opened,) = await events_on(platform, OUTCOMES, expect=1)
+        await from_hospital(platform, body, headers=headers)
+    (opened,) = await answers(platform, 1)
     case_id = opened["data"]["case_id"]
     visitor = await visitor_of(platform, case_id)
     visit = {"needs": ["legal_help"], "compensation_problem": "employer_refuses"}

@@ -10,6 +10,7 @@ import httpx
 import pytest
 
 from .conftest import (
+    SF,
     Platform,
     StartPlatform,
     as_staff,
@@ -40,12 +41,15 @@ async def test_an_invalid_request_gets_a_rejection_and_causes_nothing_else(
 ) -> None:
     ref = f"bad-{uuid.uuid4().hex[:8]}"
     bad = join_request(ref, random_resident_id(), phone="12")
-    await publish(platform.topic(REQUESTS), bad, key=ref.encode())
-    [outcome] = await read_topic(platform.topic("partner.membership.join-outcomes.v1"), expect=1)
+    requests = platform.partner_topic(REQUESTS, SF)
+    await publish(requests, bad, key=ref.encode(), sender=SF)
+    outcomes = platform.partner_topic("partner.membership.join-outcomes.v1", SF)
+    [outcome] = await read_topic(outcomes, expect=1)
     data = json.loads(outcome.value)["data"]
     assert (data["outcome"], [r["field"] for r in data["reasons"]]) == ("rejected", ["phone"])
-    for topic in ("membership.events.v1", "aid.events.v1", "notify.events.v1", REQUESTS + ".dlq"):
-        assert await read_topic(platform.topic(topic), expect=1, timeout=2) == [], topic
+    quiet = [platform.topic(t) for t in ("membership.events.v1", "aid.events.v1")]
+    for topic in [*quiet, platform.topic("notify.events.v1"), requests + ".dlq"]:
+        assert await read_topic(topic, expect=1, timeout=2) == [], topic
     assert platform.notices() == []
 
 
@@ -53,10 +57,11 @@ async def test_one_join_is_one_trace_through_three_services(platform: Platform) 
     ref = f"ok-{uuid.uuid4().hex[:8]}"
     with partner_span(f"send {REQUESTS}") as (trace_id, headers):
         await publish(
-            platform.topic(REQUESTS),
+            platform.partner_topic(REQUESTS, SF),
             join_request(ref, random_resident_id()),
             key=ref.encode(),
             headers=headers,
+            sender=SF,
         )
     assert await eventually(lambda: len(platform.notices()) == 2, timeout=60)
     assert {n["template"] for n in platform.notices()} == {"welcome", "coverage_gifted"}
@@ -65,7 +70,7 @@ async def test_one_join_is_one_trace_through_three_services(platform: Platform) 
         trace_id,
         {
             "it-partner": [f"send {REQUESTS}"],
-            "membership": [f"process {platform.topic(REQUESTS)}"],  # the prefix is in the name
+            "membership": [f"process {platform.partner_topic(REQUESTS, SF)}"],  # prefix included
             "aid": [f"process {platform.topic('membership.events.v1')}", "update"],  # the debit
             # the per-recipient limit, counted in Redis
             "notify": ["notify sink", "incrby", f"send {platform.topic('notify.events.v1')}"],
@@ -79,8 +84,9 @@ async def test_sigkill_of_aid_mid_burst_enrols_each_member_once_and_spends_exact
     members = 500  # the fund pays for 300: the rest are offered self-paid cover
     refs = [f"burst-{n:04d}" for n in range(members)]
     await publish_many(
-        platform.topic(REQUESTS),
+        platform.partner_topic(REQUESTS, SF),
         [(ref.encode(), join_request(ref, random_resident_id())) for ref in refs],
+        sender=SF,
     )
 
     async def midway() -> bool:

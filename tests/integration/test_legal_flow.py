@@ -15,6 +15,9 @@ from gonghui_contracts import Envelope, samples
 from gonghui_contracts.events import DisputeFiled
 
 from .conftest import (
+    ARBITRATION,
+    COURT,
+    HOTLINE,
     Platform,
     StartPlatform,
     as_lawyer,
@@ -38,6 +41,7 @@ SUPERVISION = "legal.supervision.v1"
 BAIYUN_EMPLOYER = "91440111L28BDX9F6J"  # two Baiyun lawyers of the shipped registry act for it
 CONFLICTED = {"gz-lw-0051", "gz-lw-0054"}
 rng = random.SystemRandom()
+BY_CHANNEL = {"hotline_12351": HOTLINE, "court": COURT, "arbitration": ARBITRATION}
 
 
 def filing(
@@ -80,6 +84,32 @@ def message(body: DisputeFiled) -> tuple[bytes, bytes]:
     return body.filing_ref.encode(), envelope.to_bytes()
 
 
+async def send(
+    platform: Platform,
+    body: DisputeFiled,
+    value: bytes | None = None,
+    headers: dict[str, str] | None = None,
+) -> None:
+    """The filing sent by the partner of its channel, on that partner's own topic (`value`:
+    other bytes)."""
+    partner = BY_CHANNEL[body.channel]
+    key, encoded = message(body)
+    topic = platform.partner_topic(FILINGS, partner)
+    await publish(topic, value or encoded, key=key, headers=headers, sender=partner)
+
+
+async def send_many(platform: Platform, bodies: list[DisputeFiled]) -> None:
+    """The 12351 hotline's work orders, as one batch."""
+    topic = platform.partner_topic(FILINGS, HOTLINE)
+    await publish_many(topic, [message(body) for body in bodies], sender=HOTLINE)
+
+
+async def answers(platform: Platform, expect: int) -> list[dict[str, Any]]:
+    """What the partners were told, on their own topics."""
+    topics = [platform.partner_topic(OUTCOMES, partner) for partner in BY_CHANNEL.values()]
+    return [json.loads(r.value) for r in await read_topic(*topics, expect=expect, timeout=60)]
+
+
 async def lawyer_of(platform: Platform, case_id: str) -> str:
     return await platform.once_set("legal", f"/v1/cases/{case_id}", "lawyer_id")
 
@@ -96,27 +126,30 @@ async def test_a_repeated_filing_is_one_case_and_bad_filings_are_answered(
 ) -> None:
     work_order = filing(workers=2)
     for _ in range(2):  # the hotline's system sends the same work order twice
-        key, value = message(work_order)
-        await publish(platform.topic(FILINGS), value, key=key)
+        await send(platform, work_order)
     court = filing(channel="court", people=[w.model_dump(mode="json") for w in work_order.workers])
     court = court.model_copy(update={"employer": work_order.employer})
     broken = json.loads(message(filing())[1])
     broken["data"]["employer"]["credit_code"] = "91440111L28BDX9F6X"  # wrong check character
-    await publish(platform.topic(FILINGS), message(court)[1], key=b"court")
-    await publish(platform.topic(FILINGS), json.dumps(broken).encode(), key=b"broken")
+    await send(platform, court)
+    await send(platform, filing(), json.dumps(broken).encode())
+    posing = filing(channel="court")  # the hotline, filing as a court
+    await send(platform, filing(), message(posing)[1])
 
-    answers = [e["data"] for e in await events_on(platform, OUTCOMES, expect=4)]
-    by_outcome = sorted((a["outcome"], a["channel"]) for a in answers)
+    told = [e["data"] for e in await answers(platform, 5)]
+    by_outcome = sorted((a["outcome"], a["channel"]) for a in told)
     assert by_outcome == [
         ("merged", "court"),
         ("opened", "hotline_12351"),
         ("opened", "hotline_12351"),
         ("rejected", "hotline_12351"),
+        ("rejected", "hotline_12351"),
     ]
-    assert len({a["case_id"] for a in answers if a["case_id"]}) == 1
-    (rejected,) = [a for a in answers if a["outcome"] == "rejected"]
-    assert [r["field"] for r in rejected["reasons"]] == ["employer.credit_code"]
-    assert await read_topic(platform.topic(FILINGS + ".dlq"), expect=1, timeout=2) == []
+    assert len({a["case_id"] for a in told if a["case_id"]}) == 1
+    rejected = sorted(r["field"] for a in told if a["outcome"] == "rejected" for r in a["reasons"])
+    assert rejected == ["channel", "employer.credit_code"]
+    intake = platform.partner_topic(FILINGS, HOTLINE)
+    assert await read_topic(intake + ".dlq", expect=1, timeout=2) == []
     (cases,) = await platform.sql("legal", "SELECT count(*), sum(filings) FROM dispute_cases")
     assert tuple(cases) == (1, 2)
 
@@ -129,9 +162,8 @@ async def test_a_conflicted_lawyer_is_never_assigned(platform: Platform) -> None
         if lawyer["lawyer_id"] not in keep:
             path = f"/v1/lawyers/{lawyer['lawyer_id']}/duty"
             assert (await platform.call("legal", "PUT", path, {"on_duty": False})).is_success
-    filings = [message(filing(employer=BAIYUN_EMPLOYER)) for _ in range(40)]
-    await publish_many(platform.topic(FILINGS), filings)
-    await events_on(platform, OUTCOMES, expect=40)
+    await send_many(platform, [filing(employer=BAIYUN_EMPLOYER) for _ in range(40)])
+    await answers(platform, 40)
 
     async def all_assigned() -> bool:
         (row,) = await platform.sql(
@@ -156,9 +188,8 @@ async def test_a_conflicted_lawyer_is_never_assigned(platform: Platform) -> None
 
 
 async def test_an_illegal_stage_move_is_refused_and_changes_nothing(platform: Platform) -> None:
-    key, value = message(filing())
-    await publish(platform.topic(FILINGS), value, key=key)
-    (opened,) = await events_on(platform, OUTCOMES, expect=1)
+    await send(platform, filing())
+    (opened,) = await answers(platform, 1)
     case_id = opened["data"]["case_id"]
     lawyer = await lawyer_of(platform, case_id)
     before = (await platform.call("legal", "GET", f"/v1/cases/{case_id}")).json()
@@ -186,9 +217,8 @@ async def test_an_illegal_stage_move_is_refused_and_changes_nothing(platform: Pl
 async def test_who_may_act_on_a_case_is_the_tokens_lawyer_or_its_districts_staff(
     platform: Platform,
 ) -> None:
-    key, value = message(filing())
-    await publish(platform.topic(FILINGS), value, key=key)
-    (opened,) = await events_on(platform, OUTCOMES, expect=1)
+    await send(platform, filing())
+    (opened,) = await answers(platform, 1)
     case_id = opened["data"]["case_id"]
     lawyer = await lawyer_of(platform, case_id)
     other = "gz-lw-0001" if lawyer != "gz-lw-0001" else "gz-lw-0002"
@@ -255,9 +285,8 @@ async def test_who_may_act_on_a_case_is_the_tokens_lawyer_or_its_districts_staff
 
 
 async def test_a_stage_deadline_runs_out_and_is_escalated_once(platform: Platform) -> None:
-    key, value = message(filing())
-    await publish(platform.topic(FILINGS), value, key=key)
-    (opened,) = await events_on(platform, OUTCOMES, expect=1)
+    await send(platform, filing())
+    (opened,) = await answers(platform, 1)
     case_id = opened["data"]["case_id"]
     lawyer = await lawyer_of(platform, case_id)
     accepted = await platform.call(
@@ -286,12 +315,11 @@ async def test_a_stage_deadline_runs_out_and_is_escalated_once(platform: Platfor
 
 async def test_the_early_warning_fires_once_per_window(platform: Platform) -> None:
     employer = samples.employer_credit_code(rng, "440111")
-    burst = [message(filing(employer=employer, kind="dismissal")) for _ in range(5)]
-    await publish_many(platform.topic(FILINGS), burst)
-    await events_on(platform, OUTCOMES, expect=5)
+    await send_many(platform, [filing(employer=employer, kind="dismissal") for _ in range(5)])
+    await answers(platform, 5)
     await platform.call("legal", "POST", "/admin/clock/advance", {"seconds": 10 * 86400})
-    await publish_many(platform.topic(FILINGS), [message(filing(employer=employer))])
-    await events_on(platform, OUTCOMES, expect=6)
+    await send_many(platform, [filing(employer=employer)])
+    await answers(platform, 6)
     warnings = [
         e["data"]
         for e in await events_on(platform, SUPERVISION, expect=3)
@@ -301,9 +329,8 @@ async def test_the_early_warning_fires_once_per_window(platform: Platform) -> No
         ("employer_filings", employer, 3)
     ]
     await platform.call("legal", "POST", "/admin/clock/advance", {"seconds": 31 * 86400})
-    later = [message(filing(employer=employer, kind="dismissal")) for _ in range(3)]
-    await publish_many(platform.topic(FILINGS), later)
-    await events_on(platform, OUTCOMES, expect=9)
+    await send_many(platform, [filing(employer=employer, kind="dismissal") for _ in range(3)])
+    await answers(platform, 9)
 
     async def two_warnings() -> list[dict[str, Any]]:
         found = await events_on(platform, SUPERVISION, expect=4)
@@ -317,9 +344,8 @@ async def test_the_early_warning_fires_once_per_window(platform: Platform) -> No
 async def test_sigkill_of_legal_mid_burst_loses_nothing_and_assigns_nothing_twice(
     platform: Platform,
 ) -> None:
-    filings = [message(filing()) for _ in range(400)]
-    burst = filings + filings[:100]  # a hundred work orders sent twice
-    await publish_many(platform.topic(FILINGS), burst)
+    filings = [filing() for _ in range(400)]
+    await send_many(platform, filings + filings[:100])  # a hundred work orders sent twice
 
     async def midway() -> bool:
         (row,) = await platform.sql("legal", "SELECT count(*) FROM dispute_cases")
@@ -354,14 +380,13 @@ async def test_sigkill_of_legal_mid_burst_loses_nothing_and_assigns_nothing_twic
 async def test_a_filing_is_one_trace_from_the_hotline_through_legal_to_notify(
     platform: Platform,
 ) -> None:
-    key, value = message(filing())
     with partner_span(f"send {FILINGS}", service_name="it-hotline") as (trace_id, headers):
-        await publish(platform.topic(FILINGS), value, key=key, headers=headers)
-    (opened,) = await events_on(platform, OUTCOMES, expect=1)
+        await send(platform, filing(), headers=headers)
+    (opened,) = await answers(platform, 1)
     case_id = opened["data"]["case_id"]
     lawyer = await lawyer_of(platform, case_id)
     await platform.call("legal", "POST", f"/v1/cases/{case_id}/accept", as_=as_lawyer(lawyer))
-    (_, answered) = await events_on(platform, OUTCOMES, expect=2)
+    (_, answered) = await answers(platform, 2)
     assert answered["data"]["outcome"] == "answered"
     assert answered["data"]["work_order_closed"] is True
 
@@ -369,7 +394,10 @@ async def test_a_filing_is_one_trace_from_the_hotline_through_legal_to_notify(
         trace_id,
         {
             "it-hotline": [f"send {FILINGS}"],
-            "legal": [f"process {platform.topic(FILINGS)}", "legal lawyer accepts"],
+            "legal": [
+                f"process {platform.partner_topic(FILINGS, HOTLINE)}",
+                "legal lawyer accepts",
+            ],
             "notify": [f"process {platform.topic(CASES)}", "notify sink"],
         },
     )

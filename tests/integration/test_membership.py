@@ -12,15 +12,13 @@ from gonghui_contracts import Envelope
 from gonghui_contracts.events import JoinRequested
 
 from .conftest import (
-    KAFKA,
-    REDIS_URL,
+    SF,
+    StartPlatform,
     eventually,
     partner_span,
     publish,
-    python,
     random_resident_id,
     read_topic,
-    tracing_env,
     zipkin_spans,
 )
 
@@ -32,7 +30,7 @@ OUTCOMES = "partner.membership.join-outcomes.v1"
 def join_request(ref: str, person: str, **changes: Any) -> bytes:
     request = JoinRequested(
         request_ref=ref,
-        partner_id="it-partner",
+        partner_id=SF.partner_id,
         channel="partner_batch",
         name="测试",
         resident_id=person,
@@ -58,22 +56,11 @@ async def outcomes_for(topic: str, refs: set[str], expect: int) -> dict[str, dic
 
 
 async def test_partner_requests_get_outcomes_and_one_join_is_one_trace(
-    registry_topics: Any, new_database: Any, services: Any
+    start_platform: StartPlatform,
 ) -> None:
     run, person = uuid.uuid4().hex[:8], random_resident_id()
-    prefix = await registry_topics()  # this run's own: the shared ones may hold a demo's backlog
-    requests = prefix + REQUESTS
-    membership = services(
-        python("-m", "membership.main"),
-        {
-            **tracing_env("membership"),
-            "KAFKA_BOOTSTRAP_SERVERS": KAFKA,
-            "KAFKA_TOPIC_PREFIX": prefix,
-            "DATABASE_URL": await new_database("membership"),
-            "REDIS_URL": REDIS_URL,
-        },
-    )
-    membership.start()
+    platform = await start_platform(("membership",), {})
+    prefix, requests = platform.prefix, platform.partner_topic(REQUESTS, SF)
     joined, repeated, invalid = f"it-{run}-1", f"it-{run}-2", f"it-{run}-3"
     with partner_span(f"send {REQUESTS}") as (trace_id, headers):
         await publish(
@@ -81,8 +68,9 @@ async def test_partner_requests_get_outcomes_and_one_join_is_one_trace(
             join_request(joined, person),
             key=joined.encode(),
             headers=headers,
+            sender=SF,
         )
-    await publish(requests, join_request(repeated, person), key=repeated.encode())
+    await publish(requests, join_request(repeated, person), key=repeated.encode(), sender=SF)
     await publish(
         requests,
         join_request(
@@ -92,9 +80,11 @@ async def test_partner_requests_get_outcomes_and_one_join_is_one_trace(
             region_code="990000",
         ),
         key=invalid.encode(),
+        sender=SF,
     )
 
-    outcomes = await outcomes_for(prefix + OUTCOMES, {joined, repeated, invalid}, expect=3)
+    outcomes_topic = platform.partner_topic(OUTCOMES, SF)
+    outcomes = await outcomes_for(outcomes_topic, {joined, repeated, invalid}, expect=3)
     assert outcomes[joined]["outcome"] == "joined"
     assert outcomes[repeated]["outcome"] == "already_member"
     assert outcomes[repeated]["member_id"] == outcomes[joined]["member_id"]
@@ -103,7 +93,7 @@ async def test_partner_requests_get_outcomes_and_one_join_is_one_trace(
 
     async def traced() -> dict[str, list[str]]:
         found = await zipkin_spans(trace_id)
-        return found if f"send {prefix}{OUTCOMES}" in found.get("membership", []) else {}
+        return found if f"send {outcomes_topic}" in found.get("membership", []) else {}
 
     spans = await eventually(traced, timeout=30)
     assert "it-partner" in spans

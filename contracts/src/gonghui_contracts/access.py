@@ -6,7 +6,8 @@ partner-facing topic of the registry is a family, and each partner has one topic
 payload, says which partner sent a record: the topic it could write is the one named after it.
 
 - a service reads exactly the topics whose readers name it (every partner's topic of a family it
-  reads) and writes exactly those it produces, plus the dead letters of what it reads;
+  reads) and writes exactly those it produces (every partner's topic of a family it answers on),
+  plus the dead letters of what it reads;
 - a partner writes only its own topic of each intake family of its kind, and reads only its own
   topic of each outcome family of its kind;
 - the operator manages topics, users and ACLs, and reads and replays dead letters.
@@ -18,7 +19,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 from gonghui_contracts.envelope import EventPayload
@@ -100,41 +101,46 @@ def sender_mismatches(payload: EventPayload, sender: Partner) -> list[str]:
 
 
 def service_grants(service: Service, partners: Iterable[Partner] = ()) -> list[Grant]:
+    """A service's ACLs: its group; the topics the registry says it reads (and their dead
+    letters, which it writes) and writes; of a partners' family, each known partner's own topic
+    (literal names: a prefix would also cover the family's dead letters)."""
     who = service_principal(service)
-    known = sorted(set(partners))
     grants = [Grant(who, "group", service.value, "literal", "Read")]
     for spec in TOPICS:
-        family = is_partner_family(spec)
+        if is_partner_family(spec):
+            continue
         if service in spec.producers:
-            if family:  # answers to every partner of the family
-                grants.append(Grant(who, "topic", spec.name + ".", "prefix", "Write"))
-            else:
-                grants.append(Grant(who, "topic", spec.name, "literal", "Write"))
+            grants.append(Grant(who, "topic", spec.name, "literal", "Write"))
         if service in spec.readers:
-            if family:
-                grants.append(Grant(who, "topic", spec.name + ".", "prefix", "Read"))
-            else:
-                grants.append(Grant(who, "topic", spec.name, "literal", "Read"))
-                grants.append(Grant(who, "topic", spec.dlq, "literal", "Write"))
-    grants += [g for p in known for g in dead_letter_grants(p) if g.principal == who]
+            grants.append(Grant(who, "topic", spec.name, "literal", "Read"))
+            grants.append(Grant(who, "topic", spec.dlq, "literal", "Write"))
+    known = sorted(set(partners))
+    grants += [g for p in known for g in partner_service_grants(p) if g.principal == who]
     return sorted(grants)
 
 
-def dead_letter_grants(partner: Partner) -> list[Grant]:
-    """What the services reading a partner's topics need to dead-letter its records there."""
-    return sorted(
-        Grant(
-            service_principal(reader),
-            "topic",
-            partner_topic(spec, partner.partner_id) + DLQ_SUFFIX,
-            "literal",
-            "Write",
-        )
-        for spec in TOPICS
-        if partner.kind in spec.producers
-        for reader in spec.readers
-        if isinstance(reader, Service)
-    )
+def partner_service_grants(partner: Partner) -> list[Grant]:
+    """What the services need of a partner's own topics: to read its intake and dead-letter
+    what they cannot take from it, and to answer it on its outcome topics."""
+    grants = []
+    for spec in TOPICS:
+        if not is_partner_family(spec) or partner.kind not in spec.producers | spec.readers:
+            continue
+        topic = partner_topic(spec, partner.partner_id)
+        for reader in spec.readers:
+            if isinstance(reader, Service):
+                grants.append(Grant(service_principal(reader), "topic", topic, "literal", "Read"))
+                grants.append(
+                    Grant(
+                        service_principal(reader), "topic", topic + DLQ_SUFFIX, "literal", "Write"
+                    )
+                )
+        for producer in spec.producers:
+            if isinstance(producer, Service):
+                grants.append(
+                    Grant(service_principal(producer), "topic", topic, "literal", "Write")
+                )
+    return sorted(grants)
 
 
 def partner_grants(partner: Partner) -> list[Grant]:
@@ -160,12 +166,17 @@ def operator_grants() -> list[Grant]:
     ]
 
 
-def all_grants(partners: Iterable[Partner] = ()) -> list[Grant]:
-    """Every ACL of the platform: its services, these partners, the operator."""
+def platform_grants(partners: Iterable[Partner] = ()) -> list[Grant]:
+    """The ACLs of the platform's services and of these partners: what an environment of
+    its own (a topic prefix) needs; the operator's are cluster-wide."""
     known = sorted(set(partners))
     grants = [g for service in Service for g in service_grants(service, known)]
-    grants += [g for partner in known for g in partner_grants(partner)]
-    return grants + operator_grants()
+    return grants + [g for partner in known for g in partner_grants(partner)]
+
+
+def all_grants(partners: Iterable[Partner] = ()) -> list[Grant]:
+    """Every ACL of the platform: its services, these partners, the operator."""
+    return platform_grants(partners) + operator_grants()
 
 
 def placed(spec: TopicSpec, partners: Iterable[Partner] = ()) -> list[tuple[str, bool]]:
@@ -192,7 +203,60 @@ def topic_names(partners: Iterable[Partner] = (), specs: Iterable[TopicSpec] = T
     ]
 
 
+def covers(grant: Grant, name: str) -> bool:
+    """Whether the grant's resource pattern matches the resource `name`."""
+    if grant.name == "*":
+        return True
+    return name.startswith(grant.name) if grant.pattern == "prefix" else name == grant.name
+
+
+def with_prefix(grants: Iterable[Grant], prefix: str) -> list[Grant]:
+    """The grants of an environment whose topics and groups carry `prefix` (KAFKA_TOPIC_PREFIX):
+    several environments, or test runs, sharing one cluster each keep to their own names."""
+    return sorted(
+        replace(grant, name=prefix + grant.name)
+        if grant.resource_type != "cluster" and grant.name != "*"
+        else grant
+        for grant in grants
+    )
+
+
 def partner_topics(partner: Partner) -> list[str]:
     """The topics a new partner needs: its own of each family of its kind, and dead letters
     of those it writes."""
     return topic_names([partner], [spec for spec in TOPICS if is_partner_family(spec)])
+
+
+EXAMPLE_PARTNERS = (
+    Partner("sf-express-guangzhou", PartnerKind.PLATFORM_UNION),
+    Partner("gz-express-federation", PartnerKind.INDUSTRY_FEDERATION),
+    Partner("sz-h-016", PartnerKind.HOSPITAL),
+    Partner("gz-12351", PartnerKind.HOTLINE_12351),
+    Partner("gz-intermediate-court", PartnerKind.COURT),
+    Partner("gz-labour-arbitration", PartnerKind.ARBITRATION),
+)
+
+
+def acl_table(partners: Iterable[Partner] = EXAMPLE_PARTNERS) -> str:
+    """The grants as a Markdown table, one row per principal (the README's, with one partner of
+    each kind)."""
+    grants = all_grants(partners)
+    rows = ["| principal | reads | writes | also |", "|---|---|---|---|"]
+    for who in dict.fromkeys(g.principal for g in grants):
+        mine = [g for g in grants if g.principal == who]
+
+        def names(operation: str, mine: list[Grant] = mine) -> str:
+            found = [
+                f"`{g.name}{'*' if g.pattern == 'prefix' else ''}`"
+                for g in mine
+                if g.resource_type == "topic" and g.operation == operation
+            ]
+            return "<br>".join(found) or "—"
+
+        also = [
+            f"{g.operation} {g.resource_type} `{g.name}{'*' if g.pattern == 'prefix' else ''}`"
+            for g in mine
+            if g.resource_type != "topic" or g.operation not in ("Read", "Write")
+        ]
+        rows.append(f"| `{who}` | {names('Read')} | {names('Write')} | {'<br>'.join(also)} |")
+    return "\n".join(rows) + "\n"

@@ -10,7 +10,15 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from gonghui_contracts.access import Partner, all_grants, partner_principal, partner_topics
+from gonghui_contracts.access import (
+    EXAMPLE_PARTNERS,
+    Partner,
+    acl_table,
+    all_grants,
+    partner_principal,
+    partner_topics,
+    with_prefix,
+)
 from gonghui_contracts.values import PartnerKind
 from servicekit import kafka_identity, topics_admin
 from servicekit.kafka_access import KafkaAccess
@@ -42,19 +50,58 @@ CredentialsFile = Annotated[
 ]
 
 
+TopicPrefix = Annotated[
+    str,
+    typer.Option(
+        "--topic-prefix",
+        envvar="KAFKA_TOPIC_PREFIX",
+        help="The environment's prefix of topic and group names, if it shares a cluster",
+    ),
+]
+
+
 @acl_app.command("apply")
-def acl_apply(credentials: CredentialsFile, partners: PartnersFile = None) -> None:
+def acl_apply(
+    credentials: CredentialsFile,
+    partners: PartnersFile = None,
+    prefix: TopicPrefix = "",
+    prune: Annotated[
+        bool,
+        typer.Option(
+            help="Also take off these principals' ACLs the registry no longer grants (not while "
+            "another environment with its own prefix shares the broker)"
+        ),
+    ] = False,
+) -> None:
     """Make every principal a SCRAM user and grant the registry's ACLs on the broker of
     KAFKA_BOOTSTRAP_SERVERS (as the KAFKA_SECURITY_PROTOCOL/KAFKA_SASL_* principal); idempotent."""
-    applied = kafka_identity.apply(KafkaAccess(), read_partners(partners), Credentials(credentials))
-    console.print(f"{applied.users} SCRAM users, {applied.acls} ACLs on the broker")
+    applied = kafka_identity.apply(
+        KafkaAccess(),
+        read_partners(partners),
+        Credentials(credentials),
+        prefix=prefix,
+        prune_others=prune,
+    )
+    console.print(
+        f"{applied.users} SCRAM users, {applied.acls} ACLs on the broker, "
+        f"{applied.pruned} stale ones taken off"
+    )
 
 
 @acl_app.command("list")
-def acl_list(partners: PartnersFile = None) -> None:
+def acl_list(
+    partners: PartnersFile = None,
+    prefix: TopicPrefix = "",
+    markdown: Annotated[
+        bool, typer.Option(help="One row per principal, as Markdown (the README's table)")
+    ] = False,
+) -> None:
     """Every ACL: each service's, each partner's (of --partners), the operator's."""
+    if markdown:
+        print(acl_table(read_partners(partners) if partners else EXAMPLE_PARTNERS), end="")
+        return
     table = Table("principal", "operation", "resource", "name", "pattern")
-    grants = all_grants(read_partners(partners))
+    grants = with_prefix(all_grants(read_partners(partners)), prefix)
     for grant in grants:
         table.add_row(
             grant.principal, grant.operation, grant.resource_type, grant.name, grant.pattern

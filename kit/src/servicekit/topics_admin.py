@@ -15,18 +15,23 @@ from servicekit.kafka_access import client_options
 
 def new_topics(
     specs: Sequence[TopicSpec],
+    *,
     replication: int = 1,
     prefix: str = "",
     partners: Sequence[Partner] = (),
+    partner_partitions: int | None = None,
 ) -> list[NewTopic]:
     """The registry's topics as the broker makes them (a partner family as each partner's own
-    topic of it), and their dead-letter twins."""
+    topic of it, with `partner_partitions` if given), and their dead-letter twins."""
     topics = []
     for spec in specs:
         for name, twin in placed(spec, partners):
             named = prefix + name
+            partitions = spec.partitions
+            if partner_partitions and is_partner_family(spec):
+                partitions = partner_partitions
             topics.append(
-                NewTopic(named, spec.partitions, replication, topic_configs=spec.kafka_config())
+                NewTopic(named, partitions, replication, topic_configs=spec.kafka_config())
             )
             if twin:
                 dlq = named + DLQ_SUFFIX
@@ -52,16 +57,24 @@ async def existing_topics(bootstrap: str) -> set[str]:
 async def ensure_topics(
     bootstrap: str,
     specs: Sequence[TopicSpec],
+    *,
     replication: int = 1,
     prefix: str = "",
     partners: Sequence[Partner] = (),
+    partner_partitions: int | None = None,
 ) -> list[str]:
     """Create the topics that are missing; returns their names. Existing topics are left alone."""
     admin = AIOKafkaAdminClient(**client_options(bootstrap))
     await admin.start()
     try:
         present = set(await admin.list_topics())
-        planned = new_topics(specs, replication, prefix, partners)
+        planned = new_topics(
+            specs,
+            replication=replication,
+            prefix=prefix,
+            partners=partners,
+            partner_partitions=partner_partitions,
+        )
         missing = [t for t in planned if t.name not in present]
         if missing:
             await admin.create_topics(missing)
@@ -81,13 +94,17 @@ async def partition_count(bootstrap: str, topic: str) -> int:
 
 
 async def reader_from_start(
-    bootstrap: str, topic: str
+    bootstrap: str, *topics: str
 ) -> tuple[AIOKafkaConsumer, list[TopicPartition]]:
-    """A started consumer, in no group, on every partition of `topic` at its beginning, and
+    """A started consumer, in no group, on every partition of `topics` at their beginning, and
     those partitions. The caller stops it."""
     consumer = AIOKafkaConsumer(**client_options(bootstrap), enable_auto_commit=False)
     await consumer.start()
-    partitions = [TopicPartition(topic, p) for p in range(await partition_count(bootstrap, topic))]
+    partitions = [
+        TopicPartition(topic, p)
+        for topic in topics
+        for p in range(await partition_count(bootstrap, topic))
+    ]
     consumer.assign(partitions)
     await consumer.seek_to_beginning(*partitions)
     return consumer, partitions
