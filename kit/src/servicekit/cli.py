@@ -14,6 +14,7 @@ servicekit pii rekey SERVICE        lookup fingerprints to the active key (pii s
 servicekit acl list|apply           Kafka principals and ACLs of the registry (apply: on the broker)
 servicekit partner add ID --kind K  a partner's SCRAM user, ACLs and topics
 servicekit token keygen|mint        a local signing key under .local/, tokens signed with it
+servicekit k8s kafka-resources DIR  Strimzi KafkaTopics and KafkaUsers from the registry (--check)
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from rich.table import Table
 from gonghui_contracts import TOPICS
 from gonghui_contracts.access import is_partner_family, placed, topic_names
 from gonghui_contracts.topics import BY_NAME, DLQ_SUFFIX
-from servicekit import db, deadletters, migrations, parking, topics_admin
+from servicekit import db, deadletters, migrations, parking, strimzi, topics_admin
 from servicekit.access_cli import PartnersFile, acl_app, partner_app
 from servicekit.partners import read_partners
 from servicekit.pii_cli import pii_app
@@ -46,11 +47,38 @@ app.add_typer(pii_app, name="pii")
 app.add_typer(token_app, name="token")
 app.add_typer(acl_app, name="acl")
 app.add_typer(partner_app, name="partner")
+k8s_app = typer.Typer(help="Kubernetes resources from the registry", no_args_is_help=True)
+app.add_typer(k8s_app, name="k8s")
 console = Console()
 
 Bootstrap = Annotated[
     str, typer.Option(envvar="KAFKA_BOOTSTRAP_SERVERS", help="Kafka bootstrap servers")
 ]
+
+
+@k8s_app.command("kafka-resources")
+def k8s_kafka_resources(
+    directory: Annotated[Path, typer.Argument(help="Where topics.yaml and users.yaml go")],
+    partners: PartnersFile = None,
+    check: Annotated[
+        bool, typer.Option(help="Fail if DIR's files are not what would be written")
+    ] = False,
+) -> None:
+    """Strimzi's KafkaTopic for every topic the registry makes (each partner's own included) and
+    KafkaUser for every principal, with the ACLs `acl apply` grants."""
+    stale = []
+    for name, text in strimzi.files(read_partners(partners)).items():
+        path = directory / name
+        if check:
+            if not path.exists() or path.read_text("utf-8") != text:
+                stale.append(str(path))
+        else:
+            directory.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, "utf-8")
+            console.print(f"wrote {path}")
+    if stale:
+        console.print(f"[red]stale: {', '.join(stale)}[/red]: run `servicekit k8s kafka-resources`")
+        raise typer.Exit(1)
 
 
 @topics_app.command("create")
