@@ -5,7 +5,7 @@ UV := UV_PYTHON_DOWNLOADS=never uv
 export KAFKA_BOOTSTRAP_SERVERS ?= 127.0.0.1:19092
 BENCH_SAMPLING ?= 0.01
 
-.PHONY: install up down status demo start stop test unit integration lint schemas bench clean
+.PHONY: install up down status demo start stop test unit integration lint schemas bench clean k8s-manifests k8s-check
 RUN := $(UV) run --frozen python tools/localrun.py
 
 install: ## install what is missing: Debian packages, Kafka/Zipkin jars, the Python env
@@ -37,7 +37,7 @@ start: up ## start the services against the local stack
 stop: ## stop the services
 	@$(RUN) stop
 
-test: up ## unit tests of every package, then the integration tests against the real stack
+test: up k8s-check ## the Kubernetes manifests' checks, unit tests of every package, then the integration tests against the real stack
 	@$(UV) run --frozen pytest contracts kit services tests/integration
 
 unit: ## unit tests only (no stack needed)
@@ -50,6 +50,13 @@ lint: ## ruff and mypy over the whole repository
 	@$(UV) run --frozen ruff check .
 	@$(UV) run --frozen ruff format --check .
 	@$(UV) run --frozen mypy contracts/src kit/src services/*/src deploy/local tests tools
+
+k8s-manifests: ## regenerate deploy/k8s's files made from the registry (KafkaTopics, KafkaUsers, workloads)
+	@$(UV) run --frozen servicekit k8s kafka-resources deploy/k8s/base/kafka --partners deploy/local/partners.json
+	@$(UV) run --frozen python tools/k8s_manifests.py
+
+k8s-check: ## render every overlay and check it: current, valid, promtool-tested alerts, checkov
+	@deploy/k8s/k8s-check.sh
 
 schemas: ## export the events' JSON Schemas and the AsyncAPI document
 	@$(UV) run --frozen python -m gonghui_contracts.schema_export contracts/schemas

@@ -14,6 +14,7 @@ from typing import Any
 from gonghui_contracts.access import is_partner_family
 from gonghui_contracts.envelope import Envelope, EventPayload
 from gonghui_contracts.events import ALL_PAYLOADS
+from gonghui_contracts.generated import write_or_check
 from gonghui_contracts.topics import DLQ_SUFFIX, TOPICS, TopicSpec
 from gonghui_contracts.values import PartnerKind
 
@@ -131,15 +132,8 @@ def main(argv: list[str]) -> int:
         print(__doc__, file=sys.stderr)
         return 2
     target, check = Path(argv[0]), "--check" in argv
-    stale = []
-    for name, text in rendered().items():
-        path = target / name
-        if check:
-            if not path.exists() or path.read_text("utf-8") != text:
-                stale.append(name)
-        else:
-            target.mkdir(parents=True, exist_ok=True)
-            path.write_text(text, "utf-8")
+    files = {target / name: text for name, text in rendered().items()}
+    stale = [path.name for path in write_or_check(files, check=check)]
     if stale:
         print(f"out of date, run `make schemas`: {', '.join(stale)}", file=sys.stderr)
         return 1

@@ -20,6 +20,7 @@ servicekit k8s kafka-resources DIR  Strimzi KafkaTopics and KafkaUsers from the 
 from __future__ import annotations
 
 import asyncio
+import importlib
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -29,6 +30,7 @@ from rich.table import Table
 
 from gonghui_contracts import TOPICS
 from gonghui_contracts.access import is_partner_family, placed, topic_names
+from gonghui_contracts.generated import write_or_check
 from gonghui_contracts.topics import BY_NAME, DLQ_SUFFIX
 from servicekit import db, deadletters, migrations, parking, strimzi, topics_admin
 from servicekit.access_cli import PartnersFile, acl_app, partner_app
@@ -66,16 +68,10 @@ def k8s_kafka_resources(
 ) -> None:
     """Strimzi's KafkaTopic for every topic the registry makes (each partner's own included) and
     KafkaUser for every principal, with the ACLs `acl apply` grants."""
-    stale = []
-    for name, text in strimzi.files(read_partners(partners)).items():
-        path = directory / name
-        if check:
-            if not path.exists() or path.read_text("utf-8") != text:
-                stale.append(str(path))
-        else:
-            directory.mkdir(parents=True, exist_ok=True)
-            path.write_text(text, "utf-8")
-            console.print(f"wrote {path}")
+    made = {directory / name: text for name, text in strimzi.files(read_partners(partners)).items()}
+    stale = [str(path) for path in write_or_check(made, check=check)]
+    if not check:
+        console.print(f"wrote {', '.join(map(str, made))}")
     if stale:
         console.print(f"[red]stale: {', '.join(stale)}[/red]: run `servicekit k8s kafka-resources`")
         raise typer.Exit(1)
@@ -208,12 +204,17 @@ def outbox_drop(seqs: Seqs, database_url: DatabaseUrl) -> None:
 
 @app.command("migrate")
 def migrate(
-    directory: Annotated[Path, typer.Argument(help="A service's migrations directory")],
+    directory: Annotated[
+        str, typer.Argument(help="A service's migrations directory, or the service's name")
+    ],
     database_url: Annotated[str, typer.Option(envvar="DATABASE_URL")],
 ) -> None:
     """alembic upgrade head."""
-    migrations.upgrade(directory, database_url)
-    console.print(f"migrated {directory} to head")
+    found = Path(directory)
+    if not found.is_dir():  # a service's package: its migrations are beside its modules
+        found = Path(importlib.import_module(directory).__file__ or "").with_name("migrations")
+    migrations.upgrade(found, database_url)
+    console.print(f"migrated {found} to head")
 
 
 @app.command("revision")

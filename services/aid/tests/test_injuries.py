@@ -416,3 +416,17 @@ async def test_a_hospital_reports_as_itself_and_hears_back_on_its_own_topic(worl
         ("rejected", ["reporter"]),
     ]
     assert len(await world.events("aid.injury-case-opened")) == 1
+
+
+async def test_each_funds_balance_share_is_measured_from_the_database(world: World) -> None:
+    from aid import metrics
+
+    async with world.uow() as unit:
+        await funds.debit(
+            unit,
+            FUND,
+            funds.Payment(kind="condolence", amount_cents=175_00, at=world.desk.clock.now()),
+        )
+    async with world.uow() as unit:
+        await funds.measure(unit)
+    assert metrics.FUND_BALANCE_SHARE.labels(FUND)._value.get() == 0.75

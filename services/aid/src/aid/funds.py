@@ -12,6 +12,7 @@ from datetime import datetime
 
 from sqlalchemy import select, update
 
+from aid import metrics
 from aid.errors import NotFound
 from aid.models import Fund, LedgerEntry
 from servicekit import Unit
@@ -98,6 +99,14 @@ async def mark_exhausted(unit: Unit, fund_id: str, at: datetime) -> Fund | None:
     if marked is None:
         return None
     return await get(unit, fund_id, fresh=True)
+
+
+async def measure(unit: Unit) -> None:
+    """Each fund's balance as a share of its budget, for the alert that a fund runs low (read
+    from the database, so every replica reports the same)."""
+    for fund in await unit.session.scalars(select(Fund)):
+        share = fund.balance_cents / fund.budget_cents if fund.budget_cents else 0.0
+        metrics.FUND_BALANCE_SHARE.labels(fund.fund_id).set(share)
 
 
 async def get(unit: Unit, fund_id: str, *, fresh: bool = False) -> Fund:

@@ -127,8 +127,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         async with runtime.uow() as unit:
             await deadlines.sweep(desk, unit)
 
+    async def measure_funds() -> None:
+        async with runtime.uow() as unit:
+            await funds.measure(unit)
+
     runtime.on_start(prepare)
     runtime.every(settings.coverage_check_seconds, "end-finished-coverage", end_finished_coverage)
+    runtime.every(settings.coverage_check_seconds, "fund-gauges", measure_funds)
     runtime.every(settings.injury_sweep_seconds, "injury-deadlines", sweep_injuries)
     return runtime.http_app(
         title="gonghui aid",

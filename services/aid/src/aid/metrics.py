@@ -23,3 +23,6 @@ AWAITING_VISIT = Gauge(
 )
 ESCALATIONS = Counter("aid_injury_escalations_total", "Escalations to the district union", ["kind"])
 REFERRALS = Counter("aid_legal_referrals_total", "Injury cases referred to legal aid", ["problem"])
+FUND_BALANCE_SHARE = Gauge(
+    "aid_fund_balance_share", "A fund's balance as a share of its budget (0–1)", ["fund"]
+)
