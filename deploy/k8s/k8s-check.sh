@@ -7,6 +7,10 @@
 #   3. kubernetes-validate --strict: every object against the Kubernetes 1.34 schemas
 #   4. promtool: the alert rules load, and their unit tests pass
 #   5. checkov (offline) with the skips of checkov.yaml, each justified there
+#   6. a real API server (built from the Go module proxy, deploy/k8s/check/): Strimzi's CRDs
+#      installed, every overlay accepted by `kubectl apply --dry-run=server --validate=strict`,
+#      then each applied for real and rolled out onto kwok's fake nodes: every Deployment and
+#      StatefulSet ready, every Service with endpoints
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -20,36 +24,67 @@ export UV_PYTHON_DOWNLOADS=never
 say() { printf 'k8s-check: %s\n' "$*"; }
 fail() { printf 'k8s-check: %s\n' "$*" >&2; exit 1; }
 
-kustomize_build() { # overlay dir → stdout
-  if command -v kustomize >/dev/null; then kustomize build "$1"
-  elif command -v kubectl >/dev/null; then kubectl kustomize "$1"
-  else fail "neither kustomize nor kubectl: deploy/k8s/check/toolchain.sh builds them"; fi
-}
-
 cd "$ROOT"
-say "1/5 generated files are current"
+say "0/6 the toolchain (built once, cached by version)"
+"$HERE/check/toolchain.sh" install >/dev/null
+BIN=$("$HERE/check/toolchain.sh" path)
+CRDS=$("$HERE/check/toolchain.sh" crds)
+kustomize_build() { "$BIN/kustomize" build "$1"; }
+
+say "1/6 generated files are current"
 .venv/bin/servicekit k8s kafka-resources deploy/k8s/base/kafka --partners deploy/local/partners.json --check
 .venv/bin/python tools/k8s_manifests.py --check
 
-say "2/5 rendering ${OVERLAYS[*]} into $OUT"
+say "2/6 rendering ${OVERLAYS[*]} into $OUT"
 for overlay in "${OVERLAYS[@]}"; do
   kustomize_build "$HERE/overlays/$overlay" >"$OUT/$overlay.yaml"
   say "  $overlay: $(grep -c '^kind:' "$OUT/$overlay.yaml") objects"
 done
 
-say "3/5 kubernetes-validate --strict (Kubernetes 1.34; Strimzi's kinds are checked by the API server)"
+say "3/6 kubernetes-validate --strict (Kubernetes 1.34; Strimzi's kinds are checked by the API server)"
 if ! said=$(uvx --quiet --from "$VALIDATE" kubernetes-validate --strict --quiet -k 1.34.0 "$OUT"/*.yaml 2>&1); then
   printf '%s\n' "$said" | grep -v "Couldn't find schema for kind Kafka" >&2
   fail "kubernetes-validate found invalid objects (above)"
 fi
 
-say "4/5 promtool: alert rules and their tests"
+say "4/6 promtool: alert rules and their tests"
 if ! command -v promtool >/dev/null; then
   say "  installing Debian's prometheus package for promtool"
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus >/dev/null
 fi
 (cd "$HERE/base/observability" && promtool check rules alerts.yaml && promtool test rules alerts.test.yaml)
 
-say "5/5 checkov (offline)"
+say "5/6 checkov (offline)"
 uvx --quiet --from "$CHECKOV" checkov -d "$OUT" --config-file "$HERE/checkov.yaml"
+
+say "6/6 a real API server"
+trap '"$HERE/check/cluster.sh" down >/dev/null 2>&1 || true' EXIT
+"$HERE/check/cluster.sh" up >/dev/null
+eval "$("$HERE/check/cluster.sh" env)"
+kubectl apply --server-side --force-conflicts -f "$CRDS" >/dev/null
+kubectl wait --for=condition=Established crd --all --timeout=120s >/dev/null
+# the namespace first: a dry run cannot create what the objects of the same file live in
+kubectl get namespace gonghui >/dev/null 2>&1 || kubectl create namespace gonghui >/dev/null
+for overlay in "${OVERLAYS[@]}"; do
+  kubectl apply --dry-run=server --validate=strict --server-side -f "$OUT/$overlay.yaml" >/dev/null \
+    || fail "the API server refused objects of $overlay (above)"
+  say "  $overlay: every object accepted (dry run, strict)"
+done
+# then each overlay for real, rolled out onto kwok's fake nodes (cluster.sh gives the volume
+# claims volumes): every Deployment and StatefulSet ready, every Service with endpoints
+for overlay in "${OVERLAYS[@]}"; do
+  kubectl delete namespace gonghui --ignore-not-found --wait --timeout=180s >/dev/null
+  kubectl apply --server-side -f "$OUT/$overlay.yaml" >/dev/null
+  kubectl -n gonghui wait --for=condition=Available deployment --all --timeout=180s >/dev/null \
+    || fail "$overlay: Deployments not available: $(kubectl -n gonghui get deployments 2>&1)"
+  for set in $(kubectl -n gonghui get statefulsets -o name); do
+    kubectl -n gonghui rollout status "$set" --timeout=180s >/dev/null || fail "$overlay: $set not ready"
+  done
+  for service in $(kubectl -n gonghui get services -o jsonpath='{.items[*].metadata.name}'); do
+    ready=$(kubectl -n gonghui get endpointslices -l "kubernetes.io/service-name=$service" \
+      -o jsonpath='{range .items[*].endpoints[?(@.conditions.ready==true)]}x{end}')
+    [ -n "$ready" ] || fail "$overlay: Service $service has no ready endpoint"
+  done
+  say "  $overlay: $(kubectl -n gonghui get deployments -o name | wc -l) Deployments available, every Service with endpoints"
+done
 say "passed"
