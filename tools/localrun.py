@@ -20,6 +20,7 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -126,10 +127,15 @@ class NoticeSink:
         return self.seen
 
 
+@cache
+def partners() -> dict[str, Partner]:
+    """The local partner directory, by id (read once: the tools look partners up per message)."""
+    return {p.partner_id: p for p in read_partners(PARTNERS_FILE)}
+
+
 def partner(partner_id: str) -> Partner:
     """A partner of the local directory."""
-    [found] = [p for p in read_partners(PARTNERS_FILE) if p.partner_id == partner_id]
-    return found
+    return partners()[partner_id]
 
 
 def partner_options(sender: Partner) -> dict[str, Any]:
@@ -281,8 +287,8 @@ async def _reset_state() -> None:
     await redis.aclose()
     from aiokafka.admin import AIOKafkaAdminClient
 
-    partners = read_partners(PARTNERS_FILE)
-    names = set(topic_names(partners))
+    directory = list(partners().values())
+    names = set(topic_names(directory))
     kafka = AIOKafkaAdminClient(**client_options(KAFKA))
     await kafka.start()
     try:
@@ -295,7 +301,7 @@ async def _reset_state() -> None:
             await asyncio.sleep(0.2)
     finally:
         await kafka.close()
-    await ensure_topics(KAFKA, TOPICS, partners=partners)
+    await ensure_topics(KAFKA, TOPICS, partners=directory)
 
 
 if __name__ == "__main__":

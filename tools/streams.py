@@ -22,7 +22,6 @@ from gonghui_contracts.access import Partner, partner_topic, topic_names
 from gonghui_contracts.topics import DLQ_SUFFIX
 from servicekit import telemetry
 from servicekit.kafka_access import client_options
-from servicekit.partners import read_partners
 from servicekit.topics_admin import reader_from_start
 
 
@@ -156,7 +155,7 @@ async def dead_letters() -> int:
     consumer = AIOKafkaConsumer(**client_options(localrun.KAFKA), enable_auto_commit=False)
     await consumer.start()
     try:
-        names = topic_names(read_partners(localrun.PARTNERS_FILE))
+        names = topic_names(localrun.partners().values())
         partitions = [TopicPartition(name, 0) for name in names if name.endswith(DLQ_SUFFIX)]
         ends = await consumer.end_offsets(partitions)
         starts = await consumer.beginning_offsets(partitions)
