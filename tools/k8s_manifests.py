@@ -67,6 +67,14 @@ def labels(workload: Workload) -> dict[str, str]:
     return {"app.kubernetes.io/name": workload.name, "app.kubernetes.io/part-of": "gonghui"}
 
 
+def manifest(
+    api_version: str, kind: str, workload: Workload, name: str = "", **body: Any
+) -> Resource:
+    """An object of `workload`, named after it unless `name` says otherwise, with its labels."""
+    metadata = {"name": name or workload.name, "labels": labels(workload)}
+    return {"apiVersion": api_version, "kind": kind, "metadata": metadata, **body}
+
+
 def config_map(workload: Workload) -> Resource:
     data = {
         "SERVICE_NAME": workload.name,
@@ -84,12 +92,7 @@ def config_map(workload: Workload) -> Resource:
         "OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf",
         **workload.settings,
     }
-    return {
-        "apiVersion": "v1",
-        "kind": "ConfigMap",
-        "metadata": {"name": f"{workload.name}-config", "labels": labels(workload)},
-        "data": data,
-    }
+    return manifest("v1", "ConfigMap", workload, f"{workload.name}-config", data=data)
 
 
 def secret_env(name: str, secret: str, key: str) -> Resource:
@@ -179,11 +182,11 @@ def migrations(workload: Workload) -> Resource:
 
 
 def deployment(workload: Workload) -> Resource:
-    return {
-        "apiVersion": "apps/v1",
-        "kind": "Deployment",
-        "metadata": {"name": workload.name, "labels": labels(workload)},
-        "spec": {
+    return manifest(
+        "apps/v1",
+        "Deployment",
+        workload,
+        spec={
             "replicas": 1,
             "revisionHistoryLimit": 5,
             "selector": {"matchLabels": {"app.kubernetes.io/name": workload.name}},
@@ -227,27 +230,27 @@ def deployment(workload: Workload) -> Resource:
                 },
             },
         },
-    }
+    )
 
 
 def service(workload: Workload) -> Resource:
-    return {
-        "apiVersion": "v1",
-        "kind": "Service",
-        "metadata": {"name": workload.name, "labels": labels(workload)},
-        "spec": {
+    return manifest(
+        "v1",
+        "Service",
+        workload,
+        spec={
             "selector": {"app.kubernetes.io/name": workload.name},
             "ports": [{"name": "http", "port": 80, "targetPort": "http", "protocol": "TCP"}],
         },
-    }
+    )
 
 
 def autoscaler(workload: Workload) -> Resource:
-    return {
-        "apiVersion": "autoscaling/v2",
-        "kind": "HorizontalPodAutoscaler",
-        "metadata": {"name": workload.name, "labels": labels(workload)},
-        "spec": {
+    return manifest(
+        "autoscaling/v2",
+        "HorizontalPodAutoscaler",
+        workload,
+        spec={
             "scaleTargetRef": {
                 "apiVersion": "apps/v1",
                 "kind": "Deployment",
@@ -265,16 +268,11 @@ def autoscaler(workload: Workload) -> Resource:
                 }
             ],
         },
-    }
+    )
 
 
 def service_account(workload: Workload) -> Resource:
-    return {
-        "apiVersion": "v1",
-        "kind": "ServiceAccount",
-        "metadata": {"name": workload.name, "labels": labels(workload)},
-        "automountServiceAccountToken": False,
-    }
+    return manifest("v1", "ServiceAccount", workload, automountServiceAccountToken=False)
 
 
 def rendered(workload: Workload) -> str:
@@ -293,15 +291,15 @@ def rendered(workload: Workload) -> str:
 
 
 def disruption_budget(workload: Workload) -> Resource:
-    return {
-        "apiVersion": "policy/v1",
-        "kind": "PodDisruptionBudget",
-        "metadata": {"name": workload.name, "labels": labels(workload)},
-        "spec": {
+    return manifest(
+        "policy/v1",
+        "PodDisruptionBudget",
+        workload,
+        spec={
             "maxUnavailable": 1,
             "selector": {"matchLabels": {"app.kubernetes.io/name": workload.name}},
         },
-    }
+    )
 
 
 def files() -> dict[Path, str]:
