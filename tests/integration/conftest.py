@@ -400,6 +400,25 @@ class Platform:
         """The partner's own topic of a registry family, on this platform."""
         return self.prefix + partner_topic(registry_topic(family), partner.partner_id)
 
+    async def send(
+        self,
+        family: str,
+        sender: Partner,
+        value: bytes,
+        *,
+        key: bytes,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        """One record published by `sender`, as itself, on its own topic of `family`."""
+        topic = self.partner_topic(family, sender)
+        await publish(topic, value, key=key, headers=headers, sender=sender)
+
+    async def send_batch(
+        self, family: str, sender: Partner, messages: list[tuple[bytes, bytes]]
+    ) -> None:
+        """(key, value) pairs published by `sender` with one producer, on its own topic."""
+        await publish_many(self.partner_topic(family, sender), messages, sender=sender)
+
     def url(self, service: str) -> str:
         return self.services[service].url
 

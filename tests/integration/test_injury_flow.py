@@ -25,8 +25,6 @@ from .conftest import (
     events_on,
     eventually,
     partner_span,
-    publish,
-    publish_many,
     random_resident_id,
     read_topic,
     trace_holding,
@@ -86,10 +84,8 @@ async def from_hospital(
     headers: dict[str, str] | None = None,
 ) -> None:
     """The report sent by the hospital it names, on its own topic (`value`: other bytes)."""
-    sender = hospital_of(body)
     key, encoded = message(body)
-    topic = platform.partner_topic(REPORTS, sender)
-    await publish(topic, value or encoded, key=key, headers=headers, sender=sender)
+    await platform.send(REPORTS, hospital_of(body), value or encoded, key=key, headers=headers)
 
 
 async def by_hospitals(platform: Platform, bodies: list[InjuryReported]) -> None:
@@ -97,12 +93,7 @@ async def by_hospitals(platform: Platform, bodies: list[InjuryReported]) -> None
     sent: dict[Partner, list[tuple[bytes, bytes]]] = {}
     for body in bodies:
         sent.setdefault(hospital_of(body), []).append(message(body))
-    await asyncio.gather(
-        *(
-            publish_many(platform.partner_topic(REPORTS, h), batch, sender=h)
-            for h, batch in sent.items()
-        )
-    )
+    await asyncio.gather(*(platform.send_batch(REPORTS, h, b) for h, b in sent.items()))
 
 
 async def answers(platform: Platform, expect: int, *hospitals: Partner) -> list[dict[str, Any]]:

@@ -16,8 +16,6 @@ from .conftest import (
     as_staff,
     eventually,
     partner_span,
-    publish,
-    publish_many,
     random_resident_id,
     read_topic,
     trace_holding,
@@ -42,7 +40,7 @@ async def test_an_invalid_request_gets_a_rejection_and_causes_nothing_else(
     ref = f"bad-{uuid.uuid4().hex[:8]}"
     bad = join_request(ref, random_resident_id(), phone="12")
     requests = platform.partner_topic(REQUESTS, SF)
-    await publish(requests, bad, key=ref.encode(), sender=SF)
+    await platform.send(REQUESTS, SF, bad, key=ref.encode())
     outcomes = platform.partner_topic("partner.membership.join-outcomes.v1", SF)
     [outcome] = await read_topic(outcomes, expect=1)
     data = json.loads(outcome.value)["data"]
@@ -56,12 +54,8 @@ async def test_an_invalid_request_gets_a_rejection_and_causes_nothing_else(
 async def test_one_join_is_one_trace_through_three_services(platform: Platform) -> None:
     ref = f"ok-{uuid.uuid4().hex[:8]}"
     with partner_span(f"send {REQUESTS}") as (trace_id, headers):
-        await publish(
-            platform.partner_topic(REQUESTS, SF),
-            join_request(ref, random_resident_id()),
-            key=ref.encode(),
-            headers=headers,
-            sender=SF,
+        await platform.send(
+            REQUESTS, SF, join_request(ref, random_resident_id()), key=ref.encode(), headers=headers
         )
     assert await eventually(lambda: len(platform.notices()) == 2, timeout=60)
     assert {n["template"] for n in platform.notices()} == {"welcome", "coverage_gifted"}
@@ -83,10 +77,8 @@ async def test_sigkill_of_aid_mid_burst_enrols_each_member_once_and_spends_exact
 ) -> None:
     members = 500  # the fund pays for 300: the rest are offered self-paid cover
     refs = [f"burst-{n:04d}" for n in range(members)]
-    await publish_many(
-        platform.partner_topic(REQUESTS, SF),
-        [(ref.encode(), join_request(ref, random_resident_id())) for ref in refs],
-        sender=SF,
+    await platform.send_batch(
+        REQUESTS, SF, [(ref.encode(), join_request(ref, random_resident_id())) for ref in refs]
     )
 
     async def midway() -> bool:

@@ -27,8 +27,6 @@ from .conftest import (
     events_on,
     eventually,
     partner_span,
-    publish,
-    publish_many,
     read_topic,
     trace_holding,
 )
@@ -92,16 +90,15 @@ async def send(
 ) -> None:
     """The filing sent by the partner of its channel, on that partner's own topic (`value`:
     other bytes)."""
-    partner = BY_CHANNEL[body.channel]
     key, encoded = message(body)
-    topic = platform.partner_topic(FILINGS, partner)
-    await publish(topic, value or encoded, key=key, headers=headers, sender=partner)
+    await platform.send(
+        FILINGS, BY_CHANNEL[body.channel], value or encoded, key=key, headers=headers
+    )
 
 
 async def send_many(platform: Platform, bodies: list[DisputeFiled]) -> None:
     """The 12351 hotline's work orders, as one batch."""
-    topic = platform.partner_topic(FILINGS, HOTLINE)
-    await publish_many(topic, [message(body) for body in bodies], sender=HOTLINE)
+    await platform.send_batch(FILINGS, HOTLINE, [message(body) for body in bodies])
 
 
 async def answers(platform: Platform, expect: int) -> list[dict[str, Any]]:

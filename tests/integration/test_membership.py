@@ -16,7 +16,6 @@ from .conftest import (
     StartPlatform,
     eventually,
     partner_span,
-    publish,
     random_resident_id,
     read_topic,
     zipkin_spans,
@@ -63,16 +62,13 @@ async def test_partner_requests_get_outcomes_and_one_join_is_one_trace(
     prefix, requests = platform.prefix, platform.partner_topic(REQUESTS, SF)
     joined, repeated, invalid = f"it-{run}-1", f"it-{run}-2", f"it-{run}-3"
     with partner_span(f"send {REQUESTS}") as (trace_id, headers):
-        await publish(
-            requests,
-            join_request(joined, person),
-            key=joined.encode(),
-            headers=headers,
-            sender=SF,
+        await platform.send(
+            REQUESTS, SF, join_request(joined, person), key=joined.encode(), headers=headers
         )
-    await publish(requests, join_request(repeated, person), key=repeated.encode(), sender=SF)
-    await publish(
-        requests,
+    await platform.send(REQUESTS, SF, join_request(repeated, person), key=repeated.encode())
+    await platform.send(
+        REQUESTS,
+        SF,
         join_request(
             invalid,
             person,
@@ -80,7 +76,6 @@ async def test_partner_requests_get_outcomes_and_one_join_is_one_trace(
             region_code="990000",
         ),
         key=invalid.encode(),
-        sender=SF,
     )
 
     outcomes_topic = platform.partner_topic(OUTCOMES, SF)
