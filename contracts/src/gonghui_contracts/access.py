@@ -247,16 +247,19 @@ def acl_table(partners: Iterable[Partner] = EXAMPLE_PARTNERS) -> str:
 
         def names(operation: str, mine: list[Grant] = mine) -> str:
             found = [
-                f"`{g.name}{'*' if g.pattern == 'prefix' else ''}`"
-                for g in mine
-                if g.resource_type == "topic" and g.operation == operation
+                _shown(g) for g in mine if g.resource_type == "topic" and g.operation == operation
             ]
             return "<br>".join(found) or "—"
 
         also = [
-            f"{g.operation} {g.resource_type} `{g.name}{'*' if g.pattern == 'prefix' else ''}`"
+            f"{g.operation} {g.resource_type} {_shown(g)}"
             for g in mine
             if g.resource_type != "topic" or g.operation not in ("Read", "Write")
         ]
         rows.append(f"| `{who}` | {names('Read')} | {names('Write')} | {'<br>'.join(also)} |")
     return "\n".join(rows) + "\n"
+
+
+def _shown(grant: Grant) -> str:
+    """The resource's name as the table shows it: a prefix ends in `*`."""
+    return f"`{grant.name}{'*' if grant.pattern == 'prefix' else ''}`"
