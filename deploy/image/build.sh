@@ -31,6 +31,8 @@ set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
+# shellcheck source=deploy/debian-packages.sh
+source "$ROOT/deploy/debian-packages.sh"
 DOCKERFILE=$HERE/Dockerfile
 
 IMAGE=${IMAGE:-gonghui/services:dev}
@@ -61,7 +63,7 @@ pick_builder() {
     fi
     case $BUILDER in
         docker | podman) command -v "$BUILDER" >/dev/null || die "$BUILDER is not installed" ;;
-        buildah) apt_need buildah buildah ;;
+        buildah) need_commands "$HERE/out/apt.log" buildah || die "buildah is missing and could not be installed" ;;
         *) die "BUILDER must be auto, docker, podman or buildah (not $BUILDER)" ;;
     esac
     ENGINE=("$BUILDER")
@@ -72,17 +74,6 @@ pick_builder() {
 podman_runs() { # podman can also start a container (an image-less one: the host's / read-only)
     timeout 120 podman run --rm --network none --read-only --rootfs / /bin/true >/dev/null 2>&1 ||
         { say "podman answers but cannot run a container here: using buildah"; return 1; }
-}
-
-apt_need() { # apt_need COMMAND PACKAGE...: install Debian's packages when COMMAND is missing
-    local cmd=$1
-    shift
-    command -v "$cmd" >/dev/null && return 0
-    [[ $(id -u) == 0 ]] || die "$cmd is missing; install it (apt-get install $*) or run as root"
-    say "installing $* (apt-get)"
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get install -y -qq --no-install-recommends "$@" >/dev/null ||
-        { apt-get update -qq && apt-get install -y -qq --no-install-recommends "$@" >/dev/null; }
 }
 
 engine() { "${ENGINE[@]}" "$@"; } # the engine's own command line (buildah: with the storage driver)
@@ -125,7 +116,7 @@ make_local_base() {
         return
     fi
     [[ $(id -u) == 0 ]] || die "making $LOCAL_BASE with debootstrap needs root"
-    apt_need debootstrap debootstrap
+    need_commands "$HERE/out/apt.log" debootstrap || die "debootstrap could not be installed"
     local work rootfs
     work=$(mktemp -d /var/tmp/gonghui-base.XXXXXX)
     rootfs=$work/rootfs

@@ -15,6 +15,8 @@ set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 HERE="$ROOT/deploy/k8s"
+# shellcheck source=deploy/debian-packages.sh
+source "$ROOT/deploy/debian-packages.sh"
 OUT=${K8S_CHECK_DIR:-$(mktemp -d)}
 OVERLAYS=(dev production)
 CHECKOV=checkov==3.3.30
@@ -48,10 +50,7 @@ if ! said=$(uvx --quiet --from "$VALIDATE" kubernetes-validate --strict --quiet 
 fi
 
 say "4/6 promtool: alert rules and their tests"
-if ! command -v promtool >/dev/null; then
-  say "  installing Debian's prometheus package for promtool"
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus >/dev/null
-fi
+need_commands "$OUT/apt.log" promtool:prometheus || fail "installing promtool failed"
 (cd "$HERE/base/observability" && promtool check rules alerts.yaml && promtool test rules alerts.test.yaml)
 
 say "5/6 checkov (offline)"

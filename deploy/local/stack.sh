@@ -12,6 +12,8 @@ set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 HERE="$ROOT/deploy/local"
+# shellcheck source=deploy/debian-packages.sh
+source "$ROOT/deploy/debian-packages.sh"
 STATE=${GONGHUI_STATE_DIR:-$ROOT/.local}
 RUN="$STATE/run"
 LOGS="$STATE/logs"
@@ -40,17 +42,9 @@ fail() { printf 'stack: %s\n' "$*" >&2; exit 1; }
 pg_bin() { ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1; }
 
 install_packages() {
-  local wanted=()
-  [ -n "$(pg_bin)" ] && [ -x "$(pg_bin)/postgres" ] || wanted+=(postgresql)
-  command -v redis-server >/dev/null || wanted+=(redis-server)
-  command -v java >/dev/null || wanted+=(openjdk-17-jre-headless)
-  command -v mvn >/dev/null || wanted+=(maven)
-  command -v kcat >/dev/null || wanted+=(kcat)  # a partner's client that is not ours (fuzz test)
-  [ ${#wanted[@]} -eq 0 ] && return 0
-  say "installing Debian packages: ${wanted[*]}"
-  apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${wanted[@]}" \
-    >"$LOGS/apt.log" 2>&1 || fail "apt-get install failed, see $LOGS/apt.log"
+  # kcat: a partner's client that is not ours (the hostile-partner test)
+  need_commands "$LOGS/apt.log" "$(pg_bin)/postgres:postgresql" redis-server \
+    java:openjdk-17-jre-headless mvn:maven kcat || fail "installing Debian packages failed"
 }
 
 install_jars() {

@@ -22,6 +22,8 @@
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=deploy/debian-packages.sh
+source "$HERE/../../debian-packages.sh"
 STATE=${GONGHUI_K8S_STATE:-${TMPDIR:-/tmp}/gonghui-k8s}
 PKI="$STATE/pki"
 RUN="$STATE/run"
@@ -112,14 +114,7 @@ healthz() {  # scheme port
 }
 
 need_packages() {
-  local wanted=()
-  command -v openssl >/dev/null || wanted+=(openssl)
-  command -v curl >/dev/null || wanted+=(curl)
-  [ ${#wanted[@]} -eq 0 ] && return 0
-  say "installing Debian packages: ${wanted[*]}"
-  apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${wanted[@]}" \
-    >"$LOGS/apt.log" 2>&1 || fail "apt-get install failed, see $LOGS/apt.log"
+  need_commands "$LOGS/apt.log" openssl curl || fail "installing Debian packages failed"
 }
 
 # ---------------------------------------------------------------- credentials

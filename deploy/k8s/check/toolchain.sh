@@ -19,6 +19,8 @@
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=deploy/debian-packages.sh
+source "$HERE/../../debian-packages.sh"
 
 K8S_VERSION=${GONGHUI_K8S_VERSION:-v1.34.12}   # `toolchain.sh newest` tells whether a later patch is out
 KINE_VERSION=v0.17.5
@@ -210,11 +212,7 @@ build_strimzi_crds() {
 
   local java work log="$LOGS/strimzi-crds.log" args=() cp
   java=$(java21)
-  if ! command -v mvn >/dev/null; then
-    say "installing maven from Debian's packages"
-    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends maven; } \
-      >"$LOGS/apt.log" 2>&1 || fail "apt-get install maven failed, see $LOGS/apt.log"
-  fi
+  need_commands "$LOGS/apt.log" mvn:maven || fail "installing maven failed"
   say "generating Strimzi $STRIMZI_VERSION CRDs (jars from Maven Central, generator on $java), log: $log"
   new_scratch strimzi; work=$SCRATCH_DIR
   STEP_LOG=$log
