@@ -33,6 +33,7 @@ SF = Partner("sf-express-guangzhou", PartnerKind.PLATFORM_UNION)
 HOSPITAL = Partner("sz-h-016", PartnerKind.HOSPITAL)
 OTHER_HOSPITAL = Partner("sz-h-017", PartnerKind.HOSPITAL)
 HOTLINE = Partner("hotline-12351-gz", PartnerKind.HOTLINE_12351)
+BUREAU = Partner("gz-medical-insurance", PartnerKind.MEDICAL_INSURANCE)
 
 
 def on(grants: list[Grant], operation: str) -> set[tuple[str, str]]:
@@ -62,19 +63,26 @@ def test_no_partner_is_granted_anything_of_another_partner() -> None:
 
 
 def test_a_service_reads_every_partner_of_its_intake_and_answers_each_on_its_own_topic() -> None:
-    grants = service_grants(Service.AID, [HOSPITAL, OTHER_HOSPITAL, SF])
+    grants = service_grants(Service.AID, [HOSPITAL, OTHER_HOSPITAL, SF, BUREAU])
     assert on(grants, "Read") == {
         ("membership.events.v1", "literal"),
+        ("membership.identities.v1", "literal"),
         ("partner.aid.injury-reports.v1.sz-h-016", "literal"),
         ("partner.aid.injury-reports.v1.sz-h-017", "literal"),
+        ("partner.aid.settlements.v1.gz-medical-insurance", "literal"),
     }
     assert ("partner.aid.injury-outcomes.v1.sz-h-016", "literal") in on(grants, "Write")
+    assert ("partner.aid.settlement-outcomes.v1.gz-medical-insurance", "literal") in on(
+        grants, "Write"
+    )
     assert {g.pattern for g in grants if g.resource_type == "topic"} == {"literal"}
     dead_letters = {name for name, _ in on(grants, "Write") if name.endswith(".dlq")}
     assert dead_letters == {
         "membership.events.v1.dlq",
+        "membership.identities.v1.dlq",
         "partner.aid.injury-reports.v1.sz-h-016.dlq",
         "partner.aid.injury-reports.v1.sz-h-017.dlq",
+        "partner.aid.settlements.v1.gz-medical-insurance.dlq",
     }
     # aid may not write a partner's intake, nor another service's topic
     written = {name for name, _ in on(grants, "Write")}
@@ -109,7 +117,7 @@ def test_only_the_operator_manages_the_cluster_and_reads_dead_letters() -> None:
     grants = all_grants(partners)
     assert {g.principal for g in grants if g.resource_type == "cluster"} == {"operator"}
     dead_letters = [name for name in topic_names(partners) if name.endswith(".dlq")]
-    assert len(dead_letters) == 3 + 7  # the partners' intakes', and each internal topic's
+    assert len(dead_letters) == 3 + 9  # the partners' intakes', and each internal topic's
     readers_of_dead_letters = {
         g.principal
         for g in grants

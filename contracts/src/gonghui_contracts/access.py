@@ -234,6 +234,7 @@ EXAMPLE_PARTNERS = (
     Partner("gz-12351", PartnerKind.HOTLINE_12351),
     Partner("gz-intermediate-court", PartnerKind.COURT),
     Partner("gz-labour-arbitration", PartnerKind.ARBITRATION),
+    Partner("gz-medical-insurance", PartnerKind.MEDICAL_INSURANCE),
 )
 
 

@@ -18,8 +18,14 @@ from sqlalchemy import (
     TypeDecorator,
     event,
 )
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -132,3 +138,11 @@ def _make_sqlite_transactional(engine: AsyncEngine) -> None:
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[Any]:
     return async_sessionmaker(engine, expire_on_commit=False, autoflush=True)
+
+
+async def insert_if_absent(session: AsyncSession, model: type[Any], **values: Any) -> None:
+    """INSERT the row unless one with the same key exists (ON CONFLICT DO NOTHING), on
+    PostgreSQL and SQLite: a row that concurrent transactions may both create."""
+    bind = session.get_bind()
+    dialect = postgresql if bind.dialect.name == "postgresql" else sqlite
+    await session.execute(dialect.insert(model).values(**values).on_conflict_do_nothing())

@@ -16,6 +16,8 @@ import pytest
 from sqlalchemy import func, select
 
 from aid import funds, handlers
+from aid.claims.desk import ClaimsDesk
+from aid.claims.rules import DEFAULT_TERMS
 from aid.errors import Refused
 from aid.injury import deadlines, dispatch, follow_ups, intake, queries, registry, visits
 from aid.injury.desk import Desk, InjuryTerms, find_case
@@ -39,6 +41,10 @@ HOSPITALS = registry.load_hospitals()
 FUND_TERMS = FundTerms("gift-test", "入会礼", 0, 60_00)
 FUND = "condolence-test"
 rng = random.Random(703)
+
+
+def claims_desk(desk: Desk) -> ClaimsDesk:
+    return ClaimsDesk(DEFAULT_TERMS, "claims", "illness", desk.vault, desk.clock)
 
 
 class World:
@@ -369,9 +375,12 @@ async def test_a_worker_hurt_again_the_same_day_is_one_case_through_a_key_rotati
     assert (await world.report(by_app)).case_id == opened.case_id
 
     sessions = world.uow.sessions
-    assert [(p.moved, p.failed) for p in await rekey(sessions, ring, PERSONAL_DATA)] == [(1, 0)]
+    assert [(p.moved, p.failed) for p in await rekey(sessions, ring, PERSONAL_DATA)] == [
+        (1, 0),
+        (0, 0),  # no insured person here
+    ]
     moved = await reencrypt(sessions, ring, PERSONAL_DATA)
-    assert [p.moved for p in moved] == [1, 1, 1]
+    assert [p.moved for p in moved] == [1, 1, 1, 0]
     world.desk = replace(world.desk, vault=PiiVault({2: two}))  # key 1 has left the ring
     later = first.model_copy(update={"report_ref": "r-later"})
     assert (await world.report(later)).case_id == opened.case_id
@@ -382,7 +391,11 @@ async def test_a_worker_hurt_again_the_same_day_is_one_case_through_a_key_rotati
 
 async def test_a_hospital_reports_as_itself_and_hears_back_on_its_own_topic(world: World) -> None:
     hospital = Partner("sz-h-016", PartnerKind.HOSPITAL)
-    intake_topic = next(s for s in handlers.subscriptions(FUND_TERMS, world.desk) if s.reject)
+    intake_topic = next(
+        s
+        for s in handlers.subscriptions(FUND_TERMS, world.desk, claims_desk(world.desk))
+        if s.reject
+    )
     consumer = BatchProcessor(
         intake_topic,
         sessions=world.uow.sessions,

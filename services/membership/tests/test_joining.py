@@ -15,7 +15,8 @@ from fastapi import FastAPI
 from gonghui_contracts import CATALOG, Envelope
 from gonghui_contracts.access import Partner
 from gonghui_contracts.events import JoinRequested
-from gonghui_contracts.values import PartnerKind
+from gonghui_contracts.topics import topic
+from gonghui_contracts.values import PartnerKind, Service
 from membership import api, handlers
 from membership.models import Base
 from servicekit import BatchProcessor, Settled, UnitOfWork
@@ -73,8 +74,10 @@ async def published(sessions: Any) -> list[tuple[str, dict[str, Any]]]:
 
 async def test_a_partner_request_makes_a_member_and_answers_the_partner(sessions: Any) -> None:
     assert await consumer(sessions).process([record(SF_TOPIC, join_request())]) == [Settled.HANDLED]
-    (joined_topic, joined), (outcome_topic, outcome) = await published(sessions)
+    (joined_topic, joined), (_, identified), (outcome_topic, outcome) = await published(sessions)
     assert joined_topic == "membership.events.v1"
+    assert identified["data"]["member_id"] == joined["data"]["member_id"]
+    assert identified["data"]["resident_id"] == REQUEST["resident_id"]
     assert joined["data"]["union_id"] == "440100-express_delivery"
     assert joined["data"]["new_employment_form"] is True
     assert outcome_topic == "partner.membership.join-outcomes.v1.sf-express-guangzhou"
@@ -84,9 +87,22 @@ async def test_a_partner_request_makes_a_member_and_answers_the_partner(sessions
 
 
 async def test_personal_data_stays_out_of_the_events(sessions: Any) -> None:
+    """Only membership.identities.v1 carries who a member is (its resident ID: no phone, no
+    name), for aid alone to read."""
     await consumer(sessions).process([record(SF_TOPIC, join_request())])
-    for row in await outbox_rows(sessions):
-        for secret in (REQUEST["resident_id"], REQUEST["phone"], REQUEST["name"]):
+    rows = await outbox_rows(sessions)
+    identities = [row for row in rows if row.topic == "membership.identities.v1"]
+    assert len(identities) == 1
+    assert topic("membership.identities.v1").personal_data
+    assert topic("membership.identities.v1").readers == {Service.AID}
+    assert REQUEST["resident_id"].encode() in identities[0].value
+    for row in rows:
+        for secret in (REQUEST["phone"], REQUEST["name"]):
+            assert secret.encode() not in row.value
+            assert secret not in row.headers
+        if row is identities[0]:
+            continue
+        for secret in (REQUEST["resident_id"],):
             assert secret.encode() not in row.value
             assert secret not in row.headers
 

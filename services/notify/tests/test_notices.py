@@ -14,11 +14,12 @@ from sqlalchemy import select
 from gonghui_contracts import Envelope
 from gonghui_contracts.events import InsuranceEnrolled, MemberJoined, MemberLeft, SelfPaidOffered
 from notify import domain, service, templates
-from notify.channels import ChannelError, Outgoing, SinkChannel, WebhookChannel, signature
+from notify.channels import ChannelError, Outgoing, SinkChannel, WebhookChannel
 from notify.limits import HourlyLimit
 from notify.models import Base, Notice
 from servicekit import UnitOfWork
 from servicekit.testing import outbox_rows, sqlite_sessions
+from servicekit.webhooks import signature
 
 MEMBER = uuid.uuid4()
 

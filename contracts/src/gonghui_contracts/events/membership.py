@@ -87,6 +87,20 @@ class MemberJoined(EventPayload):
     partner_id: str | None = None
 
 
+class MemberIdentified(EventPayload):
+    """Who a member is, for a service that must recognise members in partners' records (aid
+    matches the medical-insurance bureau's settlements). Personal data: carried only by
+    membership.identities.v1, which only those services read."""
+
+    EVENT_TYPE = "membership.member-identified"
+
+    member_id: UUID
+    resident_id: ResidentId
+    union_id: str
+    region_code: RegionCode
+    city_code: RegionCode
+
+
 class MemberTransferred(EventPayload):
     EVENT_TYPE = "membership.member-transferred"
 

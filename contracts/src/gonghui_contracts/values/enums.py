@@ -43,6 +43,7 @@ class PartnerKind(StrEnum):
     HOTLINE_12351 = "hotline_12351"
     COURT = "court"
     ARBITRATION = "arbitration"  # labour dispute arbitration commission
+    MEDICAL_INSURANCE = "medical_insurance"  # medical-insurance bureau (医保局)
 
 
 class Service(StrEnum):
@@ -80,6 +81,16 @@ class Severity(StrEnum):
 class Admission(StrEnum):
     ADMITTED = "admitted"  # 住院
     OUTPATIENT = "outpatient"  # 门诊
+
+
+class DiagnosisCategory(StrEnum):
+    """The medical-insurance bureau's grouping of a hospital stay's main diagnosis."""
+
+    GENERAL = "general"
+    CHRONIC = "chronic"  # 门特慢病
+    SERIOUS_ILLNESS = "serious_illness"  # 重大疾病 (cancer, dialysis, transplant, ...)
+    MATERNITY = "maternity"
+    INJURY = "injury"
 
 
 class CompensationProblem(StrEnum):

@@ -20,11 +20,12 @@ from servicekit import Unit
 
 @dataclass(frozen=True)
 class Payment:
-    kind: str  # premium | condolence
+    kind: str  # premium | condolence | payout | clawback
     amount_cents: int
     at: datetime
     member_id: uuid.UUID | None = None
     case_id: uuid.UUID | None = None
+    claim_id: uuid.UUID | None = None
     cause_event_id: uuid.UUID | None = None
 
 
@@ -80,10 +81,37 @@ async def debit(unit: Unit, fund_id: str, payment: Payment) -> int | None:
                 balance_after_cents=balance,
                 member_id=payment.member_id,
                 case_id=payment.case_id,
+                claim_id=payment.claim_id,
                 cause_event_id=payment.cause_event_id,
                 at=payment.at,
             )
         )
+    return balance
+
+
+async def credit(unit: Unit, fund_id: str, payment: Payment) -> int:
+    """Put `payment` back into the fund (a clawback); the balance after."""
+    balance: int = (
+        await unit.session.execute(
+            update(Fund)
+            .where(Fund.fund_id == fund_id)
+            .values(balance_cents=Fund.balance_cents + payment.amount_cents)
+            .returning(Fund.balance_cents)
+            .execution_options(synchronize_session=False)
+        )
+    ).scalar_one()
+    unit.session.add(
+        LedgerEntry(
+            fund_id=fund_id,
+            kind=payment.kind,
+            amount_cents=payment.amount_cents,
+            balance_after_cents=balance,
+            member_id=payment.member_id,
+            claim_id=payment.claim_id,
+            cause_event_id=payment.cause_event_id,
+            at=payment.at,
+        )
+    )
     return balance
 
 

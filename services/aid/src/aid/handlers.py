@@ -5,6 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from aid import service
+from aid.claims import settlements
+from aid.claims.desk import ClaimsDesk
+from aid.claims.settlements import Answer
 from aid.injury import intake
 from aid.injury.desk import Desk
 from aid.injury.intake import ReportResult
@@ -13,26 +16,60 @@ from gonghui_contracts import ContractViolation, Envelope, RawEnvelope, Rejectio
 from gonghui_contracts.events import (
     InjuryReported,
     InjuryReportOutcome,
+    MemberIdentified,
     MemberJoined,
     MemberLeft,
+    MemberTransferred,
     PatientDischarged,
+    SettlementOutcome,
+    SettlementRecorded,
+    SettlementReversed,
 )
+from gonghui_contracts.values import to_yuan
 from servicekit import Subscription, Unit
 
 MEMBERSHIP_EVENTS = "membership.events.v1"
+MEMBER_IDENTITIES = "membership.identities.v1"
 INJURY_REPORTS = "partner.aid.injury-reports.v1"
+SETTLEMENTS = "partner.aid.settlements.v1"
+MAX_REVISION = 9999
 NOT_THE_HOSPITALS = RejectionReason(
     field="reporter", rule="a report on a hospital's topic is the hospital's own: 'hospital'"
 )
 
 
-def subscriptions(terms: FundTerms, desk: Desk) -> list[Subscription]:
+def subscriptions(terms: FundTerms, desk: Desk, claims: ClaimsDesk) -> list[Subscription]:
     async def on_membership_event(unit: Unit, event: Envelope[Any]) -> None:
         if isinstance(event.data, MemberJoined):
             await service.on_member_joined(unit, event, terms)
         elif isinstance(event.data, MemberLeft):
             await service.on_member_left(unit, event)
-        # transfers change the union, not the cover
+        elif isinstance(event.data, MemberTransferred):  # the union changes, not the cover
+            await settlements.transferred(unit, event.data)
+
+    async def on_member_identified(unit: Unit, event: Envelope[Any]) -> None:
+        if isinstance(event.data, MemberIdentified):
+            await settlements.identified(claims.vault, unit, event.data)
+
+    async def on_settlement(unit: Unit, event: Envelope[Any]) -> None:
+        message = event.data
+        if isinstance(message, SettlementRecorded | SettlementReversed):
+            answer = await settlements.settle(claims, unit, message, cause=event)
+            _answer_bureau(unit, event, message.settlement_id, message.revision, answer)
+
+    async def on_invalid_settlement(
+        unit: Unit, head: RawEnvelope, violation: ContractViolation
+    ) -> None:
+        refs = head.references("settlement_id")
+        revision = head.data.get("revision")
+        answer = Answer("rejected", reasons=tuple(violation.reasons()))
+        _answer_bureau(
+            unit,
+            head,
+            refs.get("settlement_id", head.key),
+            revision if type(revision) is int and 0 <= revision <= MAX_REVISION else 0,
+            answer,
+        )
 
     async def on_hospital_message(unit: Unit, event: Envelope[Any]) -> None:
         message = event.data
@@ -56,7 +93,28 @@ def subscriptions(terms: FundTerms, desk: Desk) -> list[Subscription]:
     return [
         Subscription(MEMBERSHIP_EVENTS, on_membership_event),
         Subscription(INJURY_REPORTS, on_hospital_message, reject=on_invalid_hospital_message),
+        Subscription(MEMBER_IDENTITIES, on_member_identified),
+        Subscription(SETTLEMENTS, on_settlement, reject=on_invalid_settlement),
     ]
+
+
+def _answer_bureau(
+    unit: Unit, cause: RawEnvelope | Envelope[Any], ref: str, revision: int, answer: Answer
+) -> None:
+    """The outcome, on the bureau's own outcome topic."""
+    unit.emit(
+        SettlementOutcome(
+            settlement_id=ref,
+            revision=revision,
+            bureau_id=unit.partner.partner_id,
+            outcome=answer.outcome,
+            claim_id=answer.claim_id,
+            payout=None if answer.payout_cents is None else to_yuan(answer.payout_cents),
+            reasons=list(answer.reasons),
+        ),
+        key=ref,
+        cause=cause,
+    )
 
 
 def _answer(unit: Unit, cause: RawEnvelope | Envelope[Any], ref: str, result: ReportResult) -> None:

@@ -5,20 +5,27 @@ from __future__ import annotations
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
+from typing import Literal
 
 from fastapi import FastAPI
-from pydantic import Field
+from pydantic import Field, SecretStr, model_validator
 
 from aid import api, funds, handlers, models, service
+from aid.claims import api as claims_api
+from aid.claims import payments, settlements
+from aid.claims.desk import ClaimsDesk
+from aid.claims.rules import DEFAULT_TERMS as TERMS
+from aid.claims.rules import ClaimTerms
 from aid.injury import api as injury_api
 from aid.injury import deadlines, dispatch, intake, registry
 from aid.injury.desk import Desk, InjuryTerms
 from aid.injury.rules import DEFAULT_CONDOLENCE_YUAN, condolence_schedule
 from aid.injury.visitor_index import InMemoryVisitorIndex, RedisVisitorIndex, VisitorIndex
-from gonghui_contracts.values import to_cents
+from gonghui_contracts.values import to_cents, to_yuan
 from servicekit import KitSettings, Runtime, serve
 from servicekit.personal_data import LookupColumn, PersonalData
 from servicekit.pii import PiiVault
+from servicekit.webhooks import WebhookPoster
 from servicekit.workload import workload
 
 PERSONAL_DATA = PersonalData(
@@ -29,6 +36,12 @@ PERSONAL_DATA = PersonalData(
             row=(models.InjuryCase.case_id,),
             inputs=(models.InjuryCase.worker_resident_id, models.InjuryCase.injured_on),
             recompute=intake.stored_case_key,
+        ),
+        LookupColumn(
+            models.InsuredPerson.person_key,
+            row=(models.InsuredPerson.member_id,),
+            inputs=(models.InsuredPerson.resident_id,),
+            recompute=settlements.stored_person_key,
         ),
     ),
 )
@@ -68,6 +81,81 @@ class Settings(KitSettings):
     follow_up_grace_days: int = Field(default=3, ge=0)
     injury_sweep_seconds: float = Field(default=30.0, gt=0)
 
+    claims_fund_id: str = "gd-mutual-aid-claims"
+    claims_fund_name: str = "广东省职工保障互助会住院医疗互助金"
+    claims_fund_budget: Decimal = Field(default=Decimal("130000000.00"), ge=0, description="Yuan")
+    claim_deductible: Decimal = Field(
+        default=to_yuan(TERMS.deductible_cents), ge=0, description="Yuan a stay"
+    )
+    claim_rate: Decimal = Field(default=Decimal(TERMS.rate_permille) / 1000, ge=0, le=1)
+    claim_serious_rate: Decimal = Field(
+        default=Decimal(TERMS.serious_rate_permille) / 1000, ge=0, le=1
+    )
+    claim_yearly_cap: Decimal = Field(
+        default=to_yuan(TERMS.yearly_cap_cents),
+        ge=0,
+        description="Yuan per member and policy year",
+    )
+    claim_auto_limit: Decimal = Field(
+        default=to_yuan(TERMS.auto_limit_cents),
+        ge=0,
+        description="Yuan: a payout above it is reviewed",
+    )
+    illness_condolence: Decimal = Field(
+        default=to_yuan(TERMS.condolence_cents), ge=0, description="Yuan"
+    )
+    illness_condolence_cost: Decimal = Field(
+        default=to_yuan(TERMS.condolence_cost_cents),
+        gt=0,
+        description="Yuan: a stay this costly is serious",
+    )
+    illness_condolence_fund_id: str = "gd-illness-condolence"
+    illness_condolence_fund_name: str = "广东省职工保障互助会大病慰问金"
+    illness_condolence_fund_budget: Decimal = Field(
+        default=Decimal("5000000.00"), ge=0, description="Yuan"
+    )
+    relief_line: Decimal = Field(
+        default=to_yuan(TERMS.relief_line_cents),
+        gt=0,
+        description="Yuan: a member's own costs in a policy year, after payouts, that open a "
+        "relief case",
+    )
+    payment_channel: Literal["sink", "webhook"] = "sink"
+    payment_sink_path: Path = Path("payments.jsonl")
+    payment_webhook_url: str = ""
+    payment_webhook_secret: SecretStr = SecretStr("")
+    payment_attempts: int = Field(default=5, ge=1, le=50)
+    payment_retry_seconds: float = Field(default=30.0, gt=0)
+    payment_sweep_seconds: float = Field(default=2.0, gt=0)
+
+    @model_validator(mode="after")
+    def _webhook_is_configured(self) -> Settings:
+        if self.payment_channel == "webhook" and not (
+            self.payment_webhook_url and self.payment_webhook_secret.get_secret_value()
+        ):
+            raise ValueError(
+                "PAYMENT_CHANNEL=webhook needs PAYMENT_WEBHOOK_URL and PAYMENT_WEBHOOK_SECRET"
+            )
+        return self
+
+    def claim_terms(self) -> ClaimTerms:
+        return ClaimTerms(
+            deductible_cents=to_cents(self.claim_deductible),
+            rate_permille=int(self.claim_rate * 1000),
+            serious_rate_permille=int(self.claim_serious_rate * 1000),
+            yearly_cap_cents=to_cents(self.claim_yearly_cap),
+            auto_limit_cents=to_cents(self.claim_auto_limit),
+            condolence_cents=to_cents(self.illness_condolence),
+            condolence_cost_cents=to_cents(self.illness_condolence_cost),
+            relief_line_cents=to_cents(self.relief_line),
+        )
+
+    def payment_channel_in_use(self) -> payments.PaymentChannel:
+        if self.payment_channel == "webhook":
+            secret = self.payment_webhook_secret.get_secret_value().encode()
+            return payments.WebhookPayments(WebhookPoster(self.payment_webhook_url, secret))
+        return payments.SinkPayments(self.payment_sink_path)
+
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
@@ -104,7 +192,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         visitors,
         workload(runtime.redis, f"{keys}aid:visitor-open-visits"),
     )
-    for subscription in handlers.subscriptions(terms, desk):
+    claims = ClaimsDesk(
+        terms=settings.claim_terms(),
+        fund_id=settings.claims_fund_id,
+        condolence_fund_id=settings.illness_condolence_fund_id,
+        vault=desk.vault,
+        clock=clock,
+    )
+    channel = settings.payment_channel_in_use()
+    retries = payments.Retries(
+        settings.payment_attempts, timedelta(seconds=settings.payment_retry_seconds)
+    )
+    for subscription in handlers.subscriptions(terms, desk, claims):
         runtime.subscribe(subscription)
 
     async def prepare() -> None:
@@ -118,6 +217,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 at=clock.now(),
             )
             await dispatch.seed_roster(desk, unit, roster)
+            for fund_id, name, budget in (
+                (settings.claims_fund_id, settings.claims_fund_name, settings.claims_fund_budget),
+                (
+                    settings.illness_condolence_fund_id,
+                    settings.illness_condolence_fund_name,
+                    settings.illness_condolence_fund_budget,
+                ),
+            ):
+                await funds.open_fund(unit, fund_id, name, to_cents(budget), at=clock.now())
 
     async def end_finished_coverage() -> None:
         async with runtime.uow() as unit:
@@ -131,13 +239,21 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         async with runtime.uow() as unit:
             await funds.measure(unit)
 
+    async def pay_claims() -> None:
+        await payments.pay_due(claims, runtime.uow, channel, retries)
+
     runtime.on_start(prepare)
+    runtime.every(settings.payment_sweep_seconds, "claim-payments", pay_claims)
     runtime.every(settings.coverage_check_seconds, "end-finished-coverage", end_finished_coverage)
     runtime.every(settings.coverage_check_seconds, "fund-gauges", measure_funds)
     runtime.every(settings.injury_sweep_seconds, "injury-deadlines", sweep_injuries)
     return runtime.http_app(
         title="gonghui aid",
-        routers=[api.router(runtime.uow), *injury_api.routers(runtime.uow, desk)],
+        routers=[
+            api.router(runtime.uow),
+            *injury_api.routers(runtime.uow, desk),
+            claims_api.router(runtime.uow, claims),
+        ],
         error_statuses=api.ERROR_STATUSES,
     )
 

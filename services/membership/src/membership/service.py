@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 from gonghui_contracts import EnvelopeHead, RejectionReason
 from gonghui_contracts.events.membership import (
     JoinRequested,
+    MemberIdentified,
     MemberJoined,
     MemberLeft,
     MemberTransferred,
@@ -87,6 +88,17 @@ async def join(
             channel=request.channel,
             joined_on=today,
             partner_id=request.partner_id,
+        ),
+        key=str(member.member_id),
+        cause=cause,
+    )
+    unit.emit(
+        MemberIdentified(
+            member_id=member.member_id,
+            resident_id=request.resident_id,
+            union_id=union.union_id,
+            region_code=request.region_code,
+            city_code=member.city_code,
         ),
         key=str(member.member_id),
         cause=cause,

@@ -10,6 +10,7 @@ from gonghui_contracts.events import (
     MemberJoined,
     SelfPaidOffered,
 )
+from notify.claims import claims_notices
 from notify.injury import injury_notices
 from notify.legal import legal_notices
 from notify.recipients import NoticeRequest, member
@@ -17,7 +18,7 @@ from notify.recipients import NoticeRequest, member
 
 def notices_for(payload: Any) -> list[NoticeRequest]:
     """The notices `payload` calls for; empty for events nobody is told about."""
-    for notices in (injury_notices, legal_notices):
+    for notices in (injury_notices, legal_notices, claims_notices):
         told = notices(payload)
         if told is not None:
             return told

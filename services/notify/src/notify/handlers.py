@@ -12,6 +12,7 @@ TOPICS = (
     "membership.events.v1",
     "aid.events.v1",
     "aid.injury-cases.v1",
+    "aid.claims.v1",
     "legal.cases.v1",
     "legal.supervision.v1",
 )

@@ -155,6 +155,73 @@ TEMPLATES: dict[str, dict[str, str]] = {
         "en": "A labour-law supervision {letter} was issued about {employer_name} ({cases} "
         "cases); the answer is due by {respond_by}.",
     },
+    "claim_approved": {
+        "zh": "您的住院医疗互助金已核准：{payout}元（理赔{claim_ref}），将发放到您的收款账户。",
+        "en": "Your mutual-aid payout of {payout} yuan for a hospital stay is approved (claim "
+        "{claim_ref}); it will be paid into your account.",
+    },
+    "claim_approved_changed": {
+        "zh": "您的理赔{claim_ref}已重新核定：互助金{change}，合计{payout}元。",
+        "en": "Your claim {claim_ref} is reassessed: {change}, {payout} yuan in all.",
+    },
+    "claim_approved_nothing_due": {
+        "zh": "您的住院结算已核定（理赔{claim_ref}）：按互助保障规则，本次没有可支付的互助金。",
+        "en": "Your hospital stay is assessed (claim {claim_ref}): under the cover's rules, "
+        "nothing is due this time.",
+    },
+    "claim_under_review": {
+        "zh": "您的理赔{claim_ref}需由工会工作人员审核，结果将另行通知；如需补充材料，工作人员会与您联系。",
+        "en": "Your claim {claim_ref} is being reviewed by union staff; you will be told the "
+        "result, and contacted if anything more is needed.",
+    },
+    "claim_review_task": {
+        "zh": "待审核：{origin}互助理赔{claim_ref}需人工审核，原因：{reasons}。",
+        "en": "To review: mutual-aid claim {claim_ref} ({origin}) needs a decision: {reasons}.",
+    },
+    "claim_rejected": {
+        "zh": "您的理赔{claim_ref}未获通过，原因：{reason}。如有疑问，请联系所在工会。",
+        "en": "Your claim {claim_ref} was not approved: {reason}. Ask your union if anything is "
+        "unclear.",
+    },
+    "claim_reversed": {
+        "zh": "医保部门已撤销（冲正）理赔{claim_ref}对应的住院结算，该理赔随之撤销。",
+        "en": "The medical-insurance bureau cancelled the hospital settlement of claim "
+        "{claim_ref}; the claim is cancelled with it.",
+    },
+    "claim_paid": {
+        "zh": "理赔{claim_ref}的互助金{amount}元已到账，请查收。",
+        "en": "The payout of {amount} yuan for claim {claim_ref} has reached your account.",
+    },
+    "claim_condolence_paid": {
+        "zh": "工会慰问金{amount}元已到账，请查收（理赔{claim_ref}）。",
+        "en": "The union's condolence money of {amount} yuan has reached your account (claim "
+        "{claim_ref}).",
+    },
+    "claim_payment_failed": {
+        "zh": "支付失败：理赔{claim_ref}的付款{payment_ref}（{amount}元）已尝试{attempts}次仍未成功（{reason}），请核查处理。",
+        "en": "Payment failed: payment {payment_ref} of {amount} yuan for claim {claim_ref} was "
+        "refused {attempts} times ({reason}); please see to it.",
+    },
+    "claim_clawed_back": {
+        "zh": "因医保结算更正或撤销，理赔{claim_ref}多付的互助金{amount}元须退回互助基金，工会工作人员将与您联系办理。",
+        "en": "The hospital settlement was corrected or cancelled: {amount} yuan overpaid on claim "
+        "{claim_ref} is owed back to the mutual-aid fund; union staff will contact you about it.",
+    },
+    "illness_condolence_paid": {
+        "zh": "得知您身患重病，工会向您致以诚挚慰问，重大疾病慰问金{amount}元已批准发放，祝您早日康复。",
+        "en": "The union is sorry to hear of your serious illness: condolence money of {amount} "
+        "yuan is granted. Get well soon.",
+    },
+    "relief_case_opened": {
+        "zh": "您{policy_year}年度扣除互助金后自付的医疗费用已达{out_of_pocket}元，超过困难救助标准，{union_name}将与您联系办理困难救助。",
+        "en": "Your own medical costs in {policy_year}, after the union's payouts, have reached "
+        "{out_of_pocket} yuan, past the hardship line: {union_name} will contact you about relief.",
+    },
+    "relief_case_task": {
+        "zh": "困难救助待办：会员{member_ref}{policy_year}年度扣除互助金后的医疗自付费用已超过救助标准（救助{relief_ref}），请核实并决定是否救助。",
+        "en": "Relief to decide: the own medical costs of member {member_ref} in {policy_year}, "
+        "after payouts, passed the hardship line (relief {relief_ref}); please check and decide.",
+    },
 }
 
 FALLBACK_LOCALE = "en"

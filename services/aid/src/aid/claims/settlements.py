@@ -1,0 +1,242 @@
+"""Settlements in: the medical-insurance bureau's hospital settlements, corrections and
+reversals become claims, decided without a form when everything matches (免审即享)."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, Literal
+
+from sqlalchemy import select
+
+from aid.claims import desk as claims
+from aid.claims import rules
+from aid.claims.desk import ClaimsDesk
+from aid.claims.rules import Figures, Status
+from aid.domain import CoverStatus
+from aid.models import INSURED_RESIDENT_ID, Claim, Enrolment, InsuredPerson
+from gonghui_contracts import EnvelopeHead, RejectionReason
+from gonghui_contracts.events import (
+    MemberIdentified,
+    MemberTransferred,
+    SettlementRecorded,
+    SettlementReversed,
+)
+from gonghui_contracts.values import to_cents
+from servicekit import Unit, telemetry
+from servicekit.pii import PiiVault
+
+Outcome = Literal["approved", "under_review", "superseded", "reversed", "rejected"]
+OTHER_YEAR = RejectionReason(
+    field="admitted_on", rule="the revision moves the stay into another policy year"
+)
+
+
+@dataclass(frozen=True)
+class Answer:
+    outcome: Outcome
+    claim_id: uuid.UUID | None = None
+    payout_cents: int | None = None
+    reasons: tuple[RejectionReason, ...] = ()
+
+
+async def identified(vault: PiiVault, unit: Unit, member: MemberIdentified) -> None:
+    """Remember who a member is (by fingerprint; the resident ID only encrypted)."""
+    person = await unit.session.get(InsuredPerson, member.member_id)
+    if person is None:
+        person = InsuredPerson(member_id=member.member_id)
+        unit.session.add(person)
+    person.person_key = vault.fingerprint(member.resident_id)
+    person.resident_id = vault.encrypt(member.resident_id, INSURED_RESIDENT_ID.at(member.member_id))
+    person.union_id, person.region_code = member.union_id, member.region_code
+    person.city_code = member.city_code
+
+
+async def transferred(unit: Unit, transfer: MemberTransferred) -> None:
+    person = await unit.session.get(InsuredPerson, transfer.member_id)
+    if person is not None:
+        person.union_id = transfer.to_union_id
+
+
+async def settle(
+    desk: ClaimsDesk,
+    unit: Unit,
+    message: SettlementRecorded | SettlementReversed,
+    cause: EnvelopeHead | None = None,
+) -> Answer:
+    source = unit.partner.partner_id
+    claim = await unit.session.scalar(
+        select(Claim)
+        .where(Claim.source == source, Claim.reference == message.settlement_id)
+        .with_for_update()
+    )
+    if claim is not None and not rules.supersedes(message.revision, claim.revision):
+        if message.revision == claim.revision:
+            return answer(claim)  # the same revision again: the same answer
+        return Answer("superseded", claim.claim_id, claim.payout_cents)
+    if isinstance(message, SettlementReversed):
+        return await _reverse(desk, unit, claim, message, cause)
+    return await _adjudicate(desk, unit, claim, message, cause)
+
+
+def answer(claim: Claim) -> Answer:
+    outcome: Outcome = claim.status  # type: ignore[assignment]
+    return Answer(outcome, claim.claim_id, claim.payout_cents, tuple(claims.reasons_of(claim)))
+
+
+async def _adjudicate(
+    desk: ClaimsDesk,
+    unit: Unit,
+    claim: Claim | None,
+    message: SettlementRecorded,
+    cause: EnvelopeHead | None,
+) -> Answer:
+    person = await find_person(desk.vault, unit, message.resident_id)
+    cover = await covering(unit, person.member_id, message.admitted_on) if person else None
+    if claim is None:
+        claim = _new_claim(desk, unit.partner.partner_id, message.settlement_id)
+        unit.session.add(claim)
+    moved_year = bool(
+        claim.payout_cents and cover is not None and cover.policy_year != claim.policy_year
+    )
+    staff_before = claim.decided_by == "staff"
+    claim.revision = message.revision
+    _fill(claim, message)
+    if person is not None and not moved_year:
+        claim.member_id, claim.union_id = person.member_id, person.union_id
+        claim.city_code, claim.district_code = person.city_code, person.region_code
+        claim.policy_year = cover.policy_year if cover is not None else None
+    figures = claims.figures_of(claim)
+    problems = rules.inconsistencies(figures, desk.clock.today())
+    if moved_year:
+        problems.append(OTHER_YEAR)
+    year = (
+        await claims.claim_year(unit, claim.member_id, claim.policy_year)
+        if claim.member_id is not None and claim.policy_year is not None
+        else None
+    )
+    proposed = claims.room_under_cap(claim, year, desk.terms) if year else 0
+    claim.proposed_cents = proposed
+    reasons = rules.review_reasons(
+        member_found=person is not None,
+        covered=cover is not None,
+        figures_problems=problems,
+        payout_cents=proposed,
+        staff_decided_before=staff_before,
+        terms=desk.terms,
+    )
+    if not reasons and year is not None:
+        settled = await claims.settle_to(
+            desk,
+            unit,
+            claim,
+            year,
+            proposed,
+            status=Status.APPROVED,
+            actor=claims.AUTO,
+            reason=f"revision {claim.revision}",
+            cause=cause,
+        )
+        if settled:
+            return answer(claim)
+        reasons = [rules.FUND_SHORT]
+    claims.put_under_review(desk, unit, claim, reasons, actor=claims.AUTO, cause=cause)
+    return answer(claim)
+
+
+async def _reverse(
+    desk: ClaimsDesk,
+    unit: Unit,
+    claim: Claim | None,
+    message: SettlementReversed,
+    cause: EnvelopeHead | None,
+) -> Answer:
+    if claim is None:  # the reversal came first: the settlement, when it comes, is superseded
+        claim = _new_claim(desk, unit.partner.partner_id, message.settlement_id)
+        claim.hospital, claim.diagnosis = "", "general"
+        claim.admitted_on = claim.discharged_on = desk.clock.today()
+        claim.total_cents = claim.basic_paid_cents = claim.out_of_pocket_cents = 0
+        unit.session.add(claim)
+    claim.revision = message.revision
+    if claim.payout_cents and claim.member_id is not None and claim.policy_year is not None:
+        year = await claims.claim_year(unit, claim.member_id, claim.policy_year)
+        await claims.settle_to(
+            desk,
+            unit,
+            claim,
+            year,
+            0,
+            status=Status.REVERSED,
+            actor=claims.AUTO,
+            reason=message.reason,
+            cause=cause,
+        )
+    else:
+        claim.status, claim.decided_by, claim.decided_at = Status.REVERSED, "auto", desk.clock.now()
+        claim.reasons = "[]"
+    return answer(claim)
+
+
+async def find_person(vault: PiiVault, unit: Unit, resident_id: str) -> InsuredPerson | None:
+    """The member with this resident ID, whichever key of the ring made its fingerprint."""
+    person: InsuredPerson | None = await unit.session.scalar(
+        select(InsuredPerson).where(InsuredPerson.person_key.in_(vault.fingerprints(resident_id)))
+    )
+    return person
+
+
+async def covering(unit: Unit, member_id: uuid.UUID, day: date) -> Enrolment | None:
+    """The member's enrolment whose paid period covers `day`, if any."""
+    enrolment: Enrolment | None = await unit.session.scalar(
+        select(Enrolment).where(
+            Enrolment.member_id == member_id,
+            Enrolment.status.in_((CoverStatus.COVERED, CoverStatus.ENDED)),
+            Enrolment.period_start <= day,
+            Enrolment.period_end >= day,
+        )
+    )
+    return enrolment
+
+
+def _new_claim(desk: ClaimsDesk, source: str, reference: str) -> Claim:
+    now = desk.clock.now()
+    return Claim(
+        claim_id=uuid.uuid4(),
+        origin="settlement",
+        source=source,
+        reference=reference,
+        revision=0,
+        status=Status.UNDER_REVIEW,
+        decided_by="auto",
+        proposed_cents=0,
+        payout_cents=0,
+        counted_cents=0,
+        reasons="[]",
+        received_at=now,
+        decided_at=now,
+        trace_headers=json.dumps(telemetry.inject({})),
+    )
+
+
+def _fill(claim: Claim, message: SettlementRecorded) -> None:
+    figures = Figures(
+        admitted_on=message.admitted_on,
+        discharged_on=message.discharged_on,
+        total_cents=to_cents(message.total_cost),
+        basic_paid_cents=to_cents(message.basic_paid),
+        out_of_pocket_cents=to_cents(message.out_of_pocket_in_list),
+        diagnosis=message.diagnosis,
+    )
+    claim.hospital = message.hospital
+    claim.admitted_on, claim.discharged_on = figures.admitted_on, figures.discharged_on
+    claim.total_cents, claim.basic_paid_cents = figures.total_cents, figures.basic_paid_cents
+    claim.out_of_pocket_cents, claim.diagnosis = figures.out_of_pocket_cents, figures.diagnosis
+
+
+async def stored_person_key(_session: object, vault: PiiVault, row: Mapping[str, Any]) -> str:
+    """A person's fingerprint made again from their stored resident ID (`servicekit pii rekey`)."""
+    place = INSURED_RESIDENT_ID.at(row["member_id"])
+    return vault.fingerprint(vault.decrypt(row["resident_id"], place))
