@@ -1,6 +1,7 @@
 """`make bench`: the 23,000-courier burst through membership → aid → notify, Shenzhen's 100,000
-injury reports through aid (→ notify), and a year of Guangzhou's 13,000 dispute filings through
-legal (→ notify), each beside a bare-Kafka floor.
+injury reports through aid (→ notify), a year of Guangzhou's 13,000 dispute filings through
+legal (→ notify), and Guangzhou's 60,300 mutual-aid payouts of 2024 as the medical-insurance
+bureau's settlements through aid, each beside a bare-Kafka floor.
 
 Writes bench/results/<time>.json and prints a table against the targets. Phases:
   floor   bare aiokafka: N messages produced, relayed over three hops, consumed (same broker)
@@ -8,8 +9,10 @@ Writes bench/results/<time>.json and prints a table against the targets. Phases:
   steady  join requests paced at a fixed rate; end-to-end latency percentiles
   injuries N hospital reports at once; time until each is dispatched to a visitor, latencies
   disputes N filings at once; time until each case is offered to a lawyer, latencies
-BENCH_PHASES (default joins,injuries,disputes) picks phases; BENCH_BURST, BENCH_INJURIES,
-BENCH_DISPUTES, BENCH_STEADY_RATE, BENCH_STEADY_SECONDS and BENCH_TIMEOUT size them.
+  claims  N settlements at once for covered members; time until each claim is decided, latencies
+BENCH_PHASES (default joins,injuries,disputes,claims) picks phases; BENCH_BURST, BENCH_INJURIES,
+BENCH_DISPUTES, BENCH_CLAIMS, BENCH_STEADY_RATE, BENCH_STEADY_SECONDS and BENCH_TIMEOUT size
+them.
 Services run with trace sampling (OTEL_TRACES_SAMPLER, 1 % by default), as in production.
 """
 
@@ -35,6 +38,7 @@ from rich.table import Table
 from servicekit.kafka_access import client_options
 
 sys.path.insert(0, str(Path(__file__).parent))
+import bench_claims
 import bench_injuries
 import bench_legal
 import localrun
@@ -184,6 +188,7 @@ def report(result: dict[str, Any]) -> None:
             if "disputes" in result
             else []
         ),
+        *(claim_rows(result["claims"], result["claim_floor"]) if "claims" in result else []),
     ]
     table = Table(title=f"gonghui bench — {result['when']} (trace sampling {result['sampling']})")
     for column in ("measure", "result", "target", ""):
@@ -238,6 +243,11 @@ def injury_rows(injuries: dict[str, Any], floor: dict[str, Any]) -> list[Row]:
 def dispute_rows(disputes: dict[str, Any], floor: dict[str, Any]) -> list[Row]:
     names = ("dispute burst: all offered to a lawyer", "assignment")
     return burst_rows(disputes, floor, names, ("assigned", "filings", "assign_per_second"))
+
+
+def claim_rows(claims: dict[str, Any], floor: dict[str, Any]) -> list[Row]:
+    names = ("claims burst: all decided", "decision")
+    return burst_rows(claims, floor, names, ("decided", "settlements", "decide_per_second"))
 
 
 def burst_rows(
@@ -296,7 +306,7 @@ async def burst_phases(
 
 
 async def main() -> int:
-    phases = set(os.environ.get("BENCH_PHASES", "joins,injuries,disputes").split(","))
+    phases = set(os.environ.get("BENCH_PHASES", "joins,injuries,disputes,claims").split(","))
     timeout = float(os.environ.get("BENCH_TIMEOUT", "3600"))
     when = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     result: dict[str, Any] = {
@@ -314,6 +324,10 @@ async def main() -> int:
         count = int(os.environ.get("BENCH_DISPUTES", "13000"))
         found = await burst_phases("legal", count, "dispute filings", bench_legal.run, timeout)
         result.update(dispute_floor=found["floor"], disputes=found["figures"])
+    if "claims" in phases:
+        count = int(os.environ.get("BENCH_CLAIMS", "60300"))
+        found = await burst_phases("aid", count, "settlements", bench_claims.run, timeout)
+        result.update(claim_floor=found["floor"], claims=found["figures"])
     result["peak_rss_mib"] = {s: measure.peak_rss_mib(s) for s in SERVICES}
     RESULTS.mkdir(parents=True, exist_ok=True)
     path = RESULTS / f"{when.replace(':', '')}.json"

@@ -41,6 +41,21 @@ async def first_seen(
     return found
 
 
+async def count_events(topic: str, event_type: str, expected: int, timeout: float) -> int:
+    """How many `event_type` events `topic` holds, read until `expected` are there or `timeout`."""
+    consumer, _ = await reader_from_start(localrun.KAFKA, topic)
+    seen = 0
+    deadline = time.monotonic() + timeout
+    try:
+        while seen < expected and time.monotonic() < deadline:
+            batches = await consumer.getmany(timeout_ms=500, max_records=10000)
+            for records in batches.values():
+                seen += sum(json.loads(r.value)["event_type"] == event_type for r in records)
+    finally:
+        await consumer.stop()
+    return seen
+
+
 async def run(
     service: str,
     family: str,

@@ -1,5 +1,7 @@
 """Replay the SF courier ceremony through membership → aid → notify, a day of work injuries in
-Shenzhen through aid, and Guangzhou's labour disputes through legal; show what happened.
+Shenzhen through aid, Guangzhou's labour disputes through legal, and the medical-insurance
+bureau's settlements of the ceremony's members through aid's mutual-aid claims; show what
+happened.
 
 Run by `make demo` after the stack and the services are up, on emptied databases and topics.
 """
@@ -7,6 +9,7 @@ Run by `make demo` after the stack and the services are up, on emptied databases
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import sys
 import time
@@ -21,6 +24,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 sys.path.insert(0, str(Path(__file__).parent))
+import claims_day
 import injury_day
 import legal_day
 import localrun
@@ -56,6 +60,7 @@ async def main() -> int:
 
     outcomes: dict[str, dict[str, Any]] = {}
     aid: Counter[str] = Counter()
+    covered: set[str] = set()  # members the gift fund enrolled
     correlations: set[str] = set()
     sink = localrun.NoticeSink()
     columns = (
@@ -79,6 +84,8 @@ async def main() -> int:
                         outcomes[event["data"]["request_ref"]] = event["data"]
                         correlations.add(event["correlation_id"])
                 for event in await aid_reader.poll():
+                    if event["event_type"] == "aid.insurance-enrolled":
+                        covered.add(event["data"]["member_id"])
                     if (
                         event["correlation_id"] in correlations
                         or event["event_type"] == "aid.gift-fund-exhausted"
@@ -109,7 +116,25 @@ async def main() -> int:
     injuries = await injury_day.run(console, int(os.environ.get("DEMO_INJURIES", "300")))
     console.print("services keep running: `make stop` stops them, `make down` the whole stack")
     disputes = await legal_day.run(console, int(os.environ.get("DEMO_DISPUTES", "120")))
-    return 0 if ceremony and injuries and disputes else 1
+    members = ceremony_members(plan, outcomes, covered)
+    claims = await claims_day.run(console, members, int(os.environ.get("DEMO_CLAIMS", "6030")))
+    return 0 if ceremony and injuries and disputes and claims else 1
+
+
+def ceremony_members(
+    plan: scenario.Scenario, outcomes: dict[str, dict[str, Any]], covered: set[str]
+) -> list[claims_day.Insured]:
+    """The couriers who joined at the ceremony, with whether the gift fund covers them."""
+    requests = dict(zip(plan.refs, plan.requests, strict=True))
+    return [
+        claims_day.Insured(
+            o["member_id"],
+            json.loads(requests[ref])["data"]["resident_id"],
+            o["member_id"] in covered,
+        )
+        for ref, o in sorted(outcomes.items())
+        if o["outcome"] == "joined"
+    ]
 
 
 async def summarize(

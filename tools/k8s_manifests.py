@@ -56,11 +56,18 @@ class Workload:
 
 WORKLOADS = (
     Workload(Service.MEMBERSHIP),
-    Workload(Service.AID, {"INJURY_SWEEP_SECONDS": "30"}),
+    Workload(Service.AID, {"INJURY_SWEEP_SECONDS": "30", "PAYMENT_CHANNEL": "webhook"}),
     Workload(Service.LEGAL, {"LEGAL_SWEEP_SECONDS": "30"}),
     Workload(Service.SKILLS, uses_redis=False),
     Workload(Service.NOTIFY, {"NOTIFY_CHANNEL": "webhook", "NOTIFY_LOCALE": "zh"}),
 )
+
+
+# the signed webhooks a service calls outside the cluster: its settings' prefix, the Secret
+WEBHOOKS = {
+    Service.NOTIFY: ("NOTIFY_WEBHOOK", "notify-webhook"),  # the messaging gateway
+    Service.AID: ("PAYMENT_WEBHOOK", "payment-webhook"),  # the payment gateway
+}
 
 
 def labels(workload: Workload) -> dict[str, str]:
@@ -113,9 +120,11 @@ def environment(workload: Workload) -> list[Resource]:
     ]
     if workload.uses_redis:
         env.append(secret_env("REDIS_URL", "gonghui-redis", "url"))
-    if workload.service is Service.NOTIFY:
-        env.append(secret_env("NOTIFY_WEBHOOK_URL", "notify-webhook", "url"))
-        env.append(secret_env("NOTIFY_WEBHOOK_SECRET", "notify-webhook", "secret"))
+    webhook = WEBHOOKS.get(workload.service)
+    if webhook is not None:
+        setting, secret = webhook
+        env.append(secret_env(f"{setting}_URL", secret, "url"))
+        env.append(secret_env(f"{setting}_SECRET", secret, "secret"))
     return env
 
 

@@ -41,6 +41,7 @@ PG_PORT = os.environ.get("GONGHUI_PG_PORT", "15432")
 REDIS_PORT = os.environ.get("GONGHUI_REDIS_PORT", "16379")
 ZIPKIN = f"http://127.0.0.1:{os.environ.get('GONGHUI_ZIPKIN_PORT', '9411')}"
 NOTICE_SINK = STATE / "notices.jsonl"
+PAYMENT_SINK = STATE / "payments.jsonl"
 PARTNERS_FILE = ROOT / "deploy" / "local" / "partners.json"
 # Every Kafka client authenticates as its principal (`make up` made their passwords): the
 # services as their own, the tools as the operator, a partner's messages as that partner.
@@ -160,6 +161,7 @@ def environment(service: Service, extra: dict[str, str] | None = None) -> dict[s
         "PII_KEYS": pii_keys(),
         **local_tokens().service_env(),
         "NOTIFY_SINK_PATH": str(NOTICE_SINK),
+        "PAYMENT_SINK_PATH": str(PAYMENT_SINK),
         **(extra or {}),
     }
 
@@ -263,6 +265,7 @@ def reset() -> None:
         stop_service(service)
     asyncio.run(_reset_state())
     NOTICE_SINK.unlink(missing_ok=True)
+    PAYMENT_SINK.unlink(missing_ok=True)
 
 
 async def _reset_state() -> None:

@@ -66,6 +66,7 @@ SF = Partner("sf-express-guangzhou", PartnerKind.PLATFORM_UNION)
 HOTLINE = Partner("gz-12351", PartnerKind.HOTLINE_12351)
 COURT = Partner("gz-intermediate-court", PartnerKind.COURT)
 ARBITRATION = Partner("gz-labour-arbitration", PartnerKind.ARBITRATION)
+BUREAU = Partner("gz-medical-insurance", PartnerKind.MEDICAL_INSURANCE)
 
 
 def hospital(number: int) -> Partner:

@@ -26,18 +26,25 @@ from hypothesis import strategies as st
 
 from gonghui_contracts import Envelope, access, samples
 from gonghui_contracts.envelope import EventPayload
-from gonghui_contracts.events import DisputeFiled, InjuryReported, JoinRequested
+from gonghui_contracts.events import (
+    DisputeFiled,
+    InjuryReported,
+    JoinRequested,
+    SettlementRecorded,
+)
 from gonghui_contracts.values import PartnerKind
 
 SCHEMAS = Path(__file__).resolve().parents[2] / "contracts" / "schemas"
 JOINS = "partner.membership.join-requests.v1"
 INJURIES = "partner.aid.injury-reports.v1"
 FILINGS = "partner.legal.filings.v1"
+SETTLEMENTS = "partner.aid.settlements.v1"
 # The partner that publishes each intake, on its own topic: a valid message names it
 SENDERS = {
     JOINS: access.Partner("sf-express-guangzhou", PartnerKind.PLATFORM_UNION),
     INJURIES: access.Partner("sz-h-016", PartnerKind.HOSPITAL),
     FILINGS: access.Partner("gz-12351", PartnerKind.HOTLINE_12351),
+    SETTLEMENTS: access.Partner("gz-medical-insurance", PartnerKind.MEDICAL_INSURANCE),
 }
 BROKER_LIMIT = 1_048_588  # Kafka's default message.max.bytes, the local broker's
 Json = Any
@@ -48,8 +55,8 @@ ANNOTATIONS = frozenset({"title", "description", "examples", "default", "x-perso
 HANDLED = frozenset(
     {
         "$defs", "$ref", "anyOf", "const", "enum", "type", "format", "pattern", "minLength",
-        "maxLength", "minimum", "items", "minItems", "maxItems", "properties", "required",
-        "additionalProperties",
+        "maxLength", "minimum", "maximum", "items", "minItems", "maxItems", "properties",
+        "required", "additionalProperties",
     }
 )  # fmt: skip
 MAX_DRAWN_ITEMS = 2  # arrays are drawn short: the breakage, not the size, is the point
@@ -87,7 +94,7 @@ def from_schema(schema: dict[str, Json], root: dict[str, Json]) -> st.SearchStra
     if kind == "string":
         return _string(schema)
     if kind == "integer":
-        return st.integers(min_value=schema.get("minimum"))
+        return st.integers(min_value=schema.get("minimum"), max_value=schema.get("maximum"))
     if kind == "number":
         low = schema.get("minimum")
         return st.integers(min_value=low) | st.floats(
@@ -250,6 +257,26 @@ def _filing(rng: random.Random, ref: str) -> EventPayload:
     )
 
 
+def _settlement(rng: random.Random, ref: str) -> EventPayload:
+    admitted = date.today() - timedelta(days=rng.randint(3, 60))
+    out_of_pocket = rng.randint(600, 20_000)
+    return SettlementRecorded.model_validate(
+        {
+            "settlement_id": ref,
+            "revision": 0,
+            "bureau_id": SENDERS[SETTLEMENTS].partner_id,
+            "resident_id": samples.adult_resident_id(rng),
+            "hospital": "广州市第一人民医院",
+            "admitted_on": admitted.isoformat(),
+            "discharged_on": (admitted + timedelta(days=rng.randint(0, 2))).isoformat(),
+            "total_cost": f"{out_of_pocket * 2}.00",
+            "basic_paid": f"{out_of_pocket}.00",
+            "out_of_pocket_in_list": f"{out_of_pocket}.00",
+            "diagnosis": rng.choice(["general", "chronic", "injury"]),
+        }
+    )
+
+
 PARTNERS = (
     Partner(
         JOINS,
@@ -277,6 +304,15 @@ PARTNERS = (
         _filing,
         ("workers.0.resident_id", "workers.0.phone", "employer.credit_code", "district_code"),
         ("workers.0.name", "employer.name"),
+    ),
+    Partner(
+        SETTLEMENTS,
+        "s",
+        ("aid.settlement-recorded", "aid.settlement-reversed"),
+        "settlement_id",
+        _settlement,
+        ("resident_id", "settlement_id"),
+        ("hospital",),
     ),
 )
 BY_TOPIC = {partner.topic: partner for partner in PARTNERS}

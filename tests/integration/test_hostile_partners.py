@@ -39,8 +39,16 @@ from gonghui_contracts.topics import DLQ_SUFFIX
 from servicekit.kafka_access import client_options
 
 from . import hostile
-from .conftest import KAFKA, PARTNER_PARTITIONS, Platform, StartPlatform, kafka_properties
-from .hostile import FILINGS, INJURIES, JOINS, SENDERS, Message
+from .conftest import (
+    BUREAU,
+    KAFKA,
+    PARTNER_PARTITIONS,
+    PARTNERS,
+    Platform,
+    StartPlatform,
+    kafka_properties,
+)
+from .hostile import FILINGS, INJURIES, JOINS, SENDERS, SETTLEMENTS, Message
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(600)]
 
@@ -53,12 +61,24 @@ OUTCOMES = {
     JOINS: "partner.membership.join-outcomes.v1",
     INJURIES: "partner.aid.injury-outcomes.v1",
     FILINGS: "partner.legal.filing-outcomes.v1",
+    SETTLEMENTS: "partner.aid.settlement-outcomes.v1",
 }
 INTAKE_OF = {answers: intake for intake, answers in OUTCOMES.items()}
-ANSWERS = {JOINS: {"joined"}, INJURIES: {"opened"}, FILINGS: {"opened"}}
+# (a valid settlement is of no member here: reviewed, not paid)
+ANSWERS = {
+    JOINS: {"joined"},
+    INJURIES: {"opened"},
+    FILINGS: {"opened"},
+    SETTLEMENTS: {"under_review"},
+}
 SUBSCRIBED = {  # what each service's one consumer reads
     "membership": (membership.handlers.JOIN_REQUESTS,),
-    "aid": (aid.handlers.MEMBERSHIP_EVENTS, aid.handlers.INJURY_REPORTS),
+    "aid": (
+        aid.handlers.MEMBERSHIP_EVENTS,
+        aid.handlers.MEMBER_IDENTITIES,
+        aid.handlers.INJURY_REPORTS,
+        aid.handlers.SETTLEMENTS,
+    ),
     "legal": (legal.handlers.FILINGS, legal.handlers.REFERRALS),
     "notify": notify.handlers.TOPICS,
 }
@@ -73,7 +93,7 @@ def kcat_delimiter(delimiter: bytes) -> str:
 
 @pytest.fixture
 async def platform(start_platform: StartPlatform) -> Platform:
-    return await start_platform(tuple(SUBSCRIBED), {})
+    return await start_platform(tuple(SUBSCRIBED), {}, partners=(*PARTNERS, BUREAU))
 
 
 # ------------------------------------------------------------ publishing and reading
@@ -407,7 +427,7 @@ def account(
 async def test_hostile_partners_get_a_rejection_or_a_dead_letter_and_stop_nothing(
     platform: Platform, tmp_path: Path
 ) -> None:
-    topics = (JOINS, INJURIES, FILINGS)
+    topics = (JOINS, INJURIES, FILINGS, SETTLEMENTS)
     bursts = {
         topic: hostile.burst(topic, VALID_PER_TOPIC, HOSTILE_PER_TOPIC, SEED + n)
         for n, topic in enumerate(topics)

@@ -8,16 +8,21 @@ import json
 import random
 import uuid
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
+from fastapi import FastAPI
 from sqlalchemy import func, select
 
 from aid import funds
-from aid.claims import payments, review, rules, settlements
+from aid.api import ERROR_STATUSES
+from aid.claims import api as claims_api
+from aid.claims import payments, reconcile, review, rules, settlements
 from aid.claims.desk import ClaimsDesk, find_claim
 from aid.claims.payments import PaymentOrder, PaymentRefused, Retries, SinkPayments
 from aid.claims.rules import Figures
@@ -28,7 +33,9 @@ from gonghui_contracts.access import Partner
 from gonghui_contracts.events import MemberIdentified, SettlementRecorded, SettlementReversed
 from gonghui_contracts.values import DiagnosisCategory, PartnerKind
 from servicekit import UnitOfWork
+from servicekit.app import install_error_handlers
 from servicekit.clock import Clock
+from servicekit.identity import Caller, Role, authenticated
 from servicekit.pii import PiiVault
 from servicekit.testing import outbox_rows, sqlite_sessions
 
@@ -384,3 +391,85 @@ async def test_the_fund_never_pays_past_its_balance(world: World) -> None:
             select(func.sum(LedgerEntry.amount_cents)).where(LedgerEntry.kind == "payout")
         )
     assert spent == -4_750_00
+
+
+async def test_reconciliation_finds_what_the_channel_and_aid_disagree_on(
+    world: World, tmp_path: Path
+) -> None:
+    for n in range(3):
+        _, resident_id = await world.member()
+        await world.send(settlement(resident_id, f"{2000 + n * 1000}.00", ref=f"s-{n}"))
+    statement = tmp_path / "payments.jsonl"
+    sink = SinkPayments(statement)
+    retries = Retries()
+    assert await payments.pay_due(world.desk, world.uow, sink, retries, limit=2) == 2
+    ours = await reconcile.stored(f"sqlite+aiosqlite:///{tmp_path}/test.db")
+    report = reconcile.compare(ours, payments.sink_records(statement))
+    assert [p.status for p in report.not_paid] == ["pending"]  # the third, not sent yet
+    assert report.never_received == report.without_claim == report.amount_differs == []
+
+    [first, second] = payments.sink_records(statement)
+    stranger = replace(first, payment_id=str(uuid.uuid4()))
+    altered = replace(second, amount="1.00")
+    theirs = [first, first, altered, stranger]
+    report = reconcile.compare(ours, theirs)
+    assert report.received_twice == [first.payment_id]
+    assert report.without_claim == [stranger]
+    assert [(p.payment_id, o.amount) for p, o in report.amount_differs] == [
+        (second.payment_id, "1.00")
+    ]
+    assert report.never_received == []
+    missing = reconcile.compare(ours, [second])
+    assert [p.payment_id for p in missing.never_received] == [first.payment_id]
+    assert not missing.clean
+
+
+def api_client(world: World, caller: dict[str, Caller]) -> httpx.AsyncClient:
+    app = FastAPI()
+    install_error_handlers(app, ERROR_STATUSES)
+    app.include_router(claims_api.router(world.uow, world.desk))
+    app.dependency_overrides[authenticated] = lambda: caller["as"]
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://aid")
+
+
+async def test_staff_of_the_region_decide_over_http_and_members_see_only_their_own(
+    world: World,
+) -> None:
+    member_id, resident_id = await world.member()
+    big = await world.send(settlement(resident_id, "60000.00"))
+    other_district = Caller("sz-1", frozenset({Role.STAFF}), union="440304")
+    guangzhou = Caller("gz-1", frozenset({Role.STAFF}), union="440100")
+    caller = {"as": other_district}
+    async with api_client(world, caller) as client:
+        assert (await client.get("/v1/claims")).json() == []  # Shenzhen's queue
+        decide = f"/v1/claims/{big.claim_id}/decision"
+        assert (await client.post(decide, json={"action": "approve"})).status_code == 404
+        caller["as"] = guangzhou
+        [queued] = (await client.get("/v1/claims")).json()
+        assert queued["reasons"][0]["field"] == "out_of_pocket_in_list"
+        no_reason = await client.post(decide, json={"action": "reject"})
+        assert no_reason.status_code == 422
+        decided = await client.post(decide, json={"action": "approve"})
+        assert decided.status_code == 200, decided.text
+        body = decided.json()
+        assert (body["status"], body["payout"], body["decided_by"]) == (
+            "approved",
+            "30000.00",
+            "staff",
+        )
+        assert [h["actor"] for h in body["history"]] == ["auto", "gz-1"]
+        assert (await client.post(decide, json={"action": "approve"})).status_code == 409
+
+        caller["as"] = Caller("app-1", frozenset({Role.MEMBER}), member_id=member_id)
+        [mine] = (await client.get(f"/v1/members/{member_id}/claims")).json()
+        assert mine["claim_id"] == str(big.claim_id)
+        assert (await client.get(f"/v1/claims/{big.claim_id}")).status_code == 200
+        caller["as"] = Caller("app-2", frozenset({Role.MEMBER}), member_id=uuid.uuid4())
+        assert (await client.get(f"/v1/claims/{big.claim_id}")).status_code == 404
+        assert (await client.get(f"/v1/members/{member_id}/claims")).status_code == 404
+
+        caller["as"] = guangzhou
+        summary = (await client.get("/v1/claims-summary", params={"days": 366})).json()
+        assert summary["total"]["approved_by_staff"] == 1
+        assert summary["total"]["payout"] == "30000.00"
+        assert list(summary["by_district"]) == ["440111"]

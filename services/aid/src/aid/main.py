@@ -240,7 +240,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await funds.measure(unit)
 
     async def pay_claims() -> None:
-        await payments.pay_due(claims, runtime.uow, channel, retries)
+        while await payments.pay_due(claims, runtime.uow, channel, retries) == payments.BATCH:
+            pass  # a full batch paid: there may be more
 
     runtime.on_start(prepare)
     runtime.every(settings.payment_sweep_seconds, "claim-payments", pay_claims)

@@ -157,6 +157,7 @@ def router(uow: UnitOfWork, desk: ClaimsDesk) -> APIRouter:
     period = period_parameter(
         desk.clock.today, desk.clock.zone, default_days=31, counted="claims by the day received"
     )
+    in_period = Depends(period)
 
     def may_see(caller: Caller, claim: Claim) -> bool:
         if claim.member_id is not None and is_member(caller, claim.member_id):
@@ -225,14 +226,13 @@ def router(uow: UnitOfWork, desk: ClaimsDesk) -> APIRouter:
         caller: Staff,
         status: Literal["under_review", "approved", "rejected", "reversed"] = "under_review",
         limit: Limit = 100,
-        after: Annotated[
-            datetime | None, Query(description="Page: claims received after this moment")
-        ] = None,
+        offset: Annotated[int, Query(ge=0, le=100_000, description="Page: claims skipped")] = 0,
     ) -> list[ClaimView]:
-        """The review queue of the staff member's region, oldest first (and the claims of
-        persons who are not members, which every region's staff see)."""
+        """The claims in `status` of the staff member's region, oldest first, and those of
+        persons who are not members, which every region's staff see: under review, the review
+        queue, whose head is what to decide next."""
         async with uow() as unit:
-            found = await queries.queue(unit, staff_region(caller), status, limit, after)
+            found = await queries.queue(unit, staff_region(caller), status, limit, offset)
         return [_view(claim) for claim in found]
 
     @api.post("/claims/{claim_id}/decision", response_model=ClaimView, responses=answers(404, 409))
@@ -287,7 +287,7 @@ def router(uow: UnitOfWork, desk: ClaimsDesk) -> APIRouter:
             return _relief_view(decided)
 
     @api.get("/claims-summary", response_model=ClaimSummary)
-    async def summary(caller: Staff, days: Annotated[Period, Depends(period)]) -> ClaimSummary:
+    async def summary(caller: Staff, days: Period = in_period) -> ClaimSummary:
         """Claims of the staff member's region received in the period: decisions, the
         auto-approval rate, money paid, clawed back and given as condolence, relief cases."""
         async with uow() as unit:

@@ -150,6 +150,26 @@ def reject(
     _decided(unit, claim, 0, reasons, cause)
 
 
+def reverse_unpaid(
+    desk: ClaimsDesk, unit: Unit, claim: Claim, *, reason: str, cause: EnvelopeHead | None
+) -> None:
+    """The bureau reversed a settlement whose claim pays nothing (under review, rejected,
+    approved with nothing due, or not seen yet: the reversal came first): nothing moves, but
+    the claim's history and aid.claims.v1 say it ended, as for a reversal that claws back."""
+    claim.status, claim.decided_by = Status.REVERSED, AUTO
+    claim.reasons, claim.decided_at = "[]", desk.clock.now()
+    _history(
+        unit,
+        claim,
+        actor=AUTO,
+        action=Status.REVERSED.value,
+        change_cents=0,
+        reason=reason,
+        at=claim.decided_at,
+    )
+    _decided(unit, claim, 0, [], cause)
+
+
 async def settle_to(
     desk: ClaimsDesk,
     unit: Unit,

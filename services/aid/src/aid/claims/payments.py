@@ -79,6 +79,9 @@ class WebhookPayments:
             raise PaymentRefused(str(error)) from None
 
 
+BATCH = 200
+
+
 @dataclass(frozen=True)
 class Retries:
     attempts: int = 5
@@ -93,7 +96,7 @@ async def pay_due(
     uow: UnitOfWork,
     channel: PaymentChannel,
     retries: Retries,
-    limit: int = 200,
+    limit: int = BATCH,
 ) -> int:
     """Send the payments that are due; how many were paid. Replicas share the work: a payment
     being sent by one is skipped by the others."""

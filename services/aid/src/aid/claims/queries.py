@@ -25,18 +25,15 @@ async def of_member(unit: Unit, member_id: uuid.UUID, limit: int) -> list[Claim]
     )
 
 
-async def queue(
-    unit: Unit, region: str, status: str, limit: int, before: datetime | None
-) -> list[Claim]:
+async def queue(unit: Unit, region: str, status: str, limit: int, offset: int) -> list[Claim]:
     """Claims in `status` of the region's members (oldest first), and those of no member, which
     every staff member's queue shows."""
     query = select(Claim).where(
         Claim.status == status,
         (Claim.district_code.startswith(region, autoescape=True)) | Claim.district_code.is_(None),
     )
-    if before is not None:
-        query = query.where(Claim.received_at > before)
-    return list(await unit.session.scalars(query.order_by(Claim.received_at).limit(limit)))
+    ordered = query.order_by(Claim.received_at, Claim.claim_id).offset(offset).limit(limit)
+    return list(await unit.session.scalars(ordered))
 
 
 async def history(unit: Unit, claim_id: uuid.UUID) -> list[ClaimHistory]:

@@ -175,8 +175,7 @@ async def _reverse(
             cause=cause,
         )
     else:
-        claim.status, claim.decided_by, claim.decided_at = Status.REVERSED, "auto", desk.clock.now()
-        claim.reasons = "[]"
+        claims.reverse_unpaid(desk, unit, claim, reason=message.reason, cause=cause)
     return answer(claim)
 
 
