@@ -22,7 +22,7 @@ from sqlalchemy import func, select
 from aid import funds
 from aid.api import ERROR_STATUSES
 from aid.claims import api as claims_api
-from aid.claims import payments, reconcile, review, rules, settlements
+from aid.claims import payments, queries, reconcile, review, rules, settlements
 from aid.claims.desk import ClaimsDesk, find_claim
 from aid.claims.payments import PaymentOrder, PaymentRefused, Retries, SinkPayments
 from aid.claims.rules import Figures
@@ -306,6 +306,18 @@ async def test_a_members_own_costs_past_the_line_open_one_relief_case(world: Wor
     assert relief["member_id"] == str(member_id)
     assert relief["district_code"] == "440111"
     assert Decimal(relief["out_of_pocket_after_payouts"]) >= Decimal("30000.00")
+    relief_id = uuid.UUID(relief["relief_id"])
+    async with world.uow() as unit:
+        await review.decide_relief(
+            world.desk, unit, relief_id, granted_cents=5_000_00, note="困难救助", staff="s-4"
+        )
+        with pytest.raises(Refused, match="granted"):
+            await review.decide_relief(
+                world.desk, unit, relief_id, granted_cents=None, note="again", staff="s-4"
+            )
+        now = world.desk.clock.now()
+        figures = await queries.summary(unit, "44", now - timedelta(days=1), now)
+    assert (figures.total.relief_cases, figures.total.relief_granted_cents) == (1, 5_000_00)
 
 
 async def test_payments_go_out_once_and_failures_are_retried_then_reported(
@@ -473,3 +485,25 @@ async def test_staff_of_the_region_decide_over_http_and_members_see_only_their_o
         assert summary["total"]["approved_by_staff"] == 1
         assert summary["total"]["payout"] == "30000.00"
         assert list(summary["by_district"]) == ["440111"]
+        assert list(summary["by_city"]) == ["440100"]
+
+
+async def test_a_correction_naming_another_person_leaves_the_payment_where_it_was(
+    world: World,
+) -> None:
+    first_id, first = await world.member()
+    _, second = await world.member()
+    paid = await world.send(settlement(first, "10000.00"))
+    moved = await world.send(settlement(second, "10000.00", revision=1))
+    assert (moved.outcome, moved.payout_cents) == ("under_review", paid.payout_cents)
+    assert "the revision moves a paid stay to another person" in moved.reasons[-1].rule
+    assert moved.claim_id is not None
+    async with world.uow() as unit:
+        claim = await find_claim(unit, moved.claim_id, for_update=True)
+        assert claim.member_id == first_id
+        decision = review.StaffDecision("reject", "s-3", "the bureau named the wrong person")
+        await review.decide(world.desk, unit, claim, decision)
+        assert (claim.status, claim.payout_cents) == ("rejected", 0)
+    [clawed] = await world.events("aid.claim-clawed-back")
+    assert (clawed["member_id"], clawed["amount"]) == (str(first_id), "4750.00")
+    assert await world.balance() == 100_000_00

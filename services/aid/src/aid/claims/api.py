@@ -142,12 +142,14 @@ class ClaimFigures(BaseModel):
     clawed_back: Decimal
     condolence: Decimal
     relief_cases: int
+    relief_granted: Decimal
 
 
 class ClaimSummary(BaseModel):
     since: datetime
     until: datetime
     total: ClaimFigures
+    by_city: dict[str, ClaimFigures]
     by_district: dict[str, ClaimFigures]
     by_month: dict[str, ClaimFigures]
 
@@ -288,14 +290,16 @@ def router(uow: UnitOfWork, desk: ClaimsDesk) -> APIRouter:
 
     @api.get("/claims-summary", response_model=ClaimSummary)
     async def summary(caller: Staff, days: Period = in_period) -> ClaimSummary:
-        """Claims of the staff member's region received in the period: decisions, the
-        auto-approval rate, money paid, clawed back and given as condolence, relief cases."""
+        """Claims of the staff member's region received in the period, in all and by city,
+        district and month: decisions, the auto-approval rate, money paid, clawed back and given
+        as condolence; relief cases opened in the period and what they granted."""
         async with uow() as unit:
             found = await queries.summary(unit, staff_region(caller), days.start, days.end)
         return ClaimSummary(
             since=days.start,
             until=days.end,
             total=_figures(found.total),
+            by_city={key: _figures(value) for key, value in sorted(found.by_city.items())},
             by_district={key: _figures(value) for key, value in sorted(found.by_district.items())},
             by_month={key: _figures(value) for key, value in sorted(found.by_month.items())},
         )
@@ -386,4 +390,5 @@ def _figures(figures: queries.Figures) -> ClaimFigures:
         clawed_back=to_yuan(figures.clawed_back_cents),
         condolence=to_yuan(figures.condolence_cents),
         relief_cases=figures.relief_cases,
+        relief_granted=to_yuan(figures.relief_granted_cents),
     )

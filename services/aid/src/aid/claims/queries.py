@@ -4,7 +4,6 @@ figures staff report (auto-approval rate, paid, clawed back, relief) by district
 from __future__ import annotations
 
 import uuid
-from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -81,11 +80,13 @@ class Figures:
     clawed_back_cents: int = 0
     condolence_cents: int = 0
     relief_cases: int = 0
+    relief_granted_cents: int = 0
 
 
 @dataclass
 class Summary:
     total: Figures = field(default_factory=Figures)
+    by_city: dict[str, Figures] = field(default_factory=dict)
     by_district: dict[str, Figures] = field(default_factory=dict)
     by_month: dict[str, Figures] = field(default_factory=dict)
 
@@ -132,26 +133,25 @@ async def summary(unit: Unit, region: str, start: datetime, end: datetime) -> Su
                 figures.condolence_cents += amount
             if kind != "clawback" and status == "paid":
                 figures.paid_cents += amount
-    opened = Counter(
-        (
-            await unit.session.scalars(
-                select(ReliefCase.district_code).where(
-                    ReliefCase.district_code.startswith(region, autoescape=True),
-                    ReliefCase.opened_at >= start,
-                    ReliefCase.opened_at < end,
-                )
-            )
-        ).all()
+    relief = await unit.session.execute(
+        select(ReliefCase.district_code, ReliefCase.opened_at, ReliefCase.granted_cents).where(
+            ReliefCase.district_code.startswith(region, autoescape=True),
+            ReliefCase.opened_at >= start,
+            ReliefCase.opened_at < end,
+        )
     )
-    for district, count in opened.items():
-        found.total.relief_cases += count
-        found.by_district.setdefault(district, Figures()).relief_cases += count
+    for district, opened_at, granted in relief.tuples():
+        for figures in _buckets(found, district, opened_at.strftime("%Y-%m")):
+            figures.relief_cases += 1
+            figures.relief_granted_cents += granted or 0
     return found
 
 
 def _buckets(summary: Summary, district: str, month: str) -> tuple[Figures, ...]:
+    """The figures a claim counts in: the total, its city's, its district's and its month's."""
     return (
         summary.total,
+        summary.by_city.setdefault(district[:4] + "00", Figures()),
         summary.by_district.setdefault(district, Figures()),
         summary.by_month.setdefault(month, Figures()),
     )

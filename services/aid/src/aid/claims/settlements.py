@@ -30,8 +30,9 @@ from servicekit import Unit, telemetry
 from servicekit.pii import PiiVault
 
 Outcome = Literal["approved", "under_review", "superseded", "reversed", "rejected"]
-OTHER_YEAR = RejectionReason(
-    field="admitted_on", rule="the revision moves the stay into another policy year"
+MOVED = RejectionReason(
+    field="resident_id",
+    rule="the revision moves a paid stay to another person or out of its policy year",
 )
 
 
@@ -99,20 +100,22 @@ async def _adjudicate(
     if claim is None:
         claim = _new_claim(desk, unit.partner.partner_id, message.settlement_id)
         unit.session.add(claim)
-    moved_year = bool(
-        claim.payout_cents and cover is not None and cover.policy_year != claim.policy_year
+    # what a claim paid stays where it was paid until staff decide a revision that moves it
+    moved = bool(claim.payout_cents) and (
+        person is None
+        or person.member_id != claim.member_id
+        or cover is None
+        or cover.policy_year != claim.policy_year
     )
     staff_before = claim.decided_by == "staff"
     claim.revision = message.revision
     _fill(claim, message)
-    if person is not None and not moved_year:
-        claim.member_id, claim.union_id = person.member_id, person.union_id
-        claim.city_code, claim.district_code = person.city_code, person.region_code
-        claim.policy_year = cover.policy_year if cover is not None else None
+    if not moved:
+        _attribute(claim, person, cover)
     figures = claims.figures_of(claim)
     problems = rules.inconsistencies(figures, desk.clock.today())
-    if moved_year:
-        problems.append(OTHER_YEAR)
+    if moved:
+        problems.append(MOVED)
     year = (
         await claims.claim_year(unit, claim.member_id, claim.policy_year)
         if claim.member_id is not None and claim.policy_year is not None
@@ -218,6 +221,15 @@ def _new_claim(desk: ClaimsDesk, source: str, reference: str) -> Claim:
         decided_at=now,
         trace_headers=json.dumps(telemetry.inject({})),
     )
+
+
+def _attribute(claim: Claim, person: InsuredPerson | None, cover: Enrolment | None) -> None:
+    """The member the claim counts for, their union and region, and the policy year."""
+    claim.member_id = person.member_id if person else None
+    claim.union_id = person.union_id if person else None
+    claim.city_code = person.city_code if person else None
+    claim.district_code = person.region_code if person else None
+    claim.policy_year = cover.policy_year if cover else None
 
 
 def _fill(claim: Claim, message: SettlementRecorded) -> None:
