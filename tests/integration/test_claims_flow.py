@@ -356,10 +356,17 @@ async def test_a_stranger_and_a_member_outside_cover_are_reviewed_staff_decide_o
         (claim[costly.settlement_id], -2_225_000)
     ]
 
+    # the bureau, whose last answers were under_review, hears what staff decided
+    told = [e["data"] for e in await answers(platform, 5)][3:]
+    assert [(t["settlement_id"], t["outcome"], t["payout"], t["reasons"]) for t in told] == [
+        (stranger.settlement_id, "rejected", "0.00", [{"field": "claim", "rule": "不是会员"}]),
+        (costly.settlement_id, "approved", "22250.00", []),
+    ]
+
     # The bureau reverses the stay outside cover while it is under review: the claim ends as
     # reversed, with that in its history and on aid.claims.v1 (so the member hears of it).
     await from_bureau(platform, reversal(uncovered.settlement_id, 1))
-    reversed_ = [e["data"] for e in await answers(platform, 4)][-1]
+    reversed_ = [e["data"] for e in await answers(platform, 6)][-1]
     assert (reversed_["settlement_id"], reversed_["outcome"], reversed_["payout"]) == (
         uncovered.settlement_id,
         "reversed",

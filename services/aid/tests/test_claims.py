@@ -279,6 +279,18 @@ async def test_staff_reject_with_a_reason(world: World) -> None:
         assert claim.status == "rejected"
     rejected = [e for e in await world.events("aid.claim-decided") if e["decision"] == "rejected"]
     assert [r["rule"] for r in rejected[0]["reasons"]] == ["not a member"]
+    # the bureau's last answer was under_review: it hears the decision on its own topic
+    [told] = [
+        (row.topic, json.loads(row.value)["data"])
+        for row in await outbox_rows(world.uow.sessions)
+        if b"aid.settlement-outcome" in row.value
+    ]
+    assert told[0] == "partner.aid.settlement-outcomes.v1.gz-medical-insurance"
+    assert (told[1]["outcome"], told[1]["settlement_id"], told[1]["reasons"]) == (
+        "rejected",
+        "s-1",
+        [{"field": "claim", "rule": "not a member"}],
+    )
 
 
 async def test_serious_illness_brings_condolence_once_per_episode(world: World) -> None:

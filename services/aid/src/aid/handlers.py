@@ -21,11 +21,9 @@ from gonghui_contracts.events import (
     MemberLeft,
     MemberTransferred,
     PatientDischarged,
-    SettlementOutcome,
     SettlementRecorded,
     SettlementReversed,
 )
-from gonghui_contracts.values import to_yuan
 from servicekit import Subscription, Unit
 
 MEMBERSHIP_EVENTS = "membership.events.v1"
@@ -55,7 +53,9 @@ def subscriptions(terms: FundTerms, desk: Desk, claims: ClaimsDesk) -> list[Subs
         message = event.data
         if isinstance(message, SettlementRecorded | SettlementReversed):
             answer = await settlements.settle(claims, unit, message, cause=event)
-            _answer_bureau(unit, event, message.settlement_id, message.revision, answer)
+            settlements.answer_bureau(
+                unit, answer, message.settlement_id, message.revision, cause=event
+            )
 
     async def on_invalid_settlement(
         unit: Unit, head: RawEnvelope, violation: ContractViolation
@@ -63,12 +63,12 @@ def subscriptions(terms: FundTerms, desk: Desk, claims: ClaimsDesk) -> list[Subs
         refs = head.references("settlement_id")
         revision = head.data.get("revision")
         answer = Answer("rejected", reasons=tuple(violation.reasons()))
-        _answer_bureau(
+        settlements.answer_bureau(
             unit,
-            head,
+            answer,
             refs.get("settlement_id", head.key),
             revision if type(revision) is int and 0 <= revision <= MAX_REVISION else 0,
-            answer,
+            cause=head,
         )
 
     async def on_hospital_message(unit: Unit, event: Envelope[Any]) -> None:
@@ -96,25 +96,6 @@ def subscriptions(terms: FundTerms, desk: Desk, claims: ClaimsDesk) -> list[Subs
         Subscription(MEMBER_IDENTITIES, on_member_identified),
         Subscription(SETTLEMENTS, on_settlement, reject=on_invalid_settlement),
     ]
-
-
-def _answer_bureau(
-    unit: Unit, cause: RawEnvelope | Envelope[Any], ref: str, revision: int, answer: Answer
-) -> None:
-    """The outcome, on the bureau's own outcome topic."""
-    unit.emit(
-        SettlementOutcome(
-            settlement_id=ref,
-            revision=revision,
-            bureau_id=unit.partner.partner_id,
-            outcome=answer.outcome,
-            claim_id=answer.claim_id,
-            payout=None if answer.payout_cents is None else to_yuan(answer.payout_cents),
-            reasons=list(answer.reasons),
-        ),
-        key=ref,
-        cause=cause,
-    )
 
 
 def _answer(unit: Unit, cause: RawEnvelope | Envelope[Any], ref: str, result: ReportResult) -> None:

@@ -7,18 +7,19 @@ from __future__ import annotations
 
 import json
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 from sqlalchemy import select
 
 from aid.claims import desk as claims
-from aid.claims import rules
+from aid.claims import rules, settlements
 from aid.claims.desk import ClaimsDesk
 from aid.claims.rules import Figures, Status
 from aid.claims.settlements import covering
 from aid.errors import NotFound, Refused
 from aid.models import Claim, InsuredPerson, ReliefCase
+from gonghui_contracts import RejectionReason
 from servicekit import Unit, telemetry
 
 Action = Literal["approve", "reduce", "reject"]
@@ -43,6 +44,7 @@ async def decide(desk: ClaimsDesk, unit: Unit, claim: Claim, decision: StaffDeci
         claims.reject(
             desk, unit, claim, actor=decision.staff, reason=decision.reason or "", cause=None
         )
+        _tell_bureau(unit, claim, decision.reason)
         return claim
     if claim.member_id is None or claim.policy_year is None:
         raise Refused(
@@ -67,7 +69,20 @@ async def decide(desk: ClaimsDesk, unit: Unit, claim: Claim, decision: StaffDeci
     )
     if not settled:
         raise Refused("the claims fund cannot pay it now")
+    _tell_bureau(unit, claim, decision.reason)
     return claim
+
+
+def _tell_bureau(unit: Unit, claim: Claim, reason: str | None) -> None:
+    """A bureau's settlement decided by staff: the bureau hears the decision as a new outcome
+    of the same revision (its last answer was under_review)."""
+    if claim.origin == "settlement":
+        answer = settlements.answer(claim)
+        if claim.status == Status.REJECTED and reason:
+            answer = replace(answer, reasons=(RejectionReason(field="claim", rule=reason),))
+        settlements.answer_bureau(
+            unit, answer, claim.reference, claim.revision, cause=None, bureau=claim.source
+        )
 
 
 async def member_claim(

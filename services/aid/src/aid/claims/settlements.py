@@ -22,10 +22,11 @@ from gonghui_contracts import EnvelopeHead, RejectionReason
 from gonghui_contracts.events import (
     MemberIdentified,
     MemberTransferred,
+    SettlementOutcome,
     SettlementRecorded,
     SettlementReversed,
 )
-from gonghui_contracts.values import to_cents
+from gonghui_contracts.values import to_cents, to_yuan
 from servicekit import Unit, telemetry
 from servicekit.pii import PiiVault
 
@@ -81,6 +82,32 @@ async def settle(
     if isinstance(message, SettlementReversed):
         return await _reverse(desk, unit, claim, message, cause)
     return await _adjudicate(desk, unit, claim, message, cause)
+
+
+def answer_bureau(
+    unit: Unit,
+    answer: Answer,
+    ref: str,
+    revision: int,
+    *,
+    cause: EnvelopeHead | None,
+    bureau: str | None = None,
+) -> None:
+    """The outcome, on the bureau's own outcome topic (the sender's, unless `bureau` says)."""
+    unit.emit(
+        SettlementOutcome(
+            settlement_id=ref,
+            revision=revision,
+            bureau_id=bureau or unit.partner.partner_id,
+            outcome=answer.outcome,
+            claim_id=answer.claim_id,
+            payout=None if answer.payout_cents is None else to_yuan(answer.payout_cents),
+            reasons=list(answer.reasons),
+        ),
+        key=ref,
+        cause=cause,
+        to=bureau,
+    )
 
 
 def answer(claim: Claim) -> Answer:
