@@ -27,10 +27,19 @@ from aid.claims.desk import ClaimsDesk, find_claim
 from aid.claims.payments import PaymentOrder, PaymentRefused, Retries, SinkPayments
 from aid.claims.rules import Figures
 from aid.errors import Refused
+from aid.injury import intake, registry
+from aid.injury.desk import Desk, InjuryTerms
+from aid.injury.rules import DEFAULT_CONDOLENCE_YUAN, condolence_schedule
+from aid.injury.visitor_index import InMemoryVisitorIndex
 from aid.models import Base, ClaimPayment, ClaimYear, Enrolment, Fund, LedgerEntry
 from gonghui_contracts import samples
 from gonghui_contracts.access import Partner
-from gonghui_contracts.events import MemberIdentified, SettlementRecorded, SettlementReversed
+from gonghui_contracts.events import (
+    InjuryReported,
+    MemberIdentified,
+    SettlementRecorded,
+    SettlementReversed,
+)
 from gonghui_contracts.values import DiagnosisCategory, PartnerKind
 from servicekit import UnitOfWork
 from servicekit.app import install_error_handlers
@@ -38,6 +47,7 @@ from servicekit.clock import Clock
 from servicekit.identity import Caller, Role, authenticated
 from servicekit.pii import PiiVault
 from servicekit.testing import outbox_rows, sqlite_sessions
+from servicekit.workload import InMemoryWorkload
 
 BUREAU = Partner("gz-medical-insurance", PartnerKind.MEDICAL_INSURANCE)
 TERMS = rules.DEFAULT_TERMS
@@ -93,6 +103,44 @@ class World:
         async with self.uow() as unit:
             query = select(func.count()).select_from(model).filter_by(**where)
             return int(await unit.session.scalar(query) or 0)
+
+
+async def injury_case(world: World, resident_id: str) -> uuid.UUID:
+    """A work-injury case of this worker, reported by a Shenzhen hospital."""
+    desk = Desk(
+        InjuryTerms(
+            hospitals=registry.load_hospitals(),
+            condolence=condolence_schedule(DEFAULT_CONDOLENCE_YUAN),
+            fund_id="condolence",
+        ),
+        world.desk.vault,
+        world.desk.clock,
+        InMemoryVisitorIndex(),
+        InMemoryWorkload(),
+    )
+    rng = random.Random(resident_id)
+    report = InjuryReported.model_validate(
+        {
+            "report_ref": f"r-{uuid.uuid4().hex[:12]}",
+            "reporter": "hospital",
+            "hospital_id": "sz-h-016",
+            "worker": {
+                "name": "测试工人",
+                "resident_id": resident_id,
+                "phone": samples.mobile_phone(rng),
+            },
+            "employer": {"credit_code": samples.employer_credit_code(rng), "name": "某某公司"},
+            "industry": "manufacturing",
+            "injured_on": world.desk.clock.today().isoformat(),
+            "injury_kind": "fracture",
+            "severity": "minor",
+            "admission": "admitted",
+        }
+    )
+    async with world.uow() as unit:
+        opened = await intake.report(desk, unit, report)
+    assert opened.case_id is not None
+    return opened.case_id
 
 
 def settlement(
@@ -312,11 +360,14 @@ async def test_serious_illness_brings_condolence_once_per_episode(world: World) 
 
 async def test_a_members_own_costs_past_the_line_open_one_relief_case(world: World) -> None:
     member_id, resident_id = await world.member()
+    injured = await injury_case(world, resident_id)
+    await injury_case(world, next(world.people))  # somebody else's
     for n in range(4):  # 4 x (19,000 - 9,250) = 39,000 of own costs after payouts
         await world.send(settlement(resident_id, "19000.00", ref=f"s-{n}"))
     [relief] = await world.events("aid.relief-case-opened")
     assert relief["member_id"] == str(member_id)
     assert relief["district_code"] == "440111"
+    assert relief["linked_injury_cases"] == [str(injured)]  # linked, not opened again
     assert Decimal(relief["out_of_pocket_after_payouts"]) >= Decimal("30000.00")
     relief_id = uuid.UUID(relief["relief_id"])
     async with world.uow() as unit:

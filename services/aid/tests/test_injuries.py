@@ -376,7 +376,8 @@ async def test_a_worker_hurt_again_the_same_day_is_one_case_through_a_key_rotati
 
     sessions = world.uow.sessions
     assert [(p.moved, p.failed) for p in await rekey(sessions, ring, PERSONAL_DATA)] == [
-        (1, 0),
+        (1, 0),  # the case's key
+        (1, 0),  # its worker's fingerprint
         (0, 0),  # no insured person here
     ]
     moved = await reencrypt(sessions, ring, PERSONAL_DATA)

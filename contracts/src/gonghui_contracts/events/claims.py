@@ -185,3 +185,6 @@ class ReliefCaseOpened(EventPayload):
     district_code: RegionCode
     policy_year: int
     out_of_pocket_after_payouts: Yuan
+    linked_injury_cases: list[UUID] = Field(
+        default_factory=list, description="The member's work-injury cases of the past year"
+    )

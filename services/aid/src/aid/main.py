@@ -38,6 +38,12 @@ PERSONAL_DATA = PersonalData(
             recompute=intake.stored_case_key,
         ),
         LookupColumn(
+            models.InjuryCase.worker_key,
+            row=(models.InjuryCase.case_id,),
+            inputs=(models.InjuryCase.worker_resident_id,),
+            recompute=intake.stored_worker_key,
+        ),
+        LookupColumn(
             models.InsuredPerson.person_key,
             row=(models.InsuredPerson.member_id,),
             inputs=(models.InsuredPerson.resident_id,),

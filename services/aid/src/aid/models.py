@@ -100,6 +100,8 @@ class InjuryCase(Base):
 
     case_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
     case_key: Mapped[str] = mapped_column(String(64), unique=True)
+    # the worker's resident-ID fingerprint: a person's cases found together (relief links them)
+    worker_key: Mapped[str | None] = mapped_column(String(64), index=True)
     worker_name: Mapped[bytes] = mapped_column(LargeBinary)
     worker_resident_id: Mapped[bytes] = mapped_column(LargeBinary)
     worker_phone: Mapped[bytes] = mapped_column(LargeBinary)
@@ -313,6 +315,7 @@ class ReliefCase(Base):
     union_id: Mapped[str] = mapped_column(String(64))
     district_code: Mapped[str] = mapped_column(String(6), index=True)
     out_of_pocket_after_cents: Mapped[int] = mapped_column(BigInteger)
+    linked_injury_cases: Mapped[str] = mapped_column(Text, default="[]")  # JSON list of ids
     status: Mapped[str] = mapped_column(String(16))  # open | granted | declined
     granted_cents: Mapped[int | None] = mapped_column(BigInteger)
     note: Mapped[str | None] = mapped_column(String(200))

@@ -3,6 +3,7 @@ feed; staff's review queue and decisions, relief cases, and the figures they rep
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import date, datetime
 from decimal import Decimal
@@ -116,6 +117,7 @@ class ReliefView(BaseModel):
     union_id: str
     district_code: str
     out_of_pocket_after_payouts: Decimal
+    linked_injury_cases: list[uuid.UUID]
     status: str
     granted: Decimal | None
     note: str | None
@@ -367,6 +369,7 @@ def _relief_view(relief: ReliefCase) -> ReliefView:
         union_id=relief.union_id,
         district_code=relief.district_code,
         out_of_pocket_after_payouts=to_yuan(relief.out_of_pocket_after_cents),
+        linked_injury_cases=json.loads(relief.linked_injury_cases),
         status=relief.status,
         granted=None if relief.granted_cents is None else to_yuan(relief.granted_cents),
         note=relief.note,

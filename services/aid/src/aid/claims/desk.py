@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from sqlalchemy import select
@@ -20,7 +20,16 @@ from aid import funds
 from aid.claims import rules
 from aid.claims.rules import ClaimTerms, Figures, Status
 from aid.errors import NotFound
-from aid.models import Claim, ClaimHistory, ClaimPayment, ClaimYear, IllnessEpisode, ReliefCase
+from aid.models import (
+    Claim,
+    ClaimHistory,
+    ClaimPayment,
+    ClaimYear,
+    IllnessEpisode,
+    InjuryCase,
+    InsuredPerson,
+    ReliefCase,
+)
 from gonghui_contracts import EnvelopeHead, RejectionReason
 from gonghui_contracts.events import (
     ClaimClawedBack,
@@ -329,6 +338,7 @@ async def _relief(
     )
     if opened is not None:
         return
+    linked = await _injury_cases_of(unit, claim.member_id, since=claim.admitted_on)
     relief = ReliefCase(
         relief_id=uuid.uuid4(),
         member_id=claim.member_id,
@@ -336,6 +346,7 @@ async def _relief(
         union_id=claim.union_id,
         district_code=claim.district_code,
         out_of_pocket_after_cents=year.out_of_pocket_after_cents,
+        linked_injury_cases=json.dumps([str(case_id) for case_id in linked]),
         status="open",
         opened_at=desk.clock.now(),
     )
@@ -348,10 +359,27 @@ async def _relief(
             district_code=relief.district_code,
             policy_year=relief.policy_year,
             out_of_pocket_after_payouts=to_yuan(relief.out_of_pocket_after_cents),
+            linked_injury_cases=linked,
         ),
         key=key_of(claim),
         cause=cause,
     )
+
+
+async def _injury_cases_of(unit: Unit, member_id: uuid.UUID, since: date) -> list[uuid.UUID]:
+    """The member's work-injury cases of the year before `since` and after: the relief case
+    links them rather than opening the story again (found by the resident-ID fingerprint both
+    keep; a case stored under a key not yet rekeyed is missed)."""
+    found = await unit.session.scalars(
+        select(InjuryCase.case_id)
+        .join(InsuredPerson, InsuredPerson.person_key == InjuryCase.worker_key)
+        .where(
+            InsuredPerson.member_id == member_id,
+            InjuryCase.injured_on >= since - timedelta(days=365),
+        )
+        .order_by(InjuryCase.injured_on)
+    )
+    return list(found)
 
 
 def _payment(

@@ -107,6 +107,12 @@ async def stored_case_key(_session: object, vault: PiiVault, row: Mapping[str, A
     return case_key(vault.fingerprint(resident_id), row["injured_on"])
 
 
+async def stored_worker_key(_session: object, vault: PiiVault, row: Mapping[str, Any]) -> str:
+    """A case's worker fingerprint made again from its stored worker (`servicekit pii rekey`)."""
+    place = CASE_WORKER_RESIDENT_ID.at(row["case_id"])
+    return vault.fingerprint(vault.decrypt(row["worker_resident_id"], place))
+
+
 def _open(desk: Desk, report: InjuryReported, key: str, now: datetime) -> InjuryCase:
     hospital = desk.terms.hospitals[report.hospital_id]
     union_id, _ = local_federation(hospital.district_code)
@@ -114,6 +120,7 @@ def _open(desk: Desk, report: InjuryReported, key: str, now: datetime) -> Injury
     return InjuryCase(
         case_id=case_id,
         case_key=key,
+        worker_key=vault.fingerprint(worker.resident_id),
         worker_name=vault.encrypt(worker.name, CASE_WORKER_NAME.at(case_id)),
         worker_resident_id=vault.encrypt(worker.resident_id, CASE_WORKER_RESIDENT_ID.at(case_id)),
         worker_phone=vault.encrypt(worker.phone, CASE_WORKER_PHONE.at(case_id)),
