@@ -61,7 +61,13 @@ trap '"$HERE/check/cluster.sh" down >/dev/null 2>&1 || true' EXIT
 "$HERE/check/cluster.sh" up >/dev/null
 eval "$("$HERE/check/cluster.sh" env)"
 kubectl apply --server-side --force-conflicts -f "$CRDS" >/dev/null
-kubectl wait --for=condition=Established crd --all --timeout=120s >/dev/null
+# `kubectl wait` gives up at once on a CRD whose status has no conditions yet: ask again
+for ((try = 0; try < 120; try++)); do
+  kubectl wait --for=condition=Established crd --all --timeout=5s >/dev/null 2>&1 && break
+  sleep 1
+done
+kubectl wait --for=condition=Established crd --all --timeout=5s >/dev/null \
+  || fail "Strimzi's CRDs not established"
 # the namespace first: a dry run cannot create what the objects of the same file live in
 kubectl get namespace gonghui >/dev/null 2>&1 || kubectl create namespace gonghui >/dev/null
 for overlay in "${OVERLAYS[@]}"; do
