@@ -226,3 +226,31 @@ def test_the_openapi_documents_what_the_kit_answers() -> None:
     }
     assert "HTTPValidationError" not in spec["components"]["schemas"]
     assert spec["components"]["schemas"]["Invalid"]["properties"]["detail"]["type"] == "array"
+
+
+async def test_a_method_the_path_does_not_take_is_405_naming_every_method_it_takes() -> None:
+    app = FastAPI()
+    install_error_handlers(app, {})
+
+    @app.get("/v1/claims")
+    async def queue() -> list[str]:
+        return []
+
+    @app.post("/v1/claims")
+    async def claim() -> dict[str, str]:
+        return {}
+
+    @app.delete("/v1/claims/{claim_id}")
+    async def forget(claim_id: str) -> None:
+        return None
+
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        options = await client.options("/v1/claims")
+        put = await client.put("/v1/claims/c-1")
+        missing = await client.get("/v1/nothing")
+    assert options.status_code == put.status_code == 405
+    assert options.headers["Allow"] == "GET, POST"  # not the first route's alone
+    assert put.headers["Allow"] == "DELETE"
+    assert options.json() == {"detail": "Method Not Allowed"}
+    assert missing.status_code == 404

@@ -21,8 +21,9 @@ from typing import Any
 
 from aiokafka import AIOKafkaProducer
 from fastapi import APIRouter, FastAPI, Request
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
@@ -32,6 +33,8 @@ from opentelemetry.instrumentation.sqlalchemy import SQLAlchemyInstrumentor
 from opentelemetry.sdk.trace import TracerProvider
 from redis.asyncio import Redis
 from sqlalchemy import text
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match, Route
 
 from gonghui_contracts import CATALOG, Catalog
 from gonghui_contracts.access import Partner, partner_topic, senders
@@ -312,8 +315,24 @@ def install_error_handlers(app: FastAPI, statuses: ErrorStatuses) -> None:
     """422 for invalid requests; for each error type a service maps, its status with the
     error's text as the detail (those texts must not hold personal data)."""
     app.add_exception_handler(RequestValidationError, invalid_request)
+    app.add_exception_handler(StarletteHTTPException, http_error)
     for error_type, code in statuses.items():
         app.add_exception_handler(error_type, _answer_with(code))
+
+
+async def http_error(request: Request, error: Exception) -> Response:
+    """FastAPI's answer, except that a 405 names every method of the path in `Allow`: the
+    methods of one path are separate routes, and Starlette names only the first one's."""
+    assert isinstance(error, StarletteHTTPException)
+    if error.status_code == 405:
+        allowed = {
+            method
+            for route in request.app.router.routes
+            if isinstance(route, Route) and route.matches(request.scope)[0] is not Match.NONE
+            for method in route.methods or ()
+        }
+        error = StarletteHTTPException(405, error.detail, {"Allow": ", ".join(sorted(allowed))})
+    return await http_exception_handler(request, error)
 
 
 def _answer_with(code: int) -> Callable[[Request, Exception], Awaitable[JSONResponse]]:

@@ -10,7 +10,7 @@ from decimal import Decimal
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field
 
 from aid.claims import queries, review
 from aid.claims.desk import ClaimsDesk, find_claim, reasons_of
@@ -95,19 +95,31 @@ class MemberClaim(BaseModel):
     diagnosis: DiagnosisCategory
 
 
-class Decision(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    action: Literal["approve", "reduce", "reject"]
-    amount: Yuan | None = Field(default=None, description="reduce: what the claim pays in all")
-    reason: Annotated[str, Line(500)] | None = None
+class Approve(BaseModel):
+    """Pay what the rules give, within the yearly cap."""
 
-    @model_validator(mode="after")
-    def _complete(self) -> Decision:
-        if self.action == "reduce" and self.amount is None:
-            raise ValueError("reduce needs the amount")
-        if self.action != "approve" and self.reason is None:
-            raise ValueError(f"{self.action} needs a reason")
-        return self
+    model_config = ConfigDict(extra="forbid")
+    action: Literal["approve"]
+
+
+class Reduce(BaseModel):
+    """Pay less than the rules give: `amount` in all, with the reason."""
+
+    model_config = ConfigDict(extra="forbid")
+    action: Literal["reduce"]
+    amount: Yuan
+    reason: Annotated[str, Line(500)]
+
+
+class Reject(BaseModel):
+    """Pay nothing (and claw back anything paid), with the reason."""
+
+    model_config = ConfigDict(extra="forbid")
+    action: Literal["reject"]
+    reason: Annotated[str, Line(500)]
+
+
+Decision = Annotated[Approve | Reduce | Reject, Field(discriminator="action")]
 
 
 class ReliefView(BaseModel):
@@ -249,8 +261,8 @@ def router(uow: UnitOfWork, desk: ClaimsDesk) -> APIRouter:
             decision = review.StaffDecision(
                 action=body.action,
                 staff=caller.subject,
-                reason=body.reason,
-                amount_cents=None if body.amount is None else to_cents(body.amount),
+                reason=None if isinstance(body, Approve) else body.reason,
+                amount_cents=to_cents(body.amount) if isinstance(body, Reduce) else None,
             )
             await review.decide(desk, unit, found, decision)
             return _view(
