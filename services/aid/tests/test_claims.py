@@ -260,17 +260,35 @@ async def test_a_late_older_revision_is_superseded_and_changes_nothing(world: Wo
     assert await world.balance() == 100_000_00 - 3_750_00
 
 
-async def test_a_correction_claws_back_only_the_difference(world: World) -> None:
+async def test_a_correction_claws_back_only_the_difference(world: World, tmp_path: Path) -> None:
     _, resident_id = await world.member()
     await world.send(settlement(resident_id, "10000.00"))
+    sink = SinkPayments(tmp_path / "payments.jsonl")
+    assert await payments.pay_due(world.desk, world.uow, sink, Retries()) == 1  # 4,750 sent
     lower = await world.send(settlement(resident_id, "4000.00", revision=1))
     assert lower.payout_cents == 1_750_00
     [clawed] = await world.events("aid.claim-clawed-back")
-    assert clawed["amount"] == "3000.00"
+    assert clawed["amount"] == "3000.00"  # the member owes it: it was paid
     assert await world.balance() == 100_000_00 - 1_750_00
     async with world.uow() as unit:
         kinds = [row.kind for row in await funds.ledger(unit, "claims", 10, None)]
     assert kinds == ["clawback", "payout", "opening"]
+
+
+async def test_a_correction_before_the_payout_went_out_sends_less_instead(world: World) -> None:
+    _, resident_id = await world.member()
+    await world.send(settlement(resident_id, "10000.00"))
+    await world.send(settlement(resident_id, "4000.00", revision=1))
+    assert await world.events("aid.claim-clawed-back") == []  # nothing owed: nothing was sent
+    async with world.uow() as unit:
+        rows = list(await unit.session.scalars(select(ClaimPayment)))
+    assert [(p.kind, p.status, p.amount_cents) for p in rows] == [("payout", "pending", 1_750_00)]
+    reversed_ = await world.send(reversal(revision=2))
+    assert reversed_.payout_cents == 0
+    async with world.uow() as unit:
+        rows = list(await unit.session.scalars(select(ClaimPayment)))
+    assert [(p.status, p.amount_cents) for p in rows] == [("cancelled", 0)]
+    assert await world.balance() == 100_000_00
 
 
 async def test_the_yearly_cap_holds_across_a_members_claims(world: World) -> None:
@@ -567,6 +585,8 @@ async def test_a_correction_naming_another_person_leaves_the_payment_where_it_wa
         decision = review.StaffDecision("reject", "s-3", "the bureau named the wrong person")
         await review.decide(world.desk, unit, claim, decision)
         assert (claim.status, claim.payout_cents) == ("rejected", 0)
-    [clawed] = await world.events("aid.claim-clawed-back")
-    assert (clawed["member_id"], clawed["amount"]) == (str(first_id), "4750.00")
+    async with world.uow() as unit:
+        [payment] = list(await unit.session.scalars(select(ClaimPayment)))
+    # the first member's payout, not sent yet, is not sent at all
+    assert (payment.member_id, payment.status, payment.amount_cents) == (first_id, "cancelled", 0)
     assert await world.balance() == 100_000_00

@@ -281,7 +281,7 @@ class ClaimPayment(Base):
     member_id: Mapped[uuid.UUID] = mapped_column(Uuid)
     kind: Mapped[str] = mapped_column(String(16))  # payout | condolence | clawback
     amount_cents: Mapped[int] = mapped_column(BigInteger)
-    status: Mapped[str] = mapped_column(String(16))  # pending | paid | failed | owed
+    status: Mapped[str] = mapped_column(String(16))  # pending | paid | failed | owed | cancelled
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(UtcDateTime)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)

@@ -218,22 +218,24 @@ async def settle_to(
         )
     elif change < 0:
         await funds.credit(unit, desk.fund_id, movement)
-        _payment(
-            unit,
-            claim.claim_id,
-            claim.member_id,
-            kind="clawback",
-            amount_cents=change,
-            status="owed",
-            now=now,
-        )
-        unit.emit(
-            ClaimClawedBack(
-                claim_id=claim.claim_id, member_id=claim.member_id, amount=to_yuan(-change)
-            ),
-            key=key_of(claim),
-            cause=cause,
-        )
+        owed = await _take_back_unsent(unit, claim.claim_id, -change)
+        if owed:
+            _payment(
+                unit,
+                claim.claim_id,
+                claim.member_id,
+                kind="clawback",
+                amount_cents=-owed,
+                status="owed",
+                now=now,
+            )
+            unit.emit(
+                ClaimClawedBack(
+                    claim_id=claim.claim_id, member_id=claim.member_id, amount=to_yuan(owed)
+                ),
+                key=key_of(claim),
+                cause=cause,
+            )
     counted = (
         rules.out_of_pocket_after(figures_of(claim), target_cents)
         if status is Status.APPROVED
@@ -380,6 +382,32 @@ async def _injury_cases_of(unit: Unit, member_id: uuid.UUID, since: date) -> lis
         .order_by(InjuryCase.injured_on)
     )
     return list(found)
+
+
+async def _take_back_unsent(unit: Unit, claim_id: uuid.UUID, amount_cents: int) -> int:
+    """Take `amount_cents` back from the claim's payouts not sent yet, newest first; what is
+    left, the member owes (it was paid). A payout being sent at this moment is waited for, and
+    then it is no longer pending."""
+    unsent = await unit.session.scalars(
+        select(ClaimPayment)
+        .where(
+            ClaimPayment.claim_id == claim_id,
+            ClaimPayment.kind == "payout",
+            ClaimPayment.status == "pending",
+        )
+        .order_by(ClaimPayment.created_at.desc())
+        .with_for_update()
+    )
+    left = amount_cents
+    for payment in unsent:
+        taken = min(left, payment.amount_cents)
+        payment.amount_cents -= taken
+        if payment.amount_cents == 0:
+            payment.status = "cancelled"
+        left -= taken
+        if not left:
+            break
+    return left
 
 
 def _payment(
