@@ -80,6 +80,18 @@ class EncryptedColumn:
         return Place(self.column.table.name, self.column.name, row_identity(row))
 
 
+def fingerprint_of(encrypted: EncryptedColumn) -> Recompute:
+    """The `recompute` of a lookup column that holds the fingerprint of `encrypted`'s plaintext
+    (a resident ID's, say): the row's ciphertext read at its place, fingerprinted with the active
+    key. The lookup's row and inputs must name the encrypted column and its row columns."""
+
+    async def recompute(_session: AsyncSession, vault: PiiVault, row: Mapping[str, Any]) -> str:
+        place = encrypted.at(*(row[column.name] for column in encrypted.row))
+        return vault.fingerprint(vault.decrypt(row[encrypted.column.name], place))
+
+    return recompute
+
+
 @dataclass(frozen=True, init=False)
 class LookupColumn:
     """A column of values made with the ring's lookup key, for finding rows by personal data."""

@@ -12,7 +12,7 @@ from pydantic import Field, SecretStr, model_validator
 
 from aid import api, funds, handlers, models, service
 from aid.claims import api as claims_api
-from aid.claims import payments, settlements
+from aid.claims import payments
 from aid.claims.desk import ClaimsDesk
 from aid.claims.rules import DEFAULT_TERMS as TERMS
 from aid.claims.rules import ClaimTerms
@@ -23,7 +23,7 @@ from aid.injury.rules import DEFAULT_CONDOLENCE_YUAN, condolence_schedule
 from aid.injury.visitor_index import InMemoryVisitorIndex, RedisVisitorIndex, VisitorIndex
 from gonghui_contracts.values import to_cents, to_yuan
 from servicekit import KitSettings, Runtime, serve
-from servicekit.personal_data import LookupColumn, PersonalData
+from servicekit.personal_data import LookupColumn, PersonalData, fingerprint_of
 from servicekit.pii import PiiVault
 from servicekit.webhooks import WebhookPoster
 from servicekit.workload import workload
@@ -41,13 +41,13 @@ PERSONAL_DATA = PersonalData(
             models.InjuryCase.worker_key,
             row=(models.InjuryCase.case_id,),
             inputs=(models.InjuryCase.worker_resident_id,),
-            recompute=intake.stored_worker_key,
+            recompute=fingerprint_of(models.CASE_WORKER_RESIDENT_ID),
         ),
         LookupColumn(
             models.InsuredPerson.person_key,
             row=(models.InsuredPerson.member_id,),
             inputs=(models.InsuredPerson.resident_id,),
-            recompute=settlements.stored_person_key,
+            recompute=fingerprint_of(models.INSURED_RESIDENT_ID),
         ),
     ),
 )

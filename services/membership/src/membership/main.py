@@ -7,9 +7,9 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from membership import api, handlers, models, service
+from membership import api, handlers, models
 from servicekit import KitSettings, Runtime, serve
-from servicekit.personal_data import LookupColumn, PersonalData
+from servicekit.personal_data import LookupColumn, PersonalData, fingerprint_of
 from servicekit.pii import PiiVault
 
 MIGRATIONS = Path(__file__).with_name("migrations")
@@ -20,7 +20,7 @@ PERSONAL_DATA = PersonalData(
             models.Member.person_key,
             row=(models.Member.member_id,),
             inputs=(models.Member.resident_id_enc,),
-            recompute=service.person_key,
+            recompute=fingerprint_of(models.MEMBER_RESIDENT_ID),
         ),
     ),
 )

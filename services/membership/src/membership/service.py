@@ -7,10 +7,9 @@ Each takes a Unit (an open transaction plus the outbox) and changes state throug
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Any, Literal
+from typing import Literal
 
 from sqlalchemy import func, select
 
@@ -113,12 +112,6 @@ async def find_person(unit: Unit, vault: PiiVault, resident_id: str) -> Member |
         select(Member).where(Member.person_key.in_(fingerprints))
     )
     return member
-
-
-async def person_key(_session: object, vault: PiiVault, row: Mapping[str, Any]) -> str:
-    """A member's fingerprint made again from its stored resident ID (`servicekit pii rekey`)."""
-    place = MEMBER_RESIDENT_ID.at(row["member_id"])
-    return vault.fingerprint(vault.decrypt(row["resident_id_enc"], place))
 
 
 def _fill(

@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, Literal
+from typing import Literal
 
 from sqlalchemy import select
 
@@ -272,9 +271,3 @@ def _fill(claim: Claim, message: SettlementRecorded) -> None:
     claim.admitted_on, claim.discharged_on = figures.admitted_on, figures.discharged_on
     claim.total_cents, claim.basic_paid_cents = figures.total_cents, figures.basic_paid_cents
     claim.out_of_pocket_cents, claim.diagnosis = figures.out_of_pocket_cents, figures.diagnosis
-
-
-async def stored_person_key(_session: object, vault: PiiVault, row: Mapping[str, Any]) -> str:
-    """A person's fingerprint made again from their stored resident ID (`servicekit pii rekey`)."""
-    place = INSURED_RESIDENT_ID.at(row["member_id"])
-    return vault.fingerprint(vault.decrypt(row["resident_id"], place))

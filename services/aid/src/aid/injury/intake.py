@@ -107,12 +107,6 @@ async def stored_case_key(_session: object, vault: PiiVault, row: Mapping[str, A
     return case_key(vault.fingerprint(resident_id), row["injured_on"])
 
 
-async def stored_worker_key(_session: object, vault: PiiVault, row: Mapping[str, Any]) -> str:
-    """A case's worker fingerprint made again from its stored worker (`servicekit pii rekey`)."""
-    place = CASE_WORKER_RESIDENT_ID.at(row["case_id"])
-    return vault.fingerprint(vault.decrypt(row["worker_resident_id"], place))
-
-
 def _open(desk: Desk, report: InjuryReported, key: str, now: datetime) -> InjuryCase:
     hospital = desk.terms.hospitals[report.hospital_id]
     union_id, _ = local_federation(hospital.district_code)
