@@ -73,19 +73,7 @@ async def debit(unit: Unit, fund_id: str, payment: Payment) -> int | None:
     )
     balance = result.scalar_one_or_none()
     if balance is not None:
-        unit.session.add(
-            LedgerEntry(
-                fund_id=fund_id,
-                kind=payment.kind,
-                amount_cents=-payment.amount_cents,
-                balance_after_cents=balance,
-                member_id=payment.member_id,
-                case_id=payment.case_id,
-                claim_id=payment.claim_id,
-                cause_event_id=payment.cause_event_id,
-                at=payment.at,
-            )
-        )
+        unit.session.add(_ledger_row(fund_id, payment, -payment.amount_cents, balance))
     return balance
 
 
@@ -100,19 +88,22 @@ async def credit(unit: Unit, fund_id: str, payment: Payment) -> int:
             .execution_options(synchronize_session=False)
         )
     ).scalar_one()
-    unit.session.add(
-        LedgerEntry(
-            fund_id=fund_id,
-            kind=payment.kind,
-            amount_cents=payment.amount_cents,
-            balance_after_cents=balance,
-            member_id=payment.member_id,
-            claim_id=payment.claim_id,
-            cause_event_id=payment.cause_event_id,
-            at=payment.at,
-        )
-    )
+    unit.session.add(_ledger_row(fund_id, payment, payment.amount_cents, balance))
     return balance
+
+
+def _ledger_row(fund_id: str, payment: Payment, amount_cents: int, balance: int) -> LedgerEntry:
+    return LedgerEntry(
+        fund_id=fund_id,
+        kind=payment.kind,
+        amount_cents=amount_cents,
+        balance_after_cents=balance,
+        member_id=payment.member_id,
+        case_id=payment.case_id,
+        claim_id=payment.claim_id,
+        cause_event_id=payment.cause_event_id,
+        at=payment.at,
+    )
 
 
 async def mark_exhausted(unit: Unit, fund_id: str, at: datetime) -> Fund | None:

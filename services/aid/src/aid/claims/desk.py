@@ -119,20 +119,8 @@ def put_under_review(
     actor: str,
     cause: EnvelopeHead | None,
 ) -> None:
-    claim.status, claim.decided_by = Status.UNDER_REVIEW, _actor_kind(actor)
-    claim.reasons = _json(reasons)
-    claim.decided_at = desk.clock.now()
     reason = "; ".join(r.rule for r in reasons)
-    _history(
-        unit,
-        claim,
-        actor=actor,
-        action="review",
-        change_cents=0,
-        reason=reason,
-        at=claim.decided_at,
-    )
-    _decided(unit, claim, 0, reasons, cause)
+    _record(desk, unit, claim, Status.UNDER_REVIEW, "review", actor, reasons, reason, cause)
 
 
 def reject(
@@ -144,19 +132,8 @@ def reject(
     reason: str,
     cause: EnvelopeHead | None,
 ) -> None:
-    claim.status, claim.decided_by = Status.REJECTED, _actor_kind(actor)
     reasons = [RejectionReason(field="claim", rule=reason)]
-    claim.reasons, claim.decided_at = _json(reasons), desk.clock.now()
-    _history(
-        unit,
-        claim,
-        actor=actor,
-        action="reject",
-        change_cents=0,
-        reason=reason,
-        at=claim.decided_at,
-    )
-    _decided(unit, claim, 0, reasons, cause)
+    _record(desk, unit, claim, Status.REJECTED, "reject", actor, reasons, reason, cause)
 
 
 def reverse_unpaid(
@@ -165,18 +142,34 @@ def reverse_unpaid(
     """The bureau reversed a settlement whose claim pays nothing (under review, rejected,
     approved with nothing due, or not seen yet: the reversal came first): nothing moves, but
     the claim's history and aid.claims.v1 say it ended, as for a reversal that claws back."""
-    claim.status, claim.decided_by = Status.REVERSED, AUTO
-    claim.reasons, claim.decided_at = "[]", desk.clock.now()
+    _record(desk, unit, claim, Status.REVERSED, Status.REVERSED.value, AUTO, [], reason, cause)
+
+
+def _record(  # noqa: PLR0917 — one private step of the three decisions above and settle_to
+    desk: ClaimsDesk,
+    unit: Unit,
+    claim: Claim,
+    status: Status,
+    action: str,
+    actor: str,
+    reasons: list[RejectionReason],
+    reason: str | None,
+    cause: EnvelopeHead | None,
+    change_cents: int = 0,
+) -> None:
+    """A decision on the claim: its status, who and why in its history, and ClaimDecided."""
+    claim.status, claim.decided_by = status, _actor_kind(actor)
+    claim.reasons, claim.decided_at = _json(reasons), desk.clock.now()
     _history(
         unit,
         claim,
-        actor=AUTO,
-        action=Status.REVERSED.value,
-        change_cents=0,
+        actor=actor,
+        action=action,
+        change_cents=change_cents,
         reason=reason,
         at=claim.decided_at,
     )
-    _decided(unit, claim, 0, [], cause)
+    _decided(unit, claim, change_cents, reasons, cause)
 
 
 async def settle_to(
@@ -244,12 +237,7 @@ async def settle_to(
     year.paid_cents += change
     year.out_of_pocket_after_cents += counted - claim.counted_cents
     claim.payout_cents, claim.counted_cents = target_cents, counted
-    claim.status, claim.decided_by = status, _actor_kind(actor)
-    claim.reasons, claim.decided_at = "[]", now
-    _history(
-        unit, claim, actor=actor, action=status.value, change_cents=change, reason=reason, at=now
-    )
-    _decided(unit, claim, change, [], cause)
+    _record(desk, unit, claim, status, status.value, actor, [], reason, cause, change)
     if status is Status.APPROVED and target_cents > 0:
         await _condolence(desk, unit, claim, cause)
         await _relief(desk, unit, claim, year, cause)
