@@ -25,6 +25,7 @@ from aid.models import (
     ClaimHistory,
     ClaimPayment,
     ClaimYear,
+    Enrolment,
     IllnessEpisode,
     InjuryCase,
     InsuredPerson,
@@ -38,7 +39,7 @@ from gonghui_contracts.events import (
     ReliefCaseOpened,
 )
 from gonghui_contracts.values import DiagnosisCategory, to_yuan
-from servicekit import Unit
+from servicekit import Unit, telemetry
 from servicekit.clock import Clock
 from servicekit.db import insert_if_absent
 from servicekit.pii import PiiVault
@@ -53,6 +54,44 @@ class ClaimsDesk:
     condolence_fund_id: str
     vault: PiiVault
     clock: Clock
+
+
+def new_claim(desk: ClaimsDesk, source: str, reference: str, origin: str = "settlement") -> Claim:
+    """A claim just received, under review until decided; its figures and member to be set."""
+    now = desk.clock.now()
+    return Claim(
+        claim_id=uuid.uuid4(),
+        origin=origin,
+        source=source,
+        reference=reference,
+        revision=0,
+        status=Status.UNDER_REVIEW,
+        decided_by=AUTO,
+        proposed_cents=0,
+        payout_cents=0,
+        counted_cents=0,
+        reasons="[]",
+        received_at=now,
+        decided_at=now,
+        trace_headers=json.dumps(telemetry.inject({})),
+    )
+
+
+def fill(claim: Claim, figures: Figures, hospital: str) -> None:
+    """The stay the claim is for."""
+    claim.hospital = hospital
+    claim.admitted_on, claim.discharged_on = figures.admitted_on, figures.discharged_on
+    claim.total_cents, claim.basic_paid_cents = figures.total_cents, figures.basic_paid_cents
+    claim.out_of_pocket_cents, claim.diagnosis = figures.out_of_pocket_cents, figures.diagnosis
+
+
+def attribute(claim: Claim, person: InsuredPerson | None, cover: Enrolment | None) -> None:
+    """The member the claim counts for, their union and region, and the policy year."""
+    claim.member_id = person.member_id if person else None
+    claim.union_id = person.union_id if person else None
+    claim.city_code = person.city_code if person else None
+    claim.district_code = person.region_code if person else None
+    claim.policy_year = cover.policy_year if cover else None
 
 
 def figures_of(claim: Claim) -> Figures:

@@ -5,7 +5,6 @@ relief case."""
 
 from __future__ import annotations
 
-import json
 import uuid
 from dataclasses import dataclass, replace
 from typing import Literal
@@ -20,7 +19,7 @@ from aid.claims.settlements import covering
 from aid.errors import NotFound, Refused
 from aid.models import Claim, InsuredPerson, ReliefCase
 from gonghui_contracts import RejectionReason
-from servicekit import Unit, telemetry
+from servicekit import Unit
 
 Action = Literal["approve", "reduce", "reject"]
 
@@ -106,35 +105,9 @@ async def member_claim(
     if person is None:
         raise NotFound("aid does not know this member yet")
     cover = await covering(unit, member_id, figures.admitted_on)
-    now = desk.clock.now()
-    claim = Claim(
-        claim_id=uuid.uuid4(),
-        origin="member",
-        source=source,
-        reference=key,
-        revision=0,
-        member_id=member_id,
-        policy_year=cover.policy_year if cover else None,
-        union_id=person.union_id,
-        city_code=person.city_code,
-        district_code=person.region_code,
-        hospital=hospital,
-        admitted_on=figures.admitted_on,
-        discharged_on=figures.discharged_on,
-        total_cents=figures.total_cents,
-        basic_paid_cents=figures.basic_paid_cents,
-        out_of_pocket_cents=figures.out_of_pocket_cents,
-        diagnosis=figures.diagnosis,
-        status=Status.UNDER_REVIEW,
-        decided_by="auto",
-        proposed_cents=0,
-        payout_cents=0,
-        counted_cents=0,
-        reasons="[]",
-        received_at=now,
-        decided_at=now,
-        trace_headers=json.dumps(telemetry.inject({})),
-    )
+    claim = claims.new_claim(desk, source, key, origin="member")
+    claims.fill(claim, figures, hospital)
+    claims.attribute(claim, person, cover)
     unit.session.add(claim)
     if cover is not None:
         year = await claims.claim_year(unit, member_id, cover.policy_year)

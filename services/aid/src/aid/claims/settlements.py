@@ -3,7 +3,6 @@ reversals become claims, decided without a form when everything matches (免审�
 
 from __future__ import annotations
 
-import json
 import uuid
 from dataclasses import dataclass
 from datetime import date
@@ -25,8 +24,8 @@ from gonghui_contracts.events import (
     SettlementRecorded,
     SettlementReversed,
 )
-from gonghui_contracts.values import to_cents, to_yuan
-from servicekit import Unit, telemetry
+from gonghui_contracts.values import DiagnosisCategory, to_cents, to_yuan
+from servicekit import Unit
 from servicekit.pii import PiiVault
 
 Outcome = Literal["approved", "under_review", "superseded", "reversed", "rejected"]
@@ -124,7 +123,7 @@ async def _adjudicate(
     person = await find_person(desk.vault, unit, message.resident_id)
     cover = await covering(unit, person.member_id, message.admitted_on) if person else None
     if claim is None:
-        claim = _new_claim(desk, unit.partner.partner_id, message.settlement_id)
+        claim = claims.new_claim(desk, unit.partner.partner_id, message.settlement_id)
         unit.session.add(claim)
     # what a claim paid stays where it was paid until staff decide a revision that moves it
     moved = bool(claim.payout_cents) and (
@@ -135,9 +134,9 @@ async def _adjudicate(
     )
     staff_before = claim.decided_by == "staff"
     claim.revision = message.revision
-    _fill(claim, message)
+    claims.fill(claim, _figures(message), message.hospital)
     if not moved:
-        _attribute(claim, person, cover)
+        claims.attribute(claim, person, cover)
     figures = claims.figures_of(claim)
     problems = rules.inconsistencies(figures, desk.clock.today())
     if moved:
@@ -184,10 +183,9 @@ async def _reverse(
     cause: EnvelopeHead | None,
 ) -> Answer:
     if claim is None:  # the reversal came first: the settlement, when it comes, is superseded
-        claim = _new_claim(desk, unit.partner.partner_id, message.settlement_id)
-        claim.hospital, claim.diagnosis = "", "general"
-        claim.admitted_on = claim.discharged_on = desk.clock.today()
-        claim.total_cents = claim.basic_paid_cents = claim.out_of_pocket_cents = 0
+        claim = claims.new_claim(desk, unit.partner.partner_id, message.settlement_id)
+        today = desk.clock.today()
+        claims.fill(claim, Figures(today, today, 0, 0, 0, DiagnosisCategory.GENERAL), "")
         unit.session.add(claim)
     claim.revision = message.revision
     if claim.payout_cents and claim.member_id is not None and claim.policy_year is not None:
@@ -229,37 +227,8 @@ async def covering(unit: Unit, member_id: uuid.UUID, day: date) -> Enrolment | N
     return enrolment
 
 
-def _new_claim(desk: ClaimsDesk, source: str, reference: str) -> Claim:
-    now = desk.clock.now()
-    return Claim(
-        claim_id=uuid.uuid4(),
-        origin="settlement",
-        source=source,
-        reference=reference,
-        revision=0,
-        status=Status.UNDER_REVIEW,
-        decided_by="auto",
-        proposed_cents=0,
-        payout_cents=0,
-        counted_cents=0,
-        reasons="[]",
-        received_at=now,
-        decided_at=now,
-        trace_headers=json.dumps(telemetry.inject({})),
-    )
-
-
-def _attribute(claim: Claim, person: InsuredPerson | None, cover: Enrolment | None) -> None:
-    """The member the claim counts for, their union and region, and the policy year."""
-    claim.member_id = person.member_id if person else None
-    claim.union_id = person.union_id if person else None
-    claim.city_code = person.city_code if person else None
-    claim.district_code = person.region_code if person else None
-    claim.policy_year = cover.policy_year if cover else None
-
-
-def _fill(claim: Claim, message: SettlementRecorded) -> None:
-    figures = Figures(
+def _figures(message: SettlementRecorded) -> Figures:
+    return Figures(
         admitted_on=message.admitted_on,
         discharged_on=message.discharged_on,
         total_cents=to_cents(message.total_cost),
@@ -267,7 +236,3 @@ def _fill(claim: Claim, message: SettlementRecorded) -> None:
         out_of_pocket_cents=to_cents(message.out_of_pocket_in_list),
         diagnosis=message.diagnosis,
     )
-    claim.hospital = message.hospital
-    claim.admitted_on, claim.discharged_on = figures.admitted_on, figures.discharged_on
-    claim.total_cents, claim.basic_paid_cents = figures.total_cents, figures.basic_paid_cents
-    claim.out_of_pocket_cents, claim.diagnosis = figures.out_of_pocket_cents, figures.diagnosis
