@@ -15,13 +15,12 @@ import random
 import time
 import uuid
 from datetime import date, timedelta
-from decimal import Decimal
 from typing import Any
 
 import bursts
 import localrun
 from aiokafka import AIOKafkaProducer
-from claims_day import BUREAU_ID, SETTLEMENTS, message, stay_body
+from claims_day import BUREAU_ID, SETTLEMENTS, message, out_of_pocket, stay_body
 
 from gonghui_contracts import Envelope, samples
 from gonghui_contracts.events import MemberIdentified, MemberJoined
@@ -87,9 +86,9 @@ def settlements(
     made = []
     for n in range(count):
         admitted = joined_on + timedelta(days=rng.randint(0, 20))
-        amount = Decimal(str(round(min(15_000.0, max(300.0, rng.lognormvariate(8.2, 0.7))), 2)))
         ref = f"bench-si-{n:06d}"
-        made.append((ref, message(stay_body(rng, ref, rng.choice(resident_ids), admitted, amount))))
+        body = stay_body(rng, ref, rng.choice(resident_ids), admitted, out_of_pocket(rng))
+        made.append((ref, message(body)))
     return made
 
 

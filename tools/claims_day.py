@@ -101,6 +101,11 @@ def stay_body(
     }
 
 
+def out_of_pocket(rng: random.Random) -> Decimal:
+    """A stay's own part within the policy list: 300 to 15,000 yuan, about 3,600 in the middle."""
+    return Decimal(str(round(min(15_000.0, max(300.0, rng.lognormvariate(8.2, 0.7))), 2)))
+
+
 def build(rng: random.Random, total: int, members: list[Insured], joined_on: date) -> Plan:
     covered = [m for m in members if m.covered]
     uncovered = [m for m in members if not m.covered]
@@ -112,10 +117,6 @@ def build(rng: random.Random, total: int, members: list[Insured], joined_on: dat
 
     def admitted() -> date:
         return joined_on + timedelta(days=rng.randint(0, COVER_DAYS - 10))
-
-    def oop() -> Decimal:
-        amount = min(15_000.0, max(300.0, rng.lognormvariate(8.2, 0.7)))
-        return Decimal(str(round(amount, 2)))
 
     stays: list[Stay] = []
 
@@ -133,17 +134,17 @@ def build(rng: random.Random, total: int, members: list[Insured], joined_on: dat
     for member in large:  # a payout above the auto-approval limit
         add("above_limit", member.resident_id, admitted(), Decimal("45000.00"), "general")
     for _ in range(total * 3 // 100):
-        add("not_member", samples.adult_resident_id(rng), admitted(), oop())
+        add("not_member", samples.adult_resident_id(rng), admitted(), out_of_pocket(rng))
     for _ in range(total * 2 // 100 if uncovered else 0):
-        add("uncovered", rng.choice(uncovered).resident_id, admitted(), oop())
+        add("uncovered", rng.choice(uncovered).resident_id, admitted(), out_of_pocket(rng))
     for _ in range(total * 1 // 100):
         when = joined_on - timedelta(days=rng.randint(5, 60))
-        add("before_cover", rng.choice(plain).resident_id, when, oop())
+        add("before_cover", rng.choice(plain).resident_id, when, out_of_pocket(rng))
     for _ in range(total * 3 // 1000):
-        broken = add("inconsistent", rng.choice(plain).resident_id, admitted(), oop())
+        broken = add("inconsistent", rng.choice(plain).resident_id, admitted(), out_of_pocket(rng))
         broken.body["total_cost"] = broken.body["out_of_pocket_in_list"]  # basic paid is over it
     while len(stays) < total:
-        vary(rng, add("covered", rng.choice(plain).resident_id, admitted(), oop()))
+        vary(rng, add("covered", rng.choice(plain).resident_id, admitted(), out_of_pocket(rng)))
     plan = Plan(stays, {m.member_id for m in relief})
     for n in range(10):  # a faulty system: the resident ID's check character wrong
         body = dict(rng.choice(stays).body, settlement_id=f"gz-bad-{n:03d}")
