@@ -13,6 +13,7 @@ from typing import Literal
 
 from gonghui_contracts.envelope import EventPayload
 from gonghui_contracts.events import (
+    AttendanceRecorded,
     CaseReferredToLegal,
     CaseUnassigned,
     ClaimClawedBack,
@@ -21,6 +22,7 @@ from gonghui_contracts.events import (
     ClaimPaymentFailed,
     CondolenceFundExhausted,
     CondolencePaid,
+    CoursePublished,
     CoverageEnded,
     DeadlineMissed,
     DeadlineNear,
@@ -33,6 +35,7 @@ from gonghui_contracts.events import (
     FollowUpRecorded,
     FollowUpsScheduled,
     GiftFundExhausted,
+    HoldExpired,
     IllnessCondolencePaid,
     InjuryCaseOpened,
     InjuryReported,
@@ -51,9 +54,15 @@ from gonghui_contracts.events import (
     MemberTransferred,
     NoticeFailed,
     NoticeSent,
+    OfferLapsed,
     PatientDischarged,
     ReliefCaseOpened,
+    SeatConfirmed,
+    SeatHeld,
+    SeatReleased,
     SelfPaidOffered,
+    SessionCancelled,
+    SessionSoldOut,
     SettlementConfirmed,
     SettlementOutcome,
     SettlementRecorded,
@@ -66,6 +75,8 @@ from gonghui_contracts.events import (
     VisitOverdue,
     VisitRecorded,
     VisitUnassigned,
+    WaitlistJoined,
+    WaitlistOffered,
 )
 from gonghui_contracts.values import PartnerKind, Service
 
@@ -144,7 +155,7 @@ TOPICS: tuple[TopicSpec, ...] = (
         partitions=6,
         retention=timedelta(days=30),
         producers=frozenset({Service.MEMBERSHIP}),
-        readers=frozenset({Service.AID, Service.NOTIFY}),
+        readers=frozenset({Service.AID, Service.SKILLS, Service.NOTIFY}),
     ),
     TopicSpec(
         name="membership.identities.v1",
@@ -326,6 +337,30 @@ TOPICS: tuple[TopicSpec, ...] = (
         partitions=3,
         retention=timedelta(days=90),
         producers=frozenset({Service.LEGAL}),
+        readers=frozenset({Service.NOTIFY}),
+    ),
+    TopicSpec(
+        name="skills.seats.v1",
+        description="Free courses and their scarce seats: courses published, seats held, "
+        "confirmed, released, holds expired, sessions sold out or cancelled, waitlist places, "
+        "offers and lapses, attendance.",
+        carries=(
+            CoursePublished,
+            SeatHeld,
+            SeatConfirmed,
+            SeatReleased,
+            HoldExpired,
+            SessionSoldOut,
+            WaitlistJoined,
+            WaitlistOffered,
+            OfferLapsed,
+            SessionCancelled,
+            AttendanceRecorded,
+        ),
+        key="session_id (course_id for CoursePublished)",
+        partitions=6,
+        retention=timedelta(days=30),
+        producers=frozenset({Service.SKILLS}),
         readers=frozenset({Service.NOTIFY}),
     ),
     TopicSpec(

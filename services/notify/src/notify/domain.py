@@ -14,11 +14,12 @@ from notify.claims import claims_notices
 from notify.injury import injury_notices
 from notify.legal import legal_notices
 from notify.recipients import NoticeRequest, member
+from notify.skills import skills_notices
 
 
 def notices_for(payload: Any) -> list[NoticeRequest]:
     """The notices `payload` calls for; empty for events nobody is told about."""
-    for notices in (injury_notices, legal_notices, claims_notices):
+    for notices in (injury_notices, legal_notices, claims_notices, skills_notices):
         told = notices(payload)
         if told is not None:
             return told

@@ -15,6 +15,7 @@ TOPICS = (
     "aid.claims.v1",
     "legal.cases.v1",
     "legal.supervision.v1",
+    "skills.seats.v1",
 )
 
 

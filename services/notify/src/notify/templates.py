@@ -222,6 +222,34 @@ TEMPLATES: dict[str, dict[str, str]] = {
         "en": "Relief to decide: the own medical costs of member {member_ref} in {policy_year}, "
         "after payouts, passed the hardship line (relief {relief_ref}); please check and decide.",
     },
+    "seat_confirmed": {
+        "zh": "报名成功：{course_title}，{starts_at}在{campus}上课（座位{seat_ref}）。如不能参加请提前取消，把名额留给其他职工。",
+        "en": "Your seat is booked: {course_title}, {starts_at} at {campus} (seat {seat_ref}). "
+        "If you cannot come, cancel early so another worker can have it.",
+    },
+    "seat_offered": {
+        "zh": "候补成功：{course_title}（{starts_at}，{campus}）有空位留给您，请于{offer_until}前确认，逾期将让给下一位。",
+        "en": "A seat is free for you: {course_title} ({starts_at}, {campus}). Confirm by "
+        "{offer_until} or it passes to the next on the waitlist.",
+    },
+    "seat_offer_lapsed": {
+        "zh": "您未在期限内确认{course_title}的候补名额，名额已让给下一位职工。",
+        "en": "You did not confirm the seat offered on {course_title} in time: it passed to the "
+        "next worker.",
+    },
+    "seat_hold_expired": {
+        "zh": "您预留的课程座位未在期限内确认，已自动释放。",
+        "en": "The course seat held for you was not confirmed in time and has been released.",
+    },
+    "session_cancelled": {
+        "zh": "抱歉，{course_title}（{starts_at}）已取消，您的报名同时取消。",
+        "en": "Sorry: {course_title} ({starts_at}) is cancelled, and your booking with it.",
+    },
+    "session_sold_out": {
+        "zh": "课程满员：{course_title}的{capacity}个名额开放{minutes}分钟内已约满（场次{session_ref}），可考虑加开班次。",
+        "en": "Sold out: all {capacity} seats of {course_title} went within {minutes} minutes "
+        "of opening (session {session_ref}); consider another class.",
+    },
 }
 
 FALLBACK_LOCALE = "en"

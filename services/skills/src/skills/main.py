@@ -1,25 +1,63 @@
-"""Assembly of the skills service (craftsmen, competitions and courses)."""
+"""Assembly of the skills service: courses and their scarce seats."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 from fastapi import FastAPI
+from pydantic import Field
 
-from servicekit import KitSettings, serve
-from servicekit.app import build_app
+from servicekit import KitSettings, Runtime, serve
+from skills import api, handlers, seats
+from skills.rules import DEFAULT_TERMS, SeatTerms
 
 
 class Settings(KitSettings):
     service_name: str = "skills"
     http_port: int = 8104
+    seat_hold_seconds: int = Field(
+        default=int(DEFAULT_TERMS.hold.total_seconds()),
+        ge=30,
+        le=3600,
+        description="How long a hold waits for confirmation, unless the session says",
+    )
+    waitlist_offer_minutes: float = Field(
+        default=DEFAULT_TERMS.offer_time.total_seconds() / 60, gt=0
+    )
+    no_offers_minutes_before_start: float = Field(
+        default=DEFAULT_TERMS.no_offers_before_start.total_seconds() / 60, ge=0
+    )
+    waitlist_cap: int = Field(
+        default=DEFAULT_TERMS.waitlist_cap, ge=0, le=10_000, description="Unless the session says"
+    )
+    seat_sweep_seconds: float = Field(default=1.0, gt=0)
+
+    def seat_terms(self) -> SeatTerms:
+        return SeatTerms(
+            hold=timedelta(seconds=self.seat_hold_seconds),
+            offer_time=timedelta(minutes=self.waitlist_offer_minutes),
+            no_offers_before_start=timedelta(minutes=self.no_offers_minutes_before_start),
+            waitlist_cap=self.waitlist_cap,
+        )
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
-    return build_app(
-        settings or Settings(),
+    settings = settings or Settings()
+    runtime = Runtime(settings, migrations_dir=Path(__file__).with_name("migrations"))
+    terms = settings.seat_terms()
+    for subscription in handlers.subscriptions(terms, runtime.clock):
+        runtime.subscribe(subscription)
+
+    async def end_due_holds_and_offers() -> None:
+        while await seats.end_due(runtime.uow, terms, runtime.clock.now()) == seats.SWEEP_BATCH:
+            pass  # a full batch ended: there may be more
+
+    runtime.every(settings.seat_sweep_seconds, "seat-deadlines", end_due_holds_and_offers)
+    return runtime.http_app(
         title="gonghui skills",
-        migrations_dir=Path(__file__).with_name("migrations"),
+        routers=api.routers(runtime.uow, terms, runtime.clock),
+        error_statuses=api.ERROR_STATUSES,
     )
 
 

@@ -2,10 +2,127 @@
 
 from __future__ import annotations
 
-from sqlalchemy.orm import DeclarativeBase
+import uuid
+from datetime import datetime
 
-from servicekit.db import new_metadata
+from sqlalchemy import Boolean, CheckConstraint, Index, Integer, String, Text, Uuid, text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from servicekit.db import UtcDateTime, new_metadata
+from skills.rules import LIVE
 
 
 class Base(DeclarativeBase):
     metadata = new_metadata()
+
+
+class Member(Base):
+    """Who may book: membership's members, as its events tell them."""
+
+    __tablename__ = "members"
+
+    member_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    union_id: Mapped[str] = mapped_column(String(64))
+    region_code: Mapped[str] = mapped_column(String(6))
+    active: Mapped[bool] = mapped_column(Boolean)
+
+
+class Course(Base):
+    __tablename__ = "courses"
+
+    course_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    provider: Mapped[str] = mapped_column(String(100))
+    title: Mapped[str] = mapped_column(String(100))
+    region_code: Mapped[str] = mapped_column(String(6), index=True)
+    one_seat_per: Mapped[str] = mapped_column(String(8))  # "session" or "course"
+    published_by: Mapped[str] = mapped_column(String(64))
+    published_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+_LIVE_STATES = ", ".join(f"'{state}'" for state in LIVE)
+
+
+class CourseSession(Base):
+    """One class of a course. `taken` counts its held, offered and confirmed seats and `waiting`
+    its waitlist: both move only by conditional updates in the transaction that changes a
+    booking, and the database refuses them past capacity."""
+
+    __tablename__ = "sessions"
+    __table_args__ = (
+        CheckConstraint("taken >= 0 AND taken <= capacity", name="seats_within_capacity"),
+        CheckConstraint("waiting >= 0 AND waiting <= waitlist_cap", name="waitlist_within_cap"),
+        Index("ix_sessions_region_starts", "region_code", "starts_at"),
+    )
+
+    session_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    course_id: Mapped[uuid.UUID] = mapped_column(Uuid, index=True)
+    course_title: Mapped[str] = mapped_column(String(100))
+    campus: Mapped[str] = mapped_column(String(100))
+    region_code: Mapped[str] = mapped_column(String(6))
+    opens_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    starts_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    ends_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    allocation: Mapped[str] = mapped_column(String(12))
+    capacity: Mapped[int] = mapped_column(Integer)
+    hold_seconds: Mapped[int] = mapped_column(Integer)
+    waitlist_cap: Mapped[int] = mapped_column(Integer)
+    scope_key: Mapped[str] = mapped_column(String(36))  # where "one seat per worker" applies
+    taken: Mapped[int] = mapped_column(Integer, default=0)
+    waiting: Mapped[int] = mapped_column(Integer, default=0)
+    last_position: Mapped[int] = mapped_column(Integer, default=0)
+    status: Mapped[str] = mapped_column(String(12), default="open")
+    sold_out_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    cancelled_reason: Mapped[str | None] = mapped_column(String(200), nullable=True)
+
+
+class Booking(Base):
+    """A member's seat or place on a session's waitlist, from request to its end.
+
+    held → confirmed | expired | released; waiting → offered → confirmed | lapsed | released.
+    The partial unique indexes give one live booking per worker where the course's rule says
+    (session or course) and one live hold per worker at a time."""
+
+    __tablename__ = "bookings"
+    __table_args__ = (
+        Index(
+            "uq_bookings_live_per_scope",
+            "scope_key",
+            "member_id",
+            unique=True,
+            postgresql_where=text(f"state IN ({_LIVE_STATES})"),
+            sqlite_where=text(f"state IN ({_LIVE_STATES})"),
+        ),
+        Index(
+            "uq_bookings_one_hold",
+            "member_id",
+            unique=True,
+            postgresql_where=text("state = 'held'"),
+            sqlite_where=text("state = 'held'"),
+        ),
+        Index("ix_bookings_session_state_position", "session_id", "state", "position"),
+        Index("ix_bookings_state_due", "state", "due_at"),
+    )
+
+    seat_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    session_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    scope_key: Mapped[str] = mapped_column(String(36))
+    member_id: Mapped[uuid.UUID] = mapped_column(Uuid, index=True)
+    state: Mapped[str] = mapped_column(String(12))
+    position: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    due_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)  # hold or offer
+    via: Mapped[str | None] = mapped_column(String(8), nullable=True)
+    attended: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class SeatRequest(Base):
+    """The answer given to a member's hold request, so that its retries are answered the same."""
+
+    __tablename__ = "seat_requests"
+
+    member_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    request_key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    session_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    answer: Mapped[str] = mapped_column(Text)
+    at: Mapped[datetime] = mapped_column(UtcDateTime)

@@ -1,0 +1,154 @@
+"""Skills: free courses (night schools, workers' palaces) and their scarce seats.
+
+A session's seats are held first (a member confirms within the hold), then confirmed; a sold-out
+session keeps a waitlist, whose members are offered a freed seat in order and take it or let the
+offer lapse. Events are keyed by `session_id` so one session's story stays in order.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+from uuid import UUID
+
+from pydantic import Field
+
+from gonghui_contracts.envelope import EventPayload
+from gonghui_contracts.values import RegionCode
+
+Allocation = Literal["first_come", "lottery"]
+ReleaseReason = Literal["cancelled_by_member", "member_left", "session_cancelled"]
+
+
+class CoursePublished(EventPayload):
+    """A provider (a union's school, a workers' palace) published a course and its sessions."""
+
+    EVENT_TYPE = "skills.course-published"
+
+    course_id: UUID
+    provider: str = Field(max_length=100)
+    title: str = Field(max_length=100)
+    region_code: RegionCode
+    sessions: int = Field(ge=1)
+    seats: int = Field(ge=0, description="All sessions' capacity together")
+
+
+class SeatHeld(EventPayload):
+    """A member holds a seat: it is theirs if they confirm before `hold_until`."""
+
+    EVENT_TYPE = "skills.seat-held"
+
+    seat_id: UUID
+    session_id: UUID
+    course_id: UUID
+    member_id: UUID
+    hold_until: datetime
+
+
+class SeatConfirmed(EventPayload):
+    """A seat is the member's: from their own hold, a waitlist offer or a lottery draw."""
+
+    EVENT_TYPE = "skills.seat-confirmed"
+
+    seat_id: UUID
+    session_id: UUID
+    course_id: UUID
+    member_id: UUID
+    course_title: str = Field(max_length=100)
+    campus: str = Field(max_length=100)
+    starts_at: datetime
+    via: Literal["hold", "offer"]
+
+
+class SeatReleased(EventPayload):
+    """A held, offered or confirmed seat, or a place on the waitlist, was given up: by the
+    member, because they left the union, or because the session was cancelled."""
+
+    EVENT_TYPE = "skills.seat-released"
+
+    seat_id: UUID
+    session_id: UUID
+    member_id: UUID
+    was: Literal["held", "offered", "confirmed", "waiting", "entered"]
+    reason: ReleaseReason
+    course_title: str = Field(max_length=100)
+    starts_at: datetime
+
+
+class HoldExpired(EventPayload):
+    """A hold ran out unconfirmed: its seat went to the waitlist or back on sale."""
+
+    EVENT_TYPE = "skills.hold-expired"
+
+    seat_id: UUID
+    session_id: UUID
+    member_id: UUID
+
+
+class SessionSoldOut(EventPayload):
+    """Every seat of a session is held, offered or confirmed (told once, when it first fills)."""
+
+    EVENT_TYPE = "skills.session-sold-out"
+
+    session_id: UUID
+    course_id: UUID
+    course_title: str = Field(max_length=100)
+    region_code: RegionCode
+    capacity: int
+    opened_at: datetime
+    sold_out_at: datetime
+
+
+class WaitlistJoined(EventPayload):
+    EVENT_TYPE = "skills.waitlist-joined"
+
+    seat_id: UUID = Field(description="The place on the waitlist; it becomes the seat if taken")
+    session_id: UUID
+    member_id: UUID
+    position: int = Field(ge=1, description="Order of joining: lower positions are offered first")
+
+
+class WaitlistOffered(EventPayload):
+    """A freed seat (or a lottery draw) is offered to a member: confirm before `offer_until`."""
+
+    EVENT_TYPE = "skills.waitlist-offered"
+
+    seat_id: UUID
+    session_id: UUID
+    member_id: UUID
+    offer_until: datetime
+    course_title: str = Field(max_length=100)
+    campus: str = Field(max_length=100)
+    starts_at: datetime
+
+
+class OfferLapsed(EventPayload):
+    """An offer ran out untaken: the seat passed to the next on the waitlist, or back on sale."""
+
+    EVENT_TYPE = "skills.offer-lapsed"
+
+    seat_id: UUID
+    session_id: UUID
+    member_id: UUID
+    course_title: str = Field(max_length=100)
+
+
+class SessionCancelled(EventPayload):
+    """The provider cancelled a session: every seat and waitlist place is released (each member
+    hears of it by their SeatReleased)."""
+
+    EVENT_TYPE = "skills.session-cancelled"
+
+    session_id: UUID
+    course_id: UUID
+    reason: str = Field(max_length=200)
+    released: int = Field(ge=0)
+
+
+class AttendanceRecorded(EventPayload):
+    EVENT_TYPE = "skills.attendance-recorded"
+
+    seat_id: UUID
+    session_id: UUID
+    member_id: UUID
+    attended: bool

@@ -1,0 +1,524 @@
+"""Scarce seats: hold, confirm, cancel, the waitlist and its offers, holds that expire and offers
+that lapse.
+
+Postgres decides every seat: a session's `taken` and `waiting` counters move only by
+conditional updates (`... WHERE taken < capacity`) in the same transaction as the booking they
+count, a check constraint refuses them past capacity, and partial unique indexes refuse a second
+live booking of a worker in one scope or a second live hold. A seat is freed by the conditional
+state change of its booking, so it is freed once, whoever (sweep, member, leaver) gets there
+first.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from typing import Literal
+
+from sqlalchemy import select, update
+from sqlalchemy.orm.attributes import InstrumentedAttribute, set_committed_value
+
+from gonghui_contracts.events import (
+    HoldExpired,
+    OfferLapsed,
+    SeatConfirmed,
+    SeatHeld,
+    SeatReleased,
+    SessionSoldOut,
+    WaitlistJoined,
+    WaitlistOffered,
+)
+from gonghui_contracts.events.skills import ReleaseReason
+from servicekit import Unit, UnitOfWork
+from skills import rules
+from skills.errors import NotEligible, NotFound, Refused
+from skills.models import Booking, CourseSession, Member, SeatRequest
+from skills.rules import LIVE, SEATED, SeatTerms
+
+Outcome = Literal["held", "confirmed", "waitlisted", "offered", "sold_out"]
+OUTCOME_OF_STATE: dict[str, Outcome] = {
+    "held": "held",
+    "confirmed": "confirmed",
+    "waiting": "waitlisted",
+    "offered": "offered",
+}
+SWEEP_BATCH = 200
+_VIA: dict[str, Literal["hold", "offer"]] = {"held": "hold", "offered": "offer"}
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What a hold request is told; stored, so that its retries are told the same."""
+
+    outcome: Outcome
+    seat_id: uuid.UUID | None = None
+    due_at: datetime | None = None
+    position: int | None = None
+
+    def to_json(self) -> str:
+        fields = asdict(self)
+        fields["seat_id"] = str(self.seat_id) if self.seat_id else None
+        fields["due_at"] = self.due_at.isoformat() if self.due_at else None
+        return json.dumps(fields)
+
+    @classmethod
+    def from_json(cls, text: str) -> Answer:
+        fields = json.loads(text)
+        return cls(
+            outcome=fields["outcome"],
+            seat_id=uuid.UUID(fields["seat_id"]) if fields["seat_id"] else None,
+            due_at=datetime.fromisoformat(fields["due_at"]) if fields["due_at"] else None,
+            position=fields["position"],
+        )
+
+    @classmethod
+    def of(cls, booking: Booking) -> Answer:
+        return cls(
+            OUTCOME_OF_STATE[booking.state], booking.seat_id, booking.due_at, booking.position
+        )
+
+
+async def request_seat(
+    unit: Unit,
+    terms: SeatTerms,
+    *,
+    member_id: uuid.UUID,
+    session_id: uuid.UUID,
+    request_key: str,
+    now: datetime,
+) -> Answer:
+    """A member asks for a seat: held if one is free, else a place on the waitlist, else sold
+    out. A request sent again (same key) is answered as the first time; a member who already
+    has a live booking in the scope is told what it is."""
+    stored = await unit.session.get(SeatRequest, (member_id, request_key))
+    if stored is not None:
+        if stored.session_id != session_id:
+            raise Refused("this Idempotency-Key was used for another session")
+        return Answer.from_json(stored.answer)
+    await _active_member(unit, member_id)
+    session = await find_session(unit, session_id)
+    available = rules.availability(now, session.opens_at, session.starts_at, session.status)
+    if available != "open":
+        raise Refused(f"the session takes no requests: {available.replace('_', ' ')}")
+    live = await _live_booking(unit, session.scope_key, member_id)
+    if live is not None and live.state == "waiting" and live.session_id == session_id:
+        answer = await _from_waitlist_to_seat(unit, session, live, now) or Answer.of(live)
+    elif live is not None:
+        answer = Answer.of(live)
+    else:
+        await _no_other_hold(unit, member_id)
+        answer = (
+            await _hold(unit, session, member_id, now)
+            or await _join_waitlist(unit, session, member_id, now)
+            or Answer("sold_out")
+        )
+    unit.session.add(
+        SeatRequest(
+            member_id=member_id,
+            request_key=request_key,
+            session_id=session_id,
+            answer=answer.to_json(),
+            at=now,
+        )
+    )
+    return answer
+
+
+async def confirm(
+    unit: Unit, *, member_id: uuid.UUID, seat_id: uuid.UUID, now: datetime
+) -> Booking:
+    """The member takes their held or offered seat, before its deadline."""
+    booking = await _own_booking(unit, member_id, seat_id)
+    if booking.state == "confirmed":
+        return booking
+    if booking.state not in ("held", "offered"):
+        raise Refused(f"the booking is {booking.state}: nothing to confirm")
+    if booking.due_at is not None and booking.due_at <= now:
+        raise Refused(f"the {'hold' if booking.state == 'held' else 'offer'} ran out")
+    was = booking.state
+    if not await _move(unit, booking, was, "confirmed", now, via=_VIA[was]):
+        raise Refused("the booking changed meanwhile: ask for it again")
+    session = await find_session(unit, booking.session_id)
+    unit.emit(
+        SeatConfirmed(
+            seat_id=booking.seat_id,
+            session_id=session.session_id,
+            course_id=session.course_id,
+            member_id=member_id,
+            course_title=session.course_title,
+            campus=session.campus,
+            starts_at=session.starts_at,
+            via=_VIA[was],
+        ),
+        key=str(session.session_id),
+    )
+    return booking
+
+
+async def cancel(
+    unit: Unit, terms: SeatTerms, *, member_id: uuid.UUID, seat_id: uuid.UUID, now: datetime
+) -> Booking:
+    """The member gives up their seat, hold, offer or place on the waitlist."""
+    booking = await _own_booking(unit, member_id, seat_id)
+    if booking.state not in LIVE:
+        raise Refused(f"the booking is {booking.state}: nothing to cancel")
+    session = await find_session(unit, booking.session_id)
+    if booking.state == "confirmed" and now >= session.starts_at:
+        raise Refused("the session has started")
+    if not await release(unit, terms, booking, "cancelled_by_member", now):
+        raise Refused("the booking changed meanwhile: ask for it again")
+    return booking
+
+
+async def release(
+    unit: Unit, terms: SeatTerms, booking: Booking, reason: ReleaseReason, now: datetime
+) -> bool:
+    """End a live booking; its seat goes to the waitlist or back on sale. False if another
+    transaction ended it first."""
+    was = booking.state
+    if not await _move(unit, booking, was, "released", now):
+        return False
+    session = await find_session(unit, booking.session_id)
+    if was in SEATED:
+        await _free_seat(unit, terms, session, now)
+    elif was == "waiting":
+        await _leave_waitlist(unit, session.session_id)
+    unit.emit(
+        SeatReleased(
+            seat_id=booking.seat_id,
+            session_id=booking.session_id,
+            member_id=booking.member_id,
+            was=was,
+            reason=reason,
+            course_title=session.course_title,
+            starts_at=session.starts_at,
+        ),
+        key=str(booking.session_id),
+    )
+    return True
+
+
+async def end_due(uow: UnitOfWork, terms: SeatTerms, now: datetime) -> int:
+    """Holds and offers past their deadline end, each in its own transaction (one that fails
+    stops nothing else); returns how many ended."""
+    async with uow() as unit:
+        due = (
+            await unit.session.execute(
+                select(Booking.seat_id, Booking.state)
+                .where(Booking.state.in_(("held", "offered")), Booking.due_at <= now)
+                .order_by(Booking.due_at)
+                .limit(SWEEP_BATCH)
+            )
+        ).all()
+    ended = 0
+    for seat_id, state in due:
+        async with uow() as unit:
+            ended += await _end_one(unit, terms, seat_id, state, now)
+    return ended
+
+
+async def _end_one(
+    unit: Unit, terms: SeatTerms, seat_id: uuid.UUID, state: str, now: datetime
+) -> int:
+    booking = (
+        await unit.session.execute(
+            select(Booking)
+            .where(Booking.seat_id == seat_id, Booking.state == state, Booking.due_at <= now)
+            .with_for_update(skip_locked=True)
+        )
+    ).scalar_one_or_none()
+    if booking is None:
+        return 0  # confirmed, cancelled or ended meanwhile
+    ended = "expired" if state == "held" else "lapsed"
+    if not await _move(unit, booking, state, ended, now):
+        return 0
+    session = await find_session(unit, booking.session_id)
+    key = str(booking.session_id)
+    if state == "held":
+        unit.emit(
+            HoldExpired(
+                seat_id=seat_id, session_id=session.session_id, member_id=booking.member_id
+            ),
+            key=key,
+        )
+    else:
+        unit.emit(
+            OfferLapsed(
+                seat_id=seat_id,
+                session_id=session.session_id,
+                member_id=booking.member_id,
+                course_title=session.course_title,
+            ),
+            key=key,
+        )
+    await _free_seat(unit, terms, session, now)
+    return 1
+
+
+# Steps -------------------------------------------------------------------------------------------
+
+
+async def _hold(
+    unit: Unit, session: CourseSession, member_id: uuid.UUID, now: datetime
+) -> Answer | None:
+    if not await _take(unit, session, now):
+        return None
+    due = rules.hold_deadline(now, session.starts_at, session.hold_seconds)
+    booking = _booking(session, member_id, "held", now, due_at=due)
+    unit.session.add(booking)
+    return _held(unit, session, booking, due)
+
+
+async def _from_waitlist_to_seat(
+    unit: Unit, session: CourseSession, booking: Booking, now: datetime
+) -> Answer | None:
+    """A waitlisted member asking again gets a seat that is on sale (freed when no offers are
+    made any more) rather than their place in the queue."""
+    if not await _take(unit, session, now):
+        return None
+    due = rules.hold_deadline(now, session.starts_at, session.hold_seconds)
+    if not await _move(unit, booking, "waiting", "held", now, due_at=due):
+        raise Refused("the booking changed meanwhile: ask for it again")
+    await _leave_waitlist(unit, session.session_id)
+    return _held(unit, session, booking, due)
+
+
+def _held(unit: Unit, session: CourseSession, booking: Booking, due: datetime) -> Answer:
+    unit.emit(
+        SeatHeld(
+            seat_id=booking.seat_id,
+            session_id=session.session_id,
+            course_id=session.course_id,
+            member_id=booking.member_id,
+            hold_until=due,
+        ),
+        key=str(session.session_id),
+    )
+    return Answer.of(booking)
+
+
+async def _take(unit: Unit, session: CourseSession, now: datetime) -> bool:
+    """One more seat of the session taken, if one is free; the first time the last one goes,
+    the session is sold out."""
+    taken = (
+        await unit.session.execute(
+            update(CourseSession)
+            .where(
+                CourseSession.session_id == session.session_id,
+                CourseSession.status == "open",
+                CourseSession.taken < CourseSession.capacity,
+            )
+            .values(taken=CourseSession.taken + 1)
+            .returning(CourseSession.taken)
+            .execution_options(synchronize_session=False)
+        )
+    ).scalar_one_or_none()
+    if taken is None:
+        return False
+    if taken == session.capacity:
+        await _mark_sold_out(unit, session, now)
+    return True
+
+
+async def _mark_sold_out(unit: Unit, session: CourseSession, now: datetime) -> None:
+    first = (
+        await unit.session.execute(
+            update(CourseSession)
+            .where(
+                CourseSession.session_id == session.session_id, CourseSession.sold_out_at.is_(None)
+            )
+            .values(sold_out_at=now)
+            .returning(CourseSession.session_id)
+            .execution_options(synchronize_session=False)
+        )
+    ).scalar_one_or_none()
+    if first is not None:
+        unit.emit(
+            SessionSoldOut(
+                session_id=session.session_id,
+                course_id=session.course_id,
+                course_title=session.course_title,
+                region_code=session.region_code,
+                capacity=session.capacity,
+                opened_at=session.opens_at,
+                sold_out_at=now,
+            ),
+            key=str(session.session_id),
+        )
+
+
+async def _join_waitlist(
+    unit: Unit, session: CourseSession, member_id: uuid.UUID, now: datetime
+) -> Answer | None:
+    position = (
+        await unit.session.execute(
+            update(CourseSession)
+            .where(
+                CourseSession.session_id == session.session_id,
+                CourseSession.status == "open",
+                CourseSession.waiting < CourseSession.waitlist_cap,
+            )
+            .values(
+                waiting=CourseSession.waiting + 1, last_position=CourseSession.last_position + 1
+            )
+            .returning(CourseSession.last_position)
+            .execution_options(synchronize_session=False)
+        )
+    ).scalar_one_or_none()
+    if position is None:
+        return None
+    booking = _booking(session, member_id, "waiting", now, position=position)
+    unit.session.add(booking)
+    unit.emit(
+        WaitlistJoined(
+            seat_id=booking.seat_id,
+            session_id=session.session_id,
+            member_id=member_id,
+            position=position,
+        ),
+        key=str(session.session_id),
+    )
+    return Answer.of(booking)
+
+
+async def _free_seat(unit: Unit, terms: SeatTerms, session: CourseSession, now: datetime) -> None:
+    """A seat of the session was given up: offered to the first on the waitlist, or back on
+    sale. An offer keeps the seat taken, so nobody else can take it meanwhile."""
+    first = (
+        await unit.session.execute(
+            select(Booking)
+            .where(Booking.session_id == session.session_id, Booking.state == "waiting")
+            .order_by(Booking.position)
+            .limit(1)
+            .with_for_update(skip_locked=True)
+        )
+    ).scalar_one_or_none()
+    goes = rules.freed_seat_goes(now, session.starts_at, first is not None, terms)
+    due = rules.offer_deadline(now, session.starts_at, terms)
+    if (
+        goes == "offer"
+        and first is not None
+        and await _move(unit, first, "waiting", "offered", now, due_at=due)
+    ):
+        await _leave_waitlist(unit, session.session_id)
+        unit.emit(
+            WaitlistOffered(
+                seat_id=first.seat_id,
+                session_id=session.session_id,
+                member_id=first.member_id,
+                offer_until=due,
+                course_title=session.course_title,
+                campus=session.campus,
+                starts_at=session.starts_at,
+            ),
+            key=str(session.session_id),
+        )
+        return
+    await _counter(unit, session.session_id, CourseSession.taken, -1)
+
+
+async def _leave_waitlist(unit: Unit, session_id: uuid.UUID) -> None:
+    await _counter(unit, session_id, CourseSession.waiting, -1)
+
+
+async def _counter(
+    unit: Unit, session_id: uuid.UUID, column: InstrumentedAttribute[int], by: int
+) -> None:
+    await unit.session.execute(
+        update(CourseSession)
+        .where(CourseSession.session_id == session_id)
+        .values({column: column + by})
+        .execution_options(synchronize_session=False)
+    )
+
+
+async def _move(
+    unit: Unit, booking: Booking, was: str, to: str, now: datetime, **also: object
+) -> bool:
+    """The booking's state from `was` to `to` (a deadline and `via` set with it, if given), if
+    no other transaction moved it first."""
+    values: dict[str, object] = {"state": to, "updated_at": now, "due_at": None, **also}
+    moved = (
+        await unit.session.execute(
+            update(Booking)
+            .where(Booking.seat_id == booking.seat_id, Booking.state == was)
+            .values(values)
+            .returning(Booking.seat_id)
+            .execution_options(synchronize_session=False)
+        )
+    ).scalar_one_or_none()
+    if moved is None:
+        return False
+    for name, value in values.items():
+        set_committed_value(booking, name, value)  # written already: not dirty
+    return True
+
+
+def _booking(
+    session: CourseSession,
+    member_id: uuid.UUID,
+    state: str,
+    now: datetime,
+    *,
+    due_at: datetime | None = None,
+    position: int | None = None,
+) -> Booking:
+    return Booking(
+        due_at=due_at,
+        position=position,
+        seat_id=uuid.uuid4(),
+        session_id=session.session_id,
+        scope_key=session.scope_key,
+        member_id=member_id,
+        state=state,
+        created_at=now,
+        updated_at=now,
+    )
+
+
+# Reads ------------------------------------------------------------------------------------------
+
+
+async def _active_member(unit: Unit, member_id: uuid.UUID) -> Member:
+    member = await unit.session.get(Member, member_id)
+    if member is None or not member.active:
+        raise NotEligible("seats are for active members of the union")
+    return member
+
+
+async def find_session(unit: Unit, session_id: uuid.UUID) -> CourseSession:
+    session = await unit.session.get(CourseSession, session_id, populate_existing=True)
+    if session is None:
+        raise NotFound("no such session")
+    return session
+
+
+async def _live_booking(unit: Unit, scope_key: str, member_id: uuid.UUID) -> Booking | None:
+    return (
+        await unit.session.execute(
+            select(Booking).where(
+                Booking.scope_key == scope_key,
+                Booking.member_id == member_id,
+                Booking.state.in_(LIVE),
+            )
+        )
+    ).scalar_one_or_none()
+
+
+async def _no_other_hold(unit: Unit, member_id: uuid.UUID) -> None:
+    other = (
+        await unit.session.execute(
+            select(Booking.seat_id).where(Booking.member_id == member_id, Booking.state == "held")
+        )
+    ).scalar_one_or_none()
+    if other is not None:
+        raise Refused("you hold another seat: confirm or cancel it first")
+
+
+async def _own_booking(unit: Unit, member_id: uuid.UUID, seat_id: uuid.UUID) -> Booking:
+    booking = await unit.session.get(Booking, seat_id, populate_existing=True)
+    if booking is None or booking.member_id != member_id:
+        raise NotFound("no such booking")
+    return booking
