@@ -1,7 +1,8 @@
 """`make bench`: the 23,000-courier burst through membership → aid → notify, Shenzhen's 100,000
 injury reports through aid (→ notify), a year of Guangzhou's 13,000 dispute filings through
 legal (→ notify), and Guangzhou's 60,300 mutual-aid payouts of 2024 as the medical-insurance
-bureau's settlements through aid, each beside a bare-Kafka floor.
+bureau's settlements through aid, each beside a bare-Kafka floor; and 10,000 members asking for
+a session's 300 seats over HTTP through skills, beside bare conditional UPDATEs on PostgreSQL.
 
 Writes bench/results/<time>.json and prints a table against the targets. Phases:
   floor   bare aiokafka: N messages produced, relayed over three hops, consumed (same broker)
@@ -10,9 +11,11 @@ Writes bench/results/<time>.json and prints a table against the targets. Phases:
   injuries N hospital reports at once; time until each is dispatched to a visitor, latencies
   disputes N filings at once; time until each case is offered to a lawyer, latencies
   claims  N settlements at once for covered members; time until each claim is decided, latencies
-BENCH_PHASES (default joins,injuries,disputes,claims) picks phases; BENCH_BURST, BENCH_INJURIES,
-BENCH_DISPUTES, BENCH_CLAIMS, BENCH_STEADY_RATE, BENCH_STEADY_SECONDS and BENCH_TIMEOUT size
-them.
+  seats   N members ask for one session of 300 seats over HTTP at once; time to sold out and to
+          every answer, latencies, seats oversold, beside bare conditional UPDATEs on PostgreSQL
+BENCH_PHASES (default joins,injuries,disputes,claims,seats) picks phases; BENCH_BURST,
+BENCH_INJURIES, BENCH_DISPUTES, BENCH_CLAIMS, BENCH_SEATS, BENCH_STEADY_RATE, BENCH_STEADY_SECONDS
+and BENCH_TIMEOUT size them.
 Services run with trace sampling (OTEL_TRACES_SAMPLER, 1 % by default), as in production.
 """
 
@@ -41,6 +44,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 import bench_claims
 import bench_injuries
 import bench_legal
+import bench_seats
 import localrun
 import measure
 import scenario
@@ -49,7 +53,7 @@ import streams
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results"
 REQUESTS = "partner.membership.join-requests.v1"
-SERVICES = ("membership", "aid", "legal", "notify")
+SERVICES = ("membership", "aid", "legal", "skills", "notify")
 console = Console()
 SAMPLE = scenario.build("floor", total=100, repeats=0, invalid=0).requests
 
@@ -189,6 +193,7 @@ def report(result: dict[str, Any]) -> None:
             else []
         ),
         *(claim_rows(result["claims"], result["claim_floor"]) if "claims" in result else []),
+        *(seat_rows(result["seats"]) if "seats" in result else []),
     ]
     table = Table(title=f"gonghui bench — {result['when']} (trace sampling {result['sampling']})")
     for column in ("measure", "result", "target", ""):
@@ -269,6 +274,36 @@ def burst_rows(
     ]
 
 
+def seat_rows(seats: dict[str, Any]) -> list[Row]:
+    http, floor = seats["http"], seats["floor"]
+    p99 = http["latency_seconds"]["p99"]
+    return [
+        (
+            "seats: all answered over HTTP",
+            f"{http['all_answered_seconds']} s for {http['answered']:,} of {http['requests']:,}"
+            f" ({http['errors']} errors)",
+            "",
+            http["answered"] == http["requests"],
+        ),
+        ("seats: sold out after", f"{http['sold_out_seconds']} s", "", None),
+        ("seats: oversold", str(http["oversold"]), "0", http["oversold"] == 0),
+        (
+            "seats: HTTP answer p50/p95/p99",
+            _triple(http["latency_seconds"]),
+            "p99 ≤ 0.5 s",
+            p99 is not None and p99 <= 0.5,
+        ),
+        (
+            "seats: answers/s vs bare conditional UPDATE",
+            f"{http['answers_per_second']}/s vs {floor['answers_per_second']}/s = "
+            f"{http['answers_per_second'] / floor['answers_per_second']:.1%}",
+            "",
+            None,
+        ),
+        ("seats floor: UPDATE p50/p95/p99", _triple(floor["latency_seconds"]), "", None),
+    ]
+
+
 def _triple(latency: dict[str, float | None]) -> str:
     return "/".join(str(v) for v in latency.values()) + " s"
 
@@ -306,7 +341,7 @@ async def burst_phases(
 
 
 async def main() -> int:
-    phases = set(os.environ.get("BENCH_PHASES", "joins,injuries,disputes,claims").split(","))
+    phases = set(os.environ.get("BENCH_PHASES", "joins,injuries,disputes,claims,seats").split(","))
     timeout = float(os.environ.get("BENCH_TIMEOUT", "3600"))
     when = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     result: dict[str, Any] = {
@@ -328,6 +363,11 @@ async def main() -> int:
         count = int(os.environ.get("BENCH_CLAIMS", "60300"))
         found = await burst_phases("aid", count, "settlements", bench_claims.run, timeout)
         result.update(claim_floor=found["floor"], claims=found["figures"])
+    if "seats" in phases:
+        count = int(os.environ.get("BENCH_SEATS", "10000"))
+        console.rule(f"seats: {count:,} members ask for 300 seats over HTTP at once")
+        result["seats"] = await bench_seats.run(count, timeout)
+        console.print(result["seats"])
     result["peak_rss_mib"] = {s: measure.peak_rss_mib(s) for s in SERVICES}
     RESULTS.mkdir(parents=True, exist_ok=True)
     path = RESULTS / f"{when.replace(':', '')}.json"

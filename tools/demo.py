@@ -1,7 +1,7 @@
 """Replay the SF courier ceremony through membership → aid → notify, a day of work injuries in
 Shenzhen through aid, Guangzhou's labour disputes through legal, and the medical-insurance
-bureau's settlements of the ceremony's members through aid's mutual-aid claims; show what
-happened.
+bureau's settlements of the ceremony's members through aid's mutual-aid claims, and a flash
+sale of night-school seats through skills; show what happened.
 
 Run by `make demo` after the stack and the services are up, on emptied databases and topics.
 """
@@ -29,6 +29,7 @@ import injury_day
 import legal_day
 import localrun
 import scenario
+import seats_day
 import staff
 import streams
 
@@ -118,7 +119,8 @@ async def main() -> int:
     disputes = await legal_day.run(console, int(os.environ.get("DEMO_DISPUTES", "120")))
     members = ceremony_members(plan, outcomes, covered)
     claims = await claims_day.run(console, members, int(os.environ.get("DEMO_CLAIMS", "6030")))
-    return 0 if ceremony and injuries and disputes and claims else 1
+    seats = await seats_day.run(console, run, [m.member_id for m in members])
+    return 0 if ceremony and injuries and disputes and claims and seats else 1
 
 
 def ceremony_members(

@@ -180,3 +180,23 @@ async def complete_trace(candidates: list[tuple[str, set[str]]]) -> str:
                         return f"{localrun.ZIPKIN}/zipkin/traces/{trace_id}"
             await asyncio.sleep(1)
     return "(no complete trace found in Zipkin)"
+
+
+async def caught_up(group: str, topic: str) -> bool:
+    """Whether consumer group `group` has processed (committed) every record now on `topic`."""
+    from aiokafka.admin import AIOKafkaAdminClient
+
+    admin = AIOKafkaAdminClient(**client_options(localrun.KAFKA))
+    consumer = AIOKafkaConsumer(**client_options(localrun.KAFKA), enable_auto_commit=False)
+    await admin.start()
+    await consumer.start()
+    try:
+        partitions = [TopicPartition(topic, p) for p in range(registry_topic(topic).partitions)]
+        ends = await consumer.end_offsets(partitions)
+        committed = await admin.list_consumer_group_offsets(group, partitions=partitions)
+        return all(
+            ends[p] == 0 or (p in committed and committed[p].offset >= ends[p]) for p in partitions
+        )
+    finally:
+        await consumer.stop()
+        await admin.close()

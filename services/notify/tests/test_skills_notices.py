@@ -8,7 +8,16 @@ import pytest
 from gonghui_contracts import EventPayload
 from gonghui_contracts.events import (
     AttendanceRecorded,
+    CandidateSelected,
+    CraftsmanNominated,
+    CraftsmanTitleRecorded,
+    CraftsmanTitleRevoked,
+    DegreeAidGranted,
+    DegreeAidPaid,
+    DegreeAidRanked,
+    DegreeAidScreened,
     HoldExpired,
+    LadderQuotaExhausted,
     OfferLapsed,
     SeatConfirmed,
     SeatHeld,
@@ -93,6 +102,33 @@ CASES: list[tuple[EventPayload, list[tuple[str, str]]]] = [
     ),
     (WaitlistJoined(seat_id=SEAT, session_id=SESSION, member_id=MEMBER, position=3), []),
     (AttendanceRecorded(seat_id=SEAT, session_id=SESSION, member_id=MEMBER, attended=True), []),
+    (
+        DegreeAidScreened(
+            application_id=SEAT,
+            cycle_id=COURSE,
+            member_id=MEMBER,
+            passed=False,
+            reason="非本市职工",
+        ),
+        [(WHO, "degree_aid_not_passed")],
+    ),
+    (DegreeAidScreened(application_id=SEAT, cycle_id=COURSE, member_id=MEMBER, passed=True), []),
+    (DegreeAidRanked(cycle_id=COURSE, cycle_name="河源2025", ranked=280, grants=66), []),
+    (
+        DegreeAidGranted(
+            application_id=SEAT,
+            cycle_id=COURSE,
+            cycle_name="河源市2025年求学圆梦",
+            member_id=MEMBER,
+            rank=12,
+            amount="7500.00",
+        ),
+        [(WHO, "degree_aid_granted")],
+    ),
+    (
+        DegreeAidPaid(application_id=SEAT, cycle_id=COURSE, member_id=MEMBER, amount="7500.00"),
+        [(WHO, "degree_aid_paid")],
+    ),
 ]
 
 
@@ -107,6 +143,58 @@ def test_each_seat_event_tells_the_right_people(
             assert templates.render(request.template, locale, request.values)[0] == locale
 
 
+LADDER: list[tuple[EventPayload, list[tuple[str, str]]]] = [
+    (
+        CraftsmanNominated(
+            nomination_id=SEAT,
+            member_id=MEMBER,
+            tier="city",
+            year=2025,
+            region_code="440100",
+            source="competition",
+            source_ref="职业健康技能大赛",
+        ),
+        [(WHO, "craftsman_nominated")],
+    ),
+    (
+        CandidateSelected(
+            nomination_id=SEAT, member_id=MEMBER, tier="city", year=2025, region_code="440100"
+        ),
+        [(WHO, "craftsman_candidate")],
+    ),
+    (
+        LadderQuotaExhausted(region_code="440100", tier="city", year=2025, quota=100),
+        [("union:440100-county", "ladder_quota_exhausted")],
+    ),
+    (
+        CraftsmanTitleRecorded(
+            title_id=SEAT,
+            member_id=MEMBER,
+            tier="national",
+            year=2025,
+            source="decided_elsewhere",
+            reference="全总〔2025〕3号",
+        ),
+        [(WHO, "craftsman_title")],
+    ),
+    (CraftsmanTitleRevoked(title_id=SEAT, member_id=MEMBER, tier="city", reason="r"), []),
+]
+
+
+@pytest.mark.parametrize(("payload", "expected"), LADDER, ids=lambda v: type(v).__name__)
+def test_each_ladder_event_tells_the_right_people(
+    payload: EventPayload, expected: list[tuple[str, str]]
+) -> None:
+    requests = domain.notices_for(payload)
+    assert [(r.recipient, r.template) for r in requests] == expected
+    for request in requests:
+        for locale in ("zh", "en"):
+            assert templates.render(request.template, locale, request.values)[0] == locale
+    if isinstance(payload, CraftsmanTitleRecorded):
+        [request] = requests
+        assert "大国工匠" in templates.render(request.template, "zh", request.values)[1]
+
+
 def test_an_offer_says_until_when_in_local_time_and_a_sell_out_how_fast() -> None:
     offer = CASES[1][0]
     [request] = domain.notices_for(offer)
@@ -118,5 +206,15 @@ def test_an_offer_says_until_when_in_local_time_and_a_sell_out_how_fast() -> Non
     assert "300个名额开放4分钟内已约满" in text
 
 
-def test_notify_reads_the_seats_topic() -> None:
-    assert "skills.seats.v1" in handlers.TOPICS
+def test_a_grant_says_the_rank_and_the_amount_and_a_failure_why() -> None:
+    granted = CASES[-2][0]
+    [request] = domain.notices_for(granted)
+    text = templates.render(request.template, "zh", request.values)[1]
+    assert "排名第12位" in text
+    assert "7500.00元" in text
+    [request] = domain.notices_for(CASES[-5][0])
+    assert "非本市职工" in templates.render(request.template, "zh", request.values)[1]
+
+
+def test_notify_reads_the_skills_topics() -> None:
+    assert {"skills.seats.v1", "skills.degree-aid.v1", "skills.ladder.v1"} <= set(handlers.TOPICS)

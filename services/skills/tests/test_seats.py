@@ -14,23 +14,22 @@ from typing import Any, Literal
 
 import httpx
 import pytest
-from fastapi import FastAPI
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
-from gonghui_contracts.events import MemberJoined, MemberLeft
-from gonghui_contracts.values import Industry, JoinChannel
+from gonghui_contracts.events import MemberLeft
 from servicekit import UnitOfWork
-from servicekit.app import install_error_handlers
 from servicekit.clock import Clock
-from servicekit.identity import Caller, Role, authenticated
+from servicekit.identity import Caller, Role
 from servicekit.testing import outbox_rows, sqlite_sessions
-from skills import api, courses, members, seats
+from skills import courses, members, seats
 from skills.courses import NewCourse, NewSession
 from skills.errors import NotEligible, Refused
 from skills.models import Base, Booking, CourseSession
 from skills.rules import LIVE, SEATED, SeatTerms
+
+from .conftest import http_client, join
 
 TERMS = SeatTerms()
 STARTS_IN = timedelta(days=3)
@@ -42,22 +41,7 @@ class World:
         self.keys = iter(range(1, 10**9))
 
     async def member(self) -> uuid.UUID:
-        member_id = uuid.uuid4()
-        async with self.uow() as unit:
-            await members.joined(
-                unit,
-                MemberJoined(
-                    member_id=member_id,
-                    union_id="440304-union",
-                    region_code="440304",
-                    city_code="440300",
-                    industry=Industry.EXPRESS_DELIVERY,
-                    new_employment_form=True,
-                    channel=JoinChannel.APP,
-                    joined_on=date(2026, 11, 1),
-                ),
-            )
-        return member_id
+        return await join(self.uow)
 
     async def course(
         self,
@@ -287,12 +271,7 @@ async def test_a_cancelled_session_releases_everyone_and_takes_no_more(world: Wo
 
 
 def client(world: World, caller: dict[str, Caller]) -> httpx.AsyncClient:
-    app = FastAPI()
-    install_error_handlers(app, api.ERROR_STATUSES)
-    for router in api.routers(world.uow, TERMS, world.clock):
-        app.include_router(router)
-    app.dependency_overrides[authenticated] = lambda: caller["as"]
-    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://skills")
+    return http_client(world.uow, world.clock, caller)
 
 
 async def test_over_http_staff_publish_members_book_and_scope_holds(world: World) -> None:

@@ -14,7 +14,7 @@ from uuid import UUID
 from pydantic import Field
 
 from gonghui_contracts.envelope import EventPayload
-from gonghui_contracts.values import RegionCode
+from gonghui_contracts.values import RegionCode, Yuan
 
 Allocation = Literal["first_come", "lottery"]
 ReleaseReason = Literal["cancelled_by_member", "member_left", "session_cancelled"]
@@ -152,3 +152,127 @@ class AttendanceRecorded(EventPayload):
     session_id: UUID
     member_id: UUID
     attended: bool
+
+
+# Degree aid (求学圆梦): a cycle's budget pays a fixed grant to the best-ranked applicants ------
+
+
+class DegreeAidScreened(EventPayload):
+    """An application passed or failed the union's screening (初审)."""
+
+    EVENT_TYPE = "skills.degree-aid-screened"
+
+    application_id: UUID
+    cycle_id: UUID
+    member_id: UUID
+    passed: bool
+    reason: str | None = Field(default=None, max_length=200)
+
+
+class DegreeAidRanked(EventPayload):
+    """The cycle's ranking is frozen: who passed, in order; grants go to the top."""
+
+    EVENT_TYPE = "skills.degree-aid-ranked"
+
+    cycle_id: UUID
+    cycle_name: str = Field(max_length=100)
+    ranked: int = Field(ge=0)
+    grants: int = Field(ge=0, description="min(cap, budget // amount)")
+
+
+class DegreeAidGranted(EventPayload):
+    """A grant to the applicant ranked `rank`: first from the ranking, or passed down to them
+    when someone above declined."""
+
+    EVENT_TYPE = "skills.degree-aid-granted"
+
+    application_id: UUID
+    cycle_id: UUID
+    cycle_name: str = Field(max_length=100)
+    member_id: UUID
+    rank: int = Field(ge=1)
+    amount: Yuan
+    passed_down: bool = False
+
+
+class DegreeAidDeclined(EventPayload):
+    EVENT_TYPE = "skills.degree-aid-declined"
+
+    application_id: UUID
+    cycle_id: UUID
+    member_id: UUID
+    rank: int = Field(ge=1)
+
+
+class DegreeAidPaid(EventPayload):
+    EVENT_TYPE = "skills.degree-aid-paid"
+
+    application_id: UUID
+    cycle_id: UUID
+    member_id: UUID
+    amount: Yuan
+
+
+# The craftsman ladder (登攀计划): nominations, candidates under yearly quotas, titles -----
+
+LadderTier = Literal["enterprise", "district", "industry", "city", "province", "national"]
+
+
+class CraftsmanNominated(EventPayload):
+    """A worker put forward for a tier of the ladder: by a union, or from a competition."""
+
+    EVENT_TYPE = "skills.craftsman-nominated"
+
+    nomination_id: UUID
+    member_id: UUID
+    tier: LadderTier
+    year: int
+    region_code: RegionCode
+    source: Literal["union", "competition"]
+    source_ref: str | None = Field(default=None, max_length=64)
+
+
+class CandidateSelected(EventPayload):
+    """A nominee selected as a candidate (培育对象) of the tier, within the year's quota."""
+
+    EVENT_TYPE = "skills.candidate-selected"
+
+    nomination_id: UUID
+    member_id: UUID
+    tier: LadderTier
+    year: int
+    region_code: RegionCode
+
+
+class LadderQuotaExhausted(EventPayload):
+    """The last place of a tier's yearly quota was taken (told once)."""
+
+    EVENT_TYPE = "skills.ladder-quota-exhausted"
+
+    region_code: RegionCode
+    tier: LadderTier
+    year: int
+    quota: int
+
+
+class CraftsmanTitleRecorded(EventPayload):
+    """A title of the ladder: from a candidate's selection, or decided elsewhere (the province's
+    南粤工匠, the national 大国工匠) and recorded here."""
+
+    EVENT_TYPE = "skills.craftsman-title-recorded"
+
+    title_id: UUID
+    member_id: UUID
+    tier: LadderTier
+    year: int
+    source: Literal["selection", "decided_elsewhere"]
+    reference: str = Field(max_length=64)
+
+
+class CraftsmanTitleRevoked(EventPayload):
+    EVENT_TYPE = "skills.craftsman-title-revoked"
+
+    title_id: UUID
+    member_id: UUID
+    tier: LadderTier
+    reason: str = Field(max_length=200)

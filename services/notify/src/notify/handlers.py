@@ -16,6 +16,8 @@ TOPICS = (
     "legal.cases.v1",
     "legal.supervision.v1",
     "skills.seats.v1",
+    "skills.degree-aid.v1",
+    "skills.ladder.v1",
 )
 
 

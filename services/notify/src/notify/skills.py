@@ -1,8 +1,11 @@
 """Which notices a course seat event causes. Pure: no I/O.
 
 Members hear that their seat is confirmed, that a seat is offered to them (and until when), that
-an offer lapsed, that a hold ran out, and that a session they were on was cancelled. The duty
-desk of the union where a session is held hears that it sold out.
+an offer lapsed, that a hold ran out, and that a session they were on was cancelled; of their
+degree-aid application, a failed screening (with the reason), the grant and its payment; of
+the craftsman ladder, their nomination, selection as a candidate and title. The duty desk of the
+union where a session is held hears that it sold out, that of a region that its yearly quota of
+a tier is used up.
 """
 
 from __future__ import annotations
@@ -11,7 +14,14 @@ from collections.abc import Callable
 from typing import Any
 
 from gonghui_contracts.events import (
+    CandidateSelected,
+    CraftsmanNominated,
+    CraftsmanTitleRecorded,
+    DegreeAidGranted,
+    DegreeAidPaid,
+    DegreeAidScreened,
     HoldExpired,
+    LadderQuotaExhausted,
     OfferLapsed,
     SeatConfirmed,
     SeatReleased,
@@ -19,6 +29,7 @@ from gonghui_contracts.events import (
     WaitlistOffered,
 )
 from gonghui_contracts.values import local_federation
+from notify.legal import Label
 from notify.recipients import NoticeRequest, member, union
 from notify.templates import Value
 from notify.wording import ref, when
@@ -81,7 +92,70 @@ def _sold_out(payload: SessionSoldOut) -> list[NoticeRequest]:
     return [NoticeRequest(union(union_id), "session_sold_out", values)]
 
 
+def _screened(payload: DegreeAidScreened) -> list[NoticeRequest]:
+    if payload.passed:
+        return []  # what counts is the ranking: told with the grant
+    values: dict[str, Value] = {"reason": payload.reason or ""}
+    return [NoticeRequest(member(payload.member_id), "degree_aid_not_passed", values)]
+
+
+def _granted(payload: DegreeAidGranted) -> list[NoticeRequest]:
+    values: dict[str, Value] = {
+        "cycle_name": payload.cycle_name,
+        "rank": str(payload.rank),
+        "amount": str(payload.amount),
+    }
+    return [NoticeRequest(member(payload.member_id), "degree_aid_granted", values)]
+
+
+def _grant_paid(payload: DegreeAidPaid) -> list[NoticeRequest]:
+    values: dict[str, Value] = {"amount": str(payload.amount)}
+    return [NoticeRequest(member(payload.member_id), "degree_aid_paid", values)]
+
+
+TIERS: dict[str, Label] = {
+    "enterprise": {"zh": "企业工匠", "en": "enterprise craftsman"},
+    "district": {"zh": "区级工匠", "en": "district craftsman"},
+    "industry": {"zh": "行业工匠", "en": "industry craftsman"},
+    "city": {"zh": "市级工匠（羊城工匠）", "en": "city craftsman"},
+    "province": {"zh": "南粤工匠", "en": "Guangdong craftsman"},
+    "national": {"zh": "大国工匠", "en": "national craftsman"},
+}
+
+
+def _nominated(payload: CraftsmanNominated) -> list[NoticeRequest]:
+    values: dict[str, Value] = {"tier": TIERS[payload.tier], "year": str(payload.year)}
+    return [NoticeRequest(member(payload.member_id), "craftsman_nominated", values)]
+
+
+def _candidate(payload: CandidateSelected) -> list[NoticeRequest]:
+    values: dict[str, Value] = {"tier": TIERS[payload.tier], "year": str(payload.year)}
+    return [NoticeRequest(member(payload.member_id), "craftsman_candidate", values)]
+
+
+def _title(payload: CraftsmanTitleRecorded) -> list[NoticeRequest]:
+    values: dict[str, Value] = {"tier": TIERS[payload.tier], "reference": payload.reference}
+    return [NoticeRequest(member(payload.member_id), "craftsman_title", values)]
+
+
+def _quota_used_up(payload: LadderQuotaExhausted) -> list[NoticeRequest]:
+    union_id, _ = local_federation(payload.region_code)
+    values: dict[str, Value] = {
+        "tier": TIERS[payload.tier],
+        "year": str(payload.year),
+        "quota": str(payload.quota),
+    }
+    return [NoticeRequest(union(union_id), "ladder_quota_exhausted", values)]
+
+
 TELL: dict[type, Callable[[Any], list[NoticeRequest]]] = {
+    CraftsmanNominated: _nominated,
+    CandidateSelected: _candidate,
+    CraftsmanTitleRecorded: _title,
+    LadderQuotaExhausted: _quota_used_up,
+    DegreeAidScreened: _screened,
+    DegreeAidGranted: _granted,
+    DegreeAidPaid: _grant_paid,
     SeatConfirmed: _confirmed,
     WaitlistOffered: _offered,
     OfferLapsed: _lapsed,

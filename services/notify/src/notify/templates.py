@@ -250,6 +250,36 @@ TEMPLATES: dict[str, dict[str, str]] = {
         "en": "Sold out: all {capacity} seats of {course_title} went within {minutes} minutes "
         "of opening (session {session_ref}); consider another class.",
     },
+    "degree_aid_not_passed": {
+        "zh": "很抱歉，您的求学圆梦助学申请未通过初审：{reason}。",
+        "en": "Sorry: your degree-aid application did not pass screening: {reason}.",
+    },
+    "degree_aid_granted": {
+        "zh": "恭喜！您在{cycle_name}中排名第{rank}位，获得助学金{amount}元。如放弃请尽早告知，名额将顺延给下一位。",
+        "en": "Congratulations: ranked {rank} in {cycle_name}, you are granted {amount} yuan of "
+        "degree aid. If you decline, say so early: the grant passes to the next in line.",
+    },
+    "degree_aid_paid": {
+        "zh": "您的求学圆梦助学金{amount}元已发放，祝学业有成。",
+        "en": "Your degree aid of {amount} yuan has been paid. Good luck with your studies.",
+    },
+    "craftsman_nominated": {
+        "zh": "您已被推荐参评{year}年度{tier}，请留意工会后续通知。",
+        "en": "You are nominated for {tier} of {year}; your union will be in touch.",
+    },
+    "craftsman_candidate": {
+        "zh": "祝贺！您已入选{year}年度{tier}培育对象。",
+        "en": "Congratulations: you are selected as a {tier} candidate of {year}.",
+    },
+    "craftsman_title": {
+        "zh": "祝贺您获得“{tier}”称号（{reference}）！",
+        "en": "Congratulations on the title of {tier} ({reference})!",
+    },
+    "ladder_quota_exhausted": {
+        "zh": "{year}年度{tier}培育对象名额（{quota}名）已全部选定，新的推荐将无法入选。",
+        "en": "All {quota} places for {tier} candidates of {year} are taken: further nominees "
+        "cannot be selected.",
+    },
 }
 
 FALLBACK_LOCALE = "en"

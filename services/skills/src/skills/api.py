@@ -106,7 +106,7 @@ def routers(uow: UnitOfWork, terms: SeatTerms, clock: Clock) -> list[APIRouter]:
     return [_seats(uow, terms, clock), _providers(uow, terms, clock)]
 
 
-def _own_member(caller: Caller) -> uuid.UUID:
+def own_member(caller: Caller) -> uuid.UUID:
     require_scope(caller.member_id is not None)
     assert caller.member_id is not None
     return caller.member_id
@@ -165,7 +165,7 @@ def _seats(uow: UnitOfWork, terms: SeatTerms, clock: Clock) -> APIRouter:
         """Ask for a seat: held (confirm before `due_at`), a place on the waitlist, or sold
         out. A member has one live hold at a time and one live booking per session (or per
         course, if the course says so); asking again tells them what they have."""
-        member_id = _own_member(caller)
+        member_id = own_member(caller)
 
         async def ask(unit: Unit) -> seats.Answer:
             return await seats.request_seat(
@@ -188,7 +188,7 @@ def _seats(uow: UnitOfWork, terms: SeatTerms, clock: Clock) -> APIRouter:
     @api.get("/bookings", response_model=list[BookingView])
     async def my_bookings(caller: Member, limit: Limit = 50) -> list[BookingView]:
         """The member's own bookings, the latest first."""
-        member_id = _own_member(caller)
+        member_id = own_member(caller)
         async with uow() as unit:
             found = await queries.of_member(unit.session, member_id, limit)
         return [_booking_view(booking, session) for booking, session in found]
@@ -198,7 +198,7 @@ def _seats(uow: UnitOfWork, terms: SeatTerms, clock: Clock) -> APIRouter:
     )
     async def confirm(seat_id: uuid.UUID, caller: Member) -> BookingView:
         """Take a held or offered seat, before its deadline."""
-        member_id = _own_member(caller)
+        member_id = own_member(caller)
         async with uow() as unit:
             booking = await seats.confirm(
                 unit, member_id=member_id, seat_id=seat_id, now=clock.now()
@@ -209,7 +209,7 @@ def _seats(uow: UnitOfWork, terms: SeatTerms, clock: Clock) -> APIRouter:
     async def cancel(seat_id: uuid.UUID, caller: Member) -> BookingView:
         """Give up a seat, a hold, an offer or a place on the waitlist: the seat goes to the
         first on the waitlist."""
-        member_id = _own_member(caller)
+        member_id = own_member(caller)
         async with uow() as unit:
             booking = await seats.cancel(
                 unit, terms, member_id=member_id, seat_id=seat_id, now=clock.now()

@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
 from pydantic import Field
 
-from servicekit import KitSettings, Runtime, serve
-from skills import api, handlers, seats
+from servicekit import KitSettings, Runtime, UnitOfWork, serve
+from servicekit.clock import Clock
+from skills import api, degree_aid_api, handlers, ladder_api, seats
 from skills.rules import DEFAULT_TERMS, SeatTerms
 
 
@@ -56,9 +57,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     runtime.every(settings.seat_sweep_seconds, "seat-deadlines", end_due_holds_and_offers)
     return runtime.http_app(
         title="gonghui skills",
-        routers=api.routers(runtime.uow, terms, runtime.clock),
+        routers=routers(runtime.uow, terms, runtime.clock),
         error_statuses=api.ERROR_STATUSES,
     )
+
+
+def routers(uow: UnitOfWork, terms: SeatTerms, clock: Clock) -> list[APIRouter]:
+    return [
+        *api.routers(uow, terms, clock),
+        *degree_aid_api.routers(uow, clock),
+        ladder_api.router(uow, clock),
+    ]
 
 
 def run() -> None:

@@ -5,7 +5,18 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import Boolean, CheckConstraint, Index, Integer, String, Text, Uuid, text
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    Uuid,
+    text,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from servicekit.db import UtcDateTime, new_metadata
@@ -126,3 +137,119 @@ class SeatRequest(Base):
     session_id: Mapped[uuid.UUID] = mapped_column(Uuid)
     answer: Mapped[str] = mapped_column(Text)
     at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class DegreeAidCycle(Base):
+    """A round of degree aid (求学圆梦): its budget never pays more than `granted_cents`, moved
+    only by conditional updates in the transaction that grants or takes back a grant."""
+
+    __tablename__ = "degree_aid_cycles"
+    __table_args__ = (
+        CheckConstraint("granted_cents <= budget_cents", name="grants_within_budget"),
+        CheckConstraint("grants <= cap", name="grants_within_cap"),
+    )
+
+    cycle_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    region_code: Mapped[str] = mapped_column(String(6), index=True)
+    budget_cents: Mapped[int] = mapped_column(BigInteger)
+    amount_cents: Mapped[int] = mapped_column(BigInteger)
+    cap: Mapped[int] = mapped_column(Integer)
+    opens_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    closes_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    status: Mapped[str] = mapped_column(String(12))  # open, ranked
+    granted_cents: Mapped[int] = mapped_column(BigInteger, default=0)
+    grants: Mapped[int] = mapped_column(Integer, default=0)
+    ranked_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    created_by: Mapped[str] = mapped_column(String(64))
+
+
+class DegreeAidApplication(Base):
+    """applied → passed | failed (screening); passed → granted | waiting (ranking);
+    granted → declined | paid; waiting → granted (a grant passed down)."""
+
+    __tablename__ = "degree_aid_applications"
+    __table_args__ = (
+        UniqueConstraint("cycle_id", "member_id"),
+        Index("ix_degree_aid_applications_cycle_status_rank", "cycle_id", "status", "rank"),
+    )
+
+    application_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    cycle_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    member_id: Mapped[uuid.UUID] = mapped_column(Uuid, index=True)
+    programme: Mapped[str] = mapped_column(String(100))
+    exam_score: Mapped[int] = mapped_column(Integer)  # as the applicant gave it
+    verified_score: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    status: Mapped[str] = mapped_column(String(12))
+    reason: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    rank: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    applied_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    decided_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    paid_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    payment_ref: Mapped[str | None] = mapped_column(String(64), nullable=True)
+
+
+class LadderQuota(Base):
+    """How many candidates (培育对象) a region's union may select for a tier in a year; `used`
+    moves only by a conditional update in the selecting transaction."""
+
+    __tablename__ = "ladder_quotas"
+    __table_args__ = (CheckConstraint("used >= 0 AND used <= quota", name="used_within_quota"),)
+
+    region_code: Mapped[str] = mapped_column(String(6), primary_key=True)
+    tier: Mapped[str] = mapped_column(String(12), primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    quota: Mapped[int] = mapped_column(Integer)
+    used: Mapped[int] = mapped_column(Integer, default=0)
+    exhausted_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+
+
+class Nomination(Base):
+    """nominated → selected (a candidate, within the quota) | withdrawn."""
+
+    __tablename__ = "nominations"
+    __table_args__ = (
+        UniqueConstraint("member_id", "tier", "year"),
+        Index("ix_nominations_region_year", "region_code", "year"),
+    )
+
+    nomination_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    member_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    region_code: Mapped[str] = mapped_column(String(6))
+    tier: Mapped[str] = mapped_column(String(12))
+    year: Mapped[int] = mapped_column(Integer)
+    source: Mapped[str] = mapped_column(String(12))
+    source_ref: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    reason: Mapped[str] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(12))
+    nominated_by: Mapped[str] = mapped_column(String(64))
+    nominated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    selected_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+
+
+class CraftsmanTitle(Base):
+    """A title of the ladder a worker holds (one per tier while not revoked)."""
+
+    __tablename__ = "craftsman_titles"
+    __table_args__ = (
+        Index(
+            "uq_craftsman_titles_held",
+            "member_id",
+            "tier",
+            unique=True,
+            postgresql_where=text("revoked_at IS NULL"),
+            sqlite_where=text("revoked_at IS NULL"),
+        ),
+    )
+
+    title_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    member_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    tier: Mapped[str] = mapped_column(String(12))
+    year: Mapped[int] = mapped_column(Integer)
+    source: Mapped[str] = mapped_column(String(20))
+    reference: Mapped[str] = mapped_column(String(64))
+    nomination_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, nullable=True)
+    recorded_by: Mapped[str] = mapped_column(String(64))
+    recorded_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    revoke_reason: Mapped[str | None] = mapped_column(String(200), nullable=True)

@@ -33,7 +33,7 @@ from gonghui_contracts.events import (
 from gonghui_contracts.events.skills import ReleaseReason
 from servicekit import Unit, UnitOfWork
 from skills import rules
-from skills.errors import NotEligible, NotFound, Refused
+from skills.errors import NotEligible, NotFound, Refused, found
 from skills.models import Booking, CourseSession, Member, SeatRequest
 from skills.rules import LIVE, SEATED, SeatTerms
 
@@ -97,7 +97,7 @@ async def request_seat(
         if stored.session_id != session_id:
             raise Refused("this Idempotency-Key was used for another session")
         return Answer.from_json(stored.answer)
-    await _active_member(unit, member_id)
+    await active_member(unit, member_id)
     session = await find_session(unit, session_id)
     available = rules.availability(now, session.opens_at, session.starts_at, session.status)
     if available != "open":
@@ -481,7 +481,7 @@ def _booking(
 # Reads ------------------------------------------------------------------------------------------
 
 
-async def _active_member(unit: Unit, member_id: uuid.UUID) -> Member:
+async def active_member(unit: Unit, member_id: uuid.UUID) -> Member:
     member = await unit.session.get(Member, member_id)
     if member is None or not member.active:
         raise NotEligible("seats are for active members of the union")
@@ -489,10 +489,7 @@ async def _active_member(unit: Unit, member_id: uuid.UUID) -> Member:
 
 
 async def find_session(unit: Unit, session_id: uuid.UUID) -> CourseSession:
-    session = await unit.session.get(CourseSession, session_id, populate_existing=True)
-    if session is None:
-        raise NotFound("no such session")
-    return session
+    return await found(unit.session, CourseSession, session_id, "session")
 
 
 async def _live_booking(unit: Unit, scope_key: str, member_id: uuid.UUID) -> Booking | None:
@@ -518,7 +515,7 @@ async def _no_other_hold(unit: Unit, member_id: uuid.UUID) -> None:
 
 
 async def _own_booking(unit: Unit, member_id: uuid.UUID, seat_id: uuid.UUID) -> Booking:
-    booking = await unit.session.get(Booking, seat_id, populate_existing=True)
-    if booking is None or booking.member_id != member_id:
+    booking = await found(unit.session, Booking, seat_id, "booking")
+    if booking.member_id != member_id:
         raise NotFound("no such booking")
     return booking
