@@ -1,7 +1,8 @@
 """Replay the SF courier ceremony through membership → aid → notify, a day of work injuries in
 Shenzhen through aid, Guangzhou's labour disputes through legal, and the medical-insurance
-bureau's settlements of the ceremony's members through aid's mutual-aid claims, and a flash
-sale of night-school seats through skills; show what happened.
+bureau's settlements of the ceremony's members through aid's mutual-aid claims, a flash sale of
+night-school seats and the union's skills programmes (degree aid, the craftsman ladder, a
+contest) through skills; show what happened.
 
 Run by `make demo` after the stack and the services are up, on emptied databases and topics.
 """
@@ -28,6 +29,7 @@ import claims_day
 import injury_day
 import legal_day
 import localrun
+import programmes_day
 import scenario
 import seats_day
 import staff
@@ -120,7 +122,9 @@ async def main() -> int:
     members = ceremony_members(plan, outcomes, covered)
     claims = await claims_day.run(console, members, int(os.environ.get("DEMO_CLAIMS", "6030")))
     seats = await seats_day.run(console, run, [m.member_id for m in members])
-    return 0 if ceremony and injuries and disputes and claims and seats else 1
+    programmes = await programmes_day.run(console, [m.member_id for m in members])
+    days = (ceremony, injuries, disputes, claims, seats, programmes)
+    return 0 if all(days) else 1
 
 
 def ceremony_members(

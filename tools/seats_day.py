@@ -17,6 +17,7 @@ import random
 import time
 import uuid
 from collections import Counter
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -161,8 +162,13 @@ async def more_workers(run: str, needed: int) -> list[uuid.UUID]:
 
 
 async def flash_sale(
-    skills: staff.ServiceClient, client: httpx.AsyncClient, workers: list[uuid.UUID]
+    skills: staff.ServiceClient,
+    client: httpx.AsyncClient,
+    workers: list[uuid.UUID],
+    on_held: Callable[[str, uuid.UUID, str], Awaitable[None]],
 ) -> Flash:
+    """The workers ask (some twice) over the first minute after opening; a worker told "held"
+    goes on at once with `on_held` (key, worker, seat), as the app does."""
     rng = random.Random(2026)
     now = datetime.now(UTC)
     opens_at = now + timedelta(seconds=15)
@@ -199,7 +205,10 @@ async def flash_sale(
             answer = await ask_until_answered(
                 client, path, {**tokens[keys[key]], "Idempotency-Key": key}
             )
+        first = key not in answers
         answers.setdefault(key, []).append(answer)
+        if first and answer["outcome"] == "held":
+            await on_held(key, keys[key], answer["seat_id"])
 
     peak = 0
     sampling = True
@@ -267,28 +276,34 @@ async def run(console: Console, run_id: str, members: list[str]) -> bool:
         await until(
             lambda: streams.caught_up("skills", "membership.events.v1"), "skills knows them", 300
         )
-        flash = await flash_sale(skills, client, workers)
+        provider_tracer, tracer = streams.producer_tracer("shenzhen-app")
+        traces: list[str] = []
+        no_shows: set[str] = set()
+
+        async def confirm_or_not(key: str, worker: uuid.UUID, seat: str) -> None:
+            if len(no_shows) < NO_SHOWS:  # the first few holders never come back
+                no_shows.add(key)
+                return
+            with tracer.start_as_current_span("confirm seat") as span:
+                traces.append(format(span.get_span_context().trace_id, "032x"))
+                await confirm(skills, worker, seat)
+
+        flash = await flash_sale(skills, client, workers, confirm_or_not)
         console.print(
             f"{len(flash.keys):,} workers asked (+{FLASH_RETRIES:,} retries) in "
             f"{flash.asked_in:.1f}s"
         )
-        first = {key: answers[0] for key, answers in flash.answers.items()}
-        held = [(flash.keys[k], a["seat_id"]) for k, a in first.items() if a["outcome"] == "held"]
         provider = staff.as_staff("440300")
         session_path = f"/v1/sessions/{flash.session_id}"
         sold_out = await skills.ok("GET", session_path, as_=provider)
-
-        provider_tracer, tracer = streams.producer_tracer("shenzhen-app")
-        traces: list[str] = []
-        for worker, seat in held[NO_SHOWS:]:
-            with tracer.start_as_current_span("confirm seat") as span:
-                traces.append(format(span.get_span_context().trace_id, "032x"))
-                await confirm(skills, worker, seat)
-        await skills.ok(
-            "POST", "/admin/clock/advance", {"seconds": 121}
-        )  # the no-shows' holds run out
+        # the no-shows' holds run out (some did already, while the others were asking)
+        await skills.ok("POST", "/admin/clock/advance", {"seconds": 121})
         await until(
-            lambda: offered_count(skills, flash.session_id, NO_SHOWS), "the waitlist offered", 60
+            lambda: states_are(
+                skills, flash.session_id, held=0, expired=NO_SHOWS, offered=NO_SHOWS
+            ),
+            "the waitlist offered",
+            60,
         )
         offers = await roster(skills, flash.session_id, "live")
         offered = [b for b in offers if b["state"] == "offered"]
@@ -296,7 +311,9 @@ async def run(console: Console, run_id: str, members: list[str]) -> bool:
             await confirm(skills, uuid.UUID(booking["member_id"]), booking["seat_id"])
         await skills.ok("POST", "/admin/clock/advance", {"seconds": 2 * 3600 + 1})  # offers lapse
         await until(
-            lambda: offered_count(skills, flash.session_id, LAPSES), "lapsed offers passed on", 60
+            lambda: states_are(skills, flash.session_id, lapsed=LAPSES, offered=LAPSES),
+            "lapsed offers passed on",
+            60,
         )
         second = [
             b for b in await roster(skills, flash.session_id, "live") if b["state"] == "offered"
@@ -337,10 +354,11 @@ async def run(console: Console, run_id: str, members: list[str]) -> bool:
     )
 
 
-async def offered_count(skills: staff.ServiceClient, session_id: str, count: int) -> bool:
+async def states_are(skills: staff.ServiceClient, session_id: str, **expected: int) -> bool:
+    """The session's bookings in these states are as many as expected."""
     view = await skills.ok("GET", f"/v1/sessions/{session_id}", as_=staff.as_staff("440300"))
     states: dict[str, int] = view["bookings"] or {}
-    return states.get("offered", 0) == count and states.get("held", 0) == 0
+    return all(states.get(state, 0) == count for state, count in expected.items())
 
 
 async def show(

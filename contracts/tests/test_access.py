@@ -117,7 +117,7 @@ def test_only_the_operator_manages_the_cluster_and_reads_dead_letters() -> None:
     grants = all_grants(partners)
     assert {g.principal for g in grants if g.resource_type == "cluster"} == {"operator"}
     dead_letters = [name for name in topic_names(partners) if name.endswith(".dlq")]
-    assert len(dead_letters) == 3 + 12  # the partners' intakes', and each internal topic's
+    assert len(dead_letters) == 3 + 13  # the partners' intakes', and each internal topic's
     readers_of_dead_letters = {
         g.principal
         for g in grants

@@ -10,9 +10,11 @@ asymmetric algorithm from the pinned list (never `none`, never a shared secret),
 audience, expiry and not-before with `AUTH_LEEWAY_SECONDS` of clock skew.
 
 Claims read (any OIDC provider can issue them):
-    sub          who acts: the member's app account, the visitor's, lawyer's, staff member's id
-    roles        a list among member, visitor, lawyer, staff, operator (AUTH_ROLES_CLAIM names
-                 another claim, dotted for nested ones: `realm_access.roles`); others are ignored
+    sub          who acts: the member's app account, the visitor's, lawyer's, judge's, staff
+                 member's id
+    roles        a list among member, visitor, lawyer, judge, staff, operator
+                 (AUTH_ROLES_CLAIM names another claim, dotted for nested ones:
+                 `realm_access.roles`); others are ignored
     union        staff: the GB/T 2260 code of their union: a district (440111), a city (440100)
                  or the province (440000); a staff role without it grants nothing
     member_id    member: the platform's id of the member the app account has joined as
@@ -50,6 +52,7 @@ class Role(StrEnum):
     MEMBER = "member"
     VISITOR = "visitor"
     LAWYER = "lawyer"
+    JUDGE = "judge"
     STAFF = "staff"
     OPERATOR = "operator"
 

@@ -8,6 +8,7 @@ import pytest
 from gonghui_contracts import EventPayload
 from gonghui_contracts.events import (
     AttendanceRecorded,
+    AwardRecommended,
     CandidateSelected,
     CraftsmanNominated,
     CraftsmanTitleRecorded,
@@ -18,6 +19,7 @@ from gonghui_contracts.events import (
     DegreeAidScreened,
     HoldExpired,
     LadderQuotaExhausted,
+    MedalAwarded,
     OfferLapsed,
     SeatConfirmed,
     SeatHeld,
@@ -178,6 +180,30 @@ LADDER: list[tuple[EventPayload, list[tuple[str, str]]]] = [
         [(WHO, "craftsman_title")],
     ),
     (CraftsmanTitleRevoked(title_id=SEAT, member_id=MEMBER, tier="city", reason="r"), []),
+    (
+        MedalAwarded(
+            competition_id=COURSE,
+            title="职业健康技能大赛",
+            entrant_id=SEAT,
+            entrant_name="广州地铁职业健康队",
+            medal="gold",
+            version=1,
+            members=[MEMBER, SESSION],
+        ),
+        [(WHO, "competition_medal"), (f"member:{SESSION}", "competition_medal")],
+    ),
+    (
+        AwardRecommended(
+            competition_id=COURSE,
+            title="职业健康技能大赛",
+            entrant_id=SEAT,
+            entrant_name="广州地铁职业健康队",
+            region_code="440100",
+            award="五一劳动奖章",
+            version=1,
+        ),
+        [("union:440100-county", "award_recommendation")],
+    ),
 ]
 
 
@@ -217,4 +243,5 @@ def test_a_grant_says_the_rank_and_the_amount_and_a_failure_why() -> None:
 
 
 def test_notify_reads_the_skills_topics() -> None:
-    assert {"skills.seats.v1", "skills.degree-aid.v1", "skills.ladder.v1"} <= set(handlers.TOPICS)
+    skills = {"seats", "degree-aid", "ladder", "competitions"}
+    assert {f"skills.{name}.v1" for name in skills} <= set(handlers.TOPICS)

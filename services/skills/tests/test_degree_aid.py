@@ -33,8 +33,8 @@ async def new_cycle(uow: UnitOfWork, budget: str, cap: int) -> uuid.UUID:
         cycle = await degree_aid.open_cycle(
             unit,
             NewCycle(
-                name="河源市求学圆梦·本科班",
-                region_code="441600",
+                name="深圳市求学圆梦·本科班",
+                region_code="440300",
                 budget=Decimal(budget),
                 amount=Decimal("7500.00"),
                 cap=cap,
@@ -143,6 +143,22 @@ async def test_one_application_per_member_within_the_window_and_only_members(
         await applied(uow, cycle_id, await new_member(uow), 400, day=31)
     with pytest.raises(NotEligible):
         await applied(uow, cycle_id, uuid.uuid4(), 400)
+    async with uow() as unit:
+        elsewhere = await degree_aid.open_cycle(
+            unit,
+            NewCycle(
+                name="河源市求学圆梦",
+                region_code="441600",
+                budget=Decimal("7500.00"),
+                amount=Decimal("7500.00"),
+                cap=1,
+                opens_at=OPENS,
+                closes_at=CLOSES,
+            ),
+            by="staff-heyuan",
+        )
+    with pytest.raises(Refused, match="members of the union"):
+        await applied(uow, elsewhere.cycle_id, member, 400)
 
 
 async def test_the_cap_limits_grants_when_the_budget_would_pay_more(
@@ -196,15 +212,15 @@ def test_grants_never_cost_more_than_the_budget_nor_pass_the_cap(
 async def test_over_http_members_apply_and_decline_and_staff_of_the_city_screen_and_rank(
     uow: UnitOfWork, new_member: Join
 ) -> None:
-    heyuan = Caller("staff-hy", frozenset({Role.STAFF}), union="441600")
-    shenzhen = Caller("staff-sz", frozenset({Role.STAFF}), union="440300")
+    own_union = Caller("staff-sz", frozenset({Role.STAFF}), union="440300")
+    other_union = Caller("staff-hy", frozenset({Role.STAFF}), union="441600")
     clock = Clock()
     clock.advance(OPENS - clock.now() if clock.now() < OPENS else timedelta(0))
-    caller = {"as": heyuan}
+    caller = {"as": own_union}
     now = clock.now()
     cycle = {
-        "name": "河源市求学圆梦",
-        "region_code": "441600",
+        "name": "深圳市求学圆梦",
+        "region_code": "440300",
         "budget": "7500.00",
         "amount": "7500.00",
         "cap": 5,
@@ -213,9 +229,9 @@ async def test_over_http_members_apply_and_decline_and_staff_of_the_city_screen_
     }
     first, second = await new_member(uow), await new_member(uow)
     async with http_client(uow, clock, caller) as http:
-        caller["as"] = shenzhen
+        caller["as"] = other_union
         assert (await http.post("/v1/degree-aid/cycles", json=cycle)).status_code == 404
-        caller["as"] = heyuan
+        caller["as"] = own_union
         opened = await http.post("/v1/degree-aid/cycles", json=cycle)
         assert opened.status_code == 201, opened.text
         cycle_id = opened.json()["cycle_id"]
@@ -233,13 +249,13 @@ async def test_over_http_members_apply_and_decline_and_staff_of_the_city_screen_
                 f"/v1/degree-aid/applications/{ids[1]}/screening", json={"passed": True}
             )
         ).status_code == 403
-        caller["as"] = shenzhen
+        caller["as"] = other_union
         assert (
             await http.post(
                 f"/v1/degree-aid/applications/{ids[1]}/screening", json={"passed": True}
             )
         ).status_code == 404
-        caller["as"] = heyuan
+        caller["as"] = own_union
         no_reason = await http.post(
             f"/v1/degree-aid/applications/{ids[1]}/screening", json={"passed": False}
         )
@@ -256,7 +272,7 @@ async def test_over_http_members_apply_and_decline_and_staff_of_the_city_screen_
         caller["as"] = Caller("app-420", frozenset({Role.MEMBER}), member_id=first)
         declined = await http.post(f"/v1/degree-aid/applications/{ids[0]}/decline")
         assert declined.json()["status"] == "declined"
-        caller["as"] = heyuan
+        caller["as"] = own_union
         listed = (await http.get(f"/v1/degree-aid/cycles/{cycle_id}/applications")).json()
         assert [(a["rank"], a["status"]) for a in listed] == [(1, "declined"), (2, "granted")]
         paid = await http.post(

@@ -8,10 +8,11 @@ offer lapse. Events are keyed by `session_id` so one session's story stays in or
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from typing import Literal
 from uuid import UUID
 
-from pydantic import Field
+from pydantic import BaseModel, Field
 
 from gonghui_contracts.envelope import EventPayload
 from gonghui_contracts.values import RegionCode, Yuan
@@ -276,3 +277,76 @@ class CraftsmanTitleRevoked(EventPayload):
     member_id: UUID
     tier: LadderTier
     reason: str = Field(max_length=200)
+
+
+# Competitions (羊城工匠杯, 五小, 职业健康): stages judged by a panel, results frozen ----------
+
+Medal = Literal["gold", "silver", "bronze"]
+
+
+class CompetitionPublished(EventPayload):
+    EVENT_TYPE = "skills.competition-published"
+
+    competition_id: UUID
+    title: str = Field(max_length=100)
+    region_code: RegionCode
+    stages: int = Field(ge=1)
+    judges: int = Field(ge=1)
+
+
+class EntrantRegistered(EventPayload):
+    EVENT_TYPE = "skills.entrant-registered"
+
+    entrant_id: UUID
+    competition_id: UUID
+    kind: Literal["worker", "team", "firm"]
+    name: str = Field(max_length=100)
+    members: list[UUID] = Field(default_factory=list, max_length=20)
+
+
+class Placing(BaseModel):
+    """One entrant's place in a stage's results."""
+
+    entrant_id: UUID
+    rank: int = Field(ge=1)
+    score: Decimal = Field(ge=0, le=100, decimal_places=2)
+
+
+class StageResultsPublished(EventPayload):
+    """A stage's results, computed once from its frozen score sheets; a later version (after a
+    re-scoring) supersedes the earlier."""
+
+    EVENT_TYPE = "skills.stage-results-published"
+
+    competition_id: UUID
+    stage: int = Field(ge=1)
+    version: int = Field(ge=1)
+    supersedes: int | None = None
+    standings: list[Placing] = Field(max_length=1000)
+    advanced: list[UUID] = Field(default_factory=list, description="Into the next stage")
+
+
+class MedalAwarded(EventPayload):
+    EVENT_TYPE = "skills.medal-awarded"
+
+    competition_id: UUID
+    title: str = Field(max_length=100)
+    entrant_id: UUID
+    entrant_name: str = Field(max_length=100)
+    medal: Medal
+    version: int = Field(ge=1)
+    members: list[UUID] = Field(default_factory=list, max_length=20)
+
+
+class AwardRecommended(EventPayload):
+    """The winner is put forward for the May-Day award (五一劳动奖章) of the organising union."""
+
+    EVENT_TYPE = "skills.award-recommended"
+
+    competition_id: UUID
+    title: str = Field(max_length=100)
+    entrant_id: UUID
+    entrant_name: str = Field(max_length=100)
+    region_code: RegionCode
+    award: str = Field(max_length=50)
+    version: int = Field(ge=1)

@@ -18,6 +18,7 @@ TOPICS = (
     "skills.seats.v1",
     "skills.degree-aid.v1",
     "skills.ladder.v1",
+    "skills.competitions.v1",
 )
 
 

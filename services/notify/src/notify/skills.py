@@ -3,9 +3,10 @@
 Members hear that their seat is confirmed, that a seat is offered to them (and until when), that
 an offer lapsed, that a hold ran out, and that a session they were on was cancelled; of their
 degree-aid application, a failed screening (with the reason), the grant and its payment; of
-the craftsman ladder, their nomination, selection as a candidate and title. The duty desk of the
-union where a session is held hears that it sold out, that of a region that its yearly quota of
-a tier is used up.
+the craftsman ladder, their nomination, selection as a candidate and title; a competition's
+medal. The duty desk of the union where a session is held hears that it sold out, that of a
+region that its yearly quota of a tier is used up, and the organising union whom a competition
+recommends for its award.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 from gonghui_contracts.events import (
+    AwardRecommended,
     CandidateSelected,
     CraftsmanNominated,
     CraftsmanTitleRecorded,
@@ -22,6 +24,7 @@ from gonghui_contracts.events import (
     DegreeAidScreened,
     HoldExpired,
     LadderQuotaExhausted,
+    MedalAwarded,
     OfferLapsed,
     SeatConfirmed,
     SeatReleased,
@@ -148,7 +151,33 @@ def _quota_used_up(payload: LadderQuotaExhausted) -> list[NoticeRequest]:
     return [NoticeRequest(union(union_id), "ladder_quota_exhausted", values)]
 
 
+MEDALS: dict[str, Label] = {
+    "gold": {"zh": "金奖", "en": "gold"},
+    "silver": {"zh": "银奖", "en": "silver"},
+    "bronze": {"zh": "铜奖", "en": "bronze"},
+}
+
+
+def _medal(payload: MedalAwarded) -> list[NoticeRequest]:
+    values: dict[str, Value] = {"title": payload.title, "medal": MEDALS[payload.medal]}
+    if payload.version > 1:  # results scored again: say these are the ones that stand
+        values["title"] = f"{payload.title}（v{payload.version}）"
+    return [NoticeRequest(member(m), "competition_medal", values) for m in payload.members]
+
+
+def _recommended(payload: AwardRecommended) -> list[NoticeRequest]:
+    union_id, _ = local_federation(payload.region_code)
+    values: dict[str, Value] = {
+        "title": payload.title,
+        "entrant": payload.entrant_name,
+        "award": payload.award,
+    }
+    return [NoticeRequest(union(union_id), "award_recommendation", values)]
+
+
 TELL: dict[type, Callable[[Any], list[NoticeRequest]]] = {
+    MedalAwarded: _medal,
+    AwardRecommended: _recommended,
     CraftsmanNominated: _nominated,
     CandidateSelected: _candidate,
     CraftsmanTitleRecorded: _title,

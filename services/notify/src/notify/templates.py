@@ -280,6 +280,15 @@ TEMPLATES: dict[str, dict[str, str]] = {
         "en": "All {quota} places for {tier} candidates of {year} are taken: further nominees "
         "cannot be selected.",
     },
+    "competition_medal": {
+        "zh": "祝贺您在{title}中荣获{medal}！",
+        "en": "Congratulations on your {medal} medal in {title}!",
+    },
+    "award_recommendation": {
+        "zh": "{title}第一名“{entrant}”推荐参评{award}，请按程序办理。",
+        "en": "{entrant}, winner of {title}, is recommended for the {award}: please take it "
+        "forward.",
+    },
 }
 
 FALLBACK_LOCALE = "en"

@@ -17,11 +17,11 @@ from servicekit.http import answers
 from servicekit.identity import Caller, Role, require_scope, requires, staff_covers
 from skills import courses, queries, seats
 from skills.courses import NewCourse
-from skills.errors import NotEligible, NotFound, Refused
+from skills.errors import Invalid, NotEligible, NotFound, Refused
 from skills.models import Booking, CourseSession
 from skills.rules import LIVE, SeatTerms
 
-ERROR_STATUSES = {NotFound: 404, Refused: 409, NotEligible: 403}
+ERROR_STATUSES = {NotFound: 404, Refused: 409, NotEligible: 403, Invalid: 422}
 Member = Annotated[Caller, Depends(requires(Role.MEMBER))]
 MemberOrStaff = Annotated[Caller, Depends(requires(Role.MEMBER, Role.STAFF))]
 Staff = Annotated[Caller, Depends(requires(Role.STAFF))]

@@ -23,6 +23,7 @@ from gonghui_contracts.events import (
 )
 from gonghui_contracts.values import Line, RegionCode, Yuan, to_cents, to_yuan
 from servicekit import Unit
+from servicekit.identity import covers
 from skills import ranking
 from skills.errors import Refused, found
 from skills.models import DegreeAidApplication, DegreeAidCycle
@@ -96,9 +97,12 @@ async def open_cycle(unit: Unit, cycle: NewCycle, *, by: str) -> DegreeAidCycle:
 async def apply(
     unit: Unit, cycle_id: uuid.UUID, member_id: uuid.UUID, application: Application, now: datetime
 ) -> DegreeAidApplication:
-    """One application per member and cycle, within the window."""
-    await active_member(unit, member_id)
+    """One application per member and cycle, within the window, by members of the union that
+    runs the cycle."""
+    member = await active_member(unit, member_id)
     cycle = await find_cycle(unit, cycle_id)
+    if not covers(cycle.region_code, member.region_code):
+        raise Refused("the cycle is for members of the union that runs it")
     if not cycle.opens_at <= now < cycle.closes_at:
         raise Refused("the cycle takes applications only within its window")
     earlier = await unit.session.scalar(

@@ -20,6 +20,10 @@ class NotEligible(PermissionError):
     """The caller may not book: not (or no longer) an active member (403)."""
 
 
+class Invalid(ValueError):
+    """The request breaks a rule its schema cannot say (a score out of a rubric's scale): 422."""
+
+
 async def found(
     session: AsyncSession, model: type[M], key: object, what: str, *, for_update: bool = False
 ) -> M:

@@ -10,7 +10,7 @@ from pydantic import Field
 
 from servicekit import KitSettings, Runtime, UnitOfWork, serve
 from servicekit.clock import Clock
-from skills import api, degree_aid_api, handlers, ladder_api, seats
+from skills import api, competitions_api, degree_aid_api, handlers, ladder_api, seats
 from skills.rules import DEFAULT_TERMS, SeatTerms
 
 
@@ -67,6 +67,7 @@ def routers(uow: UnitOfWork, terms: SeatTerms, clock: Clock) -> list[APIRouter]:
         *api.routers(uow, terms, clock),
         *degree_aid_api.routers(uow, clock),
         ladder_api.router(uow, clock),
+        competitions_api.router(uow, clock),
     ]
 
 

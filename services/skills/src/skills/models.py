@@ -253,3 +253,84 @@ class CraftsmanTitle(Base):
     recorded_at: Mapped[datetime] = mapped_column(UtcDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     revoke_reason: Mapped[str | None] = mapped_column(String(200), nullable=True)
+
+
+class Competition(Base):
+    __tablename__ = "competitions"
+
+    competition_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    title: Mapped[str] = mapped_column(String(100))
+    organiser: Mapped[str] = mapped_column(String(100))
+    region_code: Mapped[str] = mapped_column(String(6), index=True)
+    year: Mapped[int] = mapped_column(Integer)
+    medals: Mapped[str] = mapped_column(Text)  # JSON: medal → how many
+    nominates: Mapped[str] = mapped_column(Text)  # JSON: medal → ladder tier
+    award: Mapped[str] = mapped_column(String(50))
+    stages: Mapped[int] = mapped_column(Integer)
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class CompetitionStage(Base):
+    """waiting (the stage before is not frozen) → open (judges score) → frozen (results)."""
+
+    __tablename__ = "competition_stages"
+
+    competition_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    number: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    criteria: Mapped[str] = mapped_column(Text)  # JSON: [{name, weight, scale}]
+    advance: Mapped[int | None] = mapped_column(Integer, nullable=True)  # None: the last stage
+    status: Mapped[str] = mapped_column(String(8))
+    results_version: Mapped[int] = mapped_column(Integer, default=0)
+    reopen_reason: Mapped[str | None] = mapped_column(String(200), nullable=True)
+
+
+class PanelJudge(Base):
+    __tablename__ = "panel_judges"
+
+    competition_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    judge_id: Mapped[str] = mapped_column(String(64), primary_key=True)  # the judge's token `sub`
+    name: Mapped[str] = mapped_column(String(50))
+    employer_code: Mapped[str] = mapped_column(String(18))
+
+
+class Entrant(Base):
+    __tablename__ = "entrants"
+    __table_args__ = (UniqueConstraint("competition_id", "name"),)
+
+    entrant_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    competition_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    kind: Mapped[str] = mapped_column(String(8))
+    name: Mapped[str] = mapped_column(String(100))
+    employer_code: Mapped[str] = mapped_column(String(18))
+    members: Mapped[str] = mapped_column(Text)  # JSON: member ids
+    reached_stage: Mapped[int] = mapped_column(Integer, default=1)
+    registered_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class ScoreSheet(Base):
+    """One judge's points for one entrant at one stage; replaced until the stage freezes."""
+
+    __tablename__ = "score_sheets"
+
+    competition_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    stage: Mapped[int] = mapped_column(Integer, primary_key=True)
+    judge_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    entrant_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    points: Mapped[str] = mapped_column(Text)  # JSON: criterion → points
+    scored_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class StageResult(Base):
+    """A stage's results as computed when it froze; a re-scoring adds the next version."""
+
+    __tablename__ = "stage_results"
+
+    competition_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    stage: Mapped[int] = mapped_column(Integer, primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, primary_key=True)
+    standings: Mapped[str] = mapped_column(Text)  # JSON: [{entrant_id, rank, score, judges}]
+    medals: Mapped[str] = mapped_column(Text)  # JSON: entrant id → medal (the last stage)
+    reason: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    computed_at: Mapped[datetime] = mapped_column(UtcDateTime)

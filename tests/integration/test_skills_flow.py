@@ -1,6 +1,7 @@
 """skills as a real process on the real stack: a flash sale of scarce seats, skills SIGKILLed in
 the middle of it, holds that run out with a moved clock, offers to the waitlist in order, a
-leaver's offer ended by membership's event, notices sent once, one trace from app to notice."""
+leaver's offer ended by membership's event, notices sent once, one trace from app to notice; a
+ladder quota never passed by selections made at once."""
 
 from __future__ import annotations
 
@@ -38,12 +39,12 @@ RETRIES = 100
 DISTRICT = "440304"
 
 
-def joined(member_id: uuid.UUID) -> bytes:
+def joined(member_id: uuid.UUID, district: str = DISTRICT) -> bytes:
     payload = MemberJoined(
         member_id=member_id,
-        union_id=f"{DISTRICT}-county",
-        region_code=DISTRICT,
-        city_code="440300",
+        union_id=f"{district}-county",
+        region_code=district,
+        city_code=district[:4] + "00",
         industry=Industry.EXPRESS_DELIVERY,
         new_employment_form=True,
         channel=JoinChannel.APP,
@@ -249,3 +250,40 @@ async def test_a_booking_is_one_trace_from_the_app_through_skills_to_the_notice(
             "notify": [f"process {platform.topic('skills.seats.v1')}", "notify sink"],
         },
     )
+
+
+async def test_candidates_selected_at_once_never_pass_the_quota(platform: Platform) -> None:
+    workers = [uuid.uuid4() for _ in range(30)]
+    await publish_many(
+        platform.topic(MEMBERS_EVENTS), [(str(w).encode(), joined(w, "440106")) for w in workers]
+    )
+    await members_known(platform, len(workers))
+    staff = as_staff("440100")
+    quota = {"region_code": "440100", "tier": "city", "year": 2025, "quota": 10}
+    assert (await platform.call("skills", "PUT", "/v1/ladder/quotas", quota, as_=staff)).is_success
+    nominations = []
+    for worker in workers:
+        body = {
+            "member_id": str(worker),
+            "region_code": "440100",
+            "tier": "city",
+            "year": 2025,
+            "reason": "羊城工匠培育推荐",
+        }
+        made = await platform.call("skills", "POST", "/v1/ladder/nominations", body, as_=staff)
+        assert made.status_code == 201, made.text
+        nominations.append(made.json()["nomination_id"])
+    answers = await asyncio.gather(
+        *(
+            platform.call("skills", "POST", f"/v1/ladder/nominations/{n}/selection", as_=staff)
+            for n in nominations
+        )
+    )
+    assert Counter(a.status_code for a in answers) == {200: 10, 409: 20}
+    [used] = (await platform.call("skills", "GET", "/v1/ladder/quotas?year=2025", as_=staff)).json()
+    assert (used["used"], used["quota"]) == (10, 10)
+
+    def told() -> int:
+        return sum(n["template"] == "ladder_quota_exhausted" for n in platform.notices())
+
+    assert await eventually(lambda: told() == 1, timeout=30)
