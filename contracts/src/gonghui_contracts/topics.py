@@ -61,6 +61,7 @@ from gonghui_contracts.events import (
     LegalCaseClosed,
     LegalCaseOpened,
     LegalReferralRaised,
+    LotteryDrawn,
     MedalAwarded,
     MemberIdentified,
     MemberJoined,
@@ -358,7 +359,7 @@ TOPICS: tuple[TopicSpec, ...] = (
         name="skills.seats.v1",
         description="Free courses and their scarce seats: courses published, seats held, "
         "confirmed, released, holds expired, sessions sold out or cancelled, waitlist places, "
-        "offers and lapses, attendance.",
+        "offers and lapses, lottery draws, attendance.",
         carries=(
             CoursePublished,
             SeatHeld,
@@ -369,6 +370,7 @@ TOPICS: tuple[TopicSpec, ...] = (
             WaitlistJoined,
             WaitlistOffered,
             OfferLapsed,
+            LotteryDrawn,
             SessionCancelled,
             AttendanceRecorded,
         ),

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import random
 import tempfile
 import uuid
 from collections.abc import AsyncIterator
@@ -23,7 +24,7 @@ from servicekit import UnitOfWork
 from servicekit.clock import Clock
 from servicekit.identity import Caller, Role
 from servicekit.testing import outbox_rows, sqlite_sessions
-from skills import courses, members, seats
+from skills import courses, members, rules, seats
 from skills.courses import NewCourse, NewSession
 from skills.errors import NotEligible, Refused
 from skills.models import Base, Booking, CourseSession
@@ -436,3 +437,78 @@ async def _check_invariants(world: World, session_ids: list[uuid.UUID]) -> None:
         assert session.waiting == len(waiting) <= session.waitlist_cap
         offered = [b.position for b in mine if b.state in ("offered", "lapsed") or b.via == "offer"]
         assert all(o is not None and o < w for o in offered for w in waiting if w is not None)
+
+
+# Lotteries -------------------------------------------------------------------------------------
+
+
+async def lottery(world: World, seats_: int, waitlist: int) -> uuid.UUID:
+    now = world.clock.now()
+    course = NewCourse(
+        provider="广州市工人文化宫",
+        title="职工大学堂·茶艺（抽签）",
+        region_code="440106",
+        sessions=[
+            NewSession(
+                campus="天河校区",
+                opens_at=now - timedelta(minutes=1),
+                starts_at=now + timedelta(days=5),
+                ends_at=now + timedelta(days=5, hours=2),
+                capacity=seats_,
+                waitlist_cap=waitlist,
+                allocation="lottery",
+                draw_at=now + timedelta(days=1),
+            )
+        ],
+    )
+    async with world.uow() as unit:
+        row = await courses.publish(unit, TERMS, course, by="staff-th", now=now)
+        await unit.session.flush()
+        return (
+            await unit.session.execute(
+                select(CourseSession.session_id).where(CourseSession.course_id == row.course_id)
+            )
+        ).scalar_one()
+
+
+async def test_a_lottery_takes_entries_then_draws_once_with_a_seed_anyone_can_replay(
+    world: World,
+) -> None:
+    session_id = await lottery(world, seats_=2, waitlist=2)
+    people = [await world.member() for _ in range(6)]
+    entries = [await world.ask(p, session_id, key=f"entry-{i}") for i, p in enumerate(people)]
+    assert {e.outcome for e in entries} == {"entered"}
+    assert await world.ask(people[0], session_id, key="entry-0") == entries[0]
+    assert (await world.session(session_id)).taken == 0
+    assert await seats.draw_due(world.uow, TERMS, world.clock.now()) == 0  # not due yet
+    world.clock.advance(timedelta(days=1))
+    with pytest.raises(Refused, match="drawing"):
+        await world.ask(await world.member(), session_id)
+    assert await seats.draw_due(world.uow, TERMS, world.clock.now()) == 1
+    assert await seats.draw_due(world.uow, TERMS, world.clock.now()) == 0  # drawn once
+    booked = await world.bookings(session_id)
+    states = sorted(b.state for b in booked.values())
+    assert states == ["not_drawn", "not_drawn", "offered", "offered", "waiting", "waiting"]
+    session = await world.session(session_id)
+    assert (session.taken, session.waiting, session.sold_out_at is not None) == (2, 2, True)
+    [drawn] = [data for kind, data in await events(world) if kind == "skills.lottery-drawn"]
+    assert (drawn["entries"], drawn["won"], drawn["waitlisted"]) == (6, 2, 2)
+    seed = int(str(drawn["seed"]))
+    replay = rules.draw(reversed(people), seed, 2, 2)  # any order: the same draw
+    assert {booked[m].state for m in replay.won} == {"offered"}
+    assert [booked[m].position for m in replay.waiting] == [1, 2]
+    offered = (await types(world)).count("skills.waitlist-offered")
+    assert offered == 2
+    assert (await world.ask(await world.member(), session_id)).outcome == "sold_out"
+
+
+@given(st.lists(st.uuids(), unique=True, max_size=30), st.integers(0, 2**62), st.randoms())
+def test_a_draw_depends_on_the_seed_and_the_entries_not_their_order(
+    entries: list[uuid.UUID], seed: int, rng: random.Random
+) -> None:
+    shuffled = list(entries)
+    rng.shuffle(shuffled)
+    first, again = rules.draw(entries, seed, 5, 3), rules.draw(shuffled, seed, 5, 3)
+    assert first == again
+    assert sorted(first.won + first.waiting + first.not_drawn, key=str) == sorted(entries, key=str)
+    assert len(first.won) == min(5, len(entries))

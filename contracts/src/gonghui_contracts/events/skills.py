@@ -134,6 +134,19 @@ class OfferLapsed(EventPayload):
     course_title: str = Field(max_length=100)
 
 
+class LotteryDrawn(EventPayload):
+    """A lottery session's seats were drawn once its entries closed. With the seed and the
+    entries (their member ids in order) anyone can draw again and get the same result."""
+
+    EVENT_TYPE = "skills.lottery-drawn"
+
+    session_id: UUID
+    seed: int = Field(ge=0)
+    entries: int = Field(ge=0)
+    won: int = Field(ge=0, description="Offered a seat (each hears of it by WaitlistOffered)")
+    waitlisted: int = Field(ge=0)
+
+
 class SessionCancelled(EventPayload):
     """The provider cancelled a session: every seat and waitlist place is released (each member
     hears of it by their SeatReleased)."""

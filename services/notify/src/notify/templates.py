@@ -228,7 +228,7 @@ TEMPLATES: dict[str, dict[str, str]] = {
         "If you cannot come, cancel early so another worker can have it.",
     },
     "seat_offered": {
-        "zh": "候补成功：{course_title}（{starts_at}，{campus}）有空位留给您，请于{offer_until}前确认，逾期将让给下一位。",
+        "zh": "{course_title}（{starts_at}，{campus}）有一个座位留给您，请于{offer_until}前确认，逾期将让给下一位。",
         "en": "A seat is free for you: {course_title} ({starts_at}, {campus}). Confirm by "
         "{offer_until} or it passes to the next on the waitlist.",
     },

@@ -66,7 +66,7 @@ class CourseView(BaseModel):
 
 
 class HoldAnswer(BaseModel):
-    outcome: Literal["held", "confirmed", "waitlisted", "offered", "sold_out"]
+    outcome: Literal["held", "confirmed", "waitlisted", "offered", "entered", "sold_out"]
     seat_id: uuid.UUID | None = None
     due_at: datetime | None = Field(default=None, description="Confirm before this (held, offered)")
     position: int | None = Field(default=None, description="Place on the waitlist")
@@ -163,8 +163,9 @@ def _seats(uow: UnitOfWork, terms: SeatTerms, clock: Clock) -> APIRouter:
     )
     async def hold(session_id: uuid.UUID, caller: Member, request_key: RequestKey) -> HoldAnswer:
         """Ask for a seat: held (confirm before `due_at`), a place on the waitlist, or sold
-        out. A member has one live hold at a time and one live booking per session (or per
-        course, if the course says so); asking again tells them what they have."""
+        out; for a lottery session before its draw, an entry to the draw. A member has one
+        live hold at a time and one live booking per session (or per course, if the course
+        says so); asking again tells them what they have."""
         member_id = own_member(caller)
 
         async def ask(unit: Unit) -> seats.Answer:
@@ -279,7 +280,7 @@ def _providers(uow: UnitOfWork, terms: SeatTerms, clock: Clock) -> APIRouter:
             "live": LIVE,
             "confirmed": ("confirmed",),
             "waiting": ("waiting",),
-            "ended": ("released", "expired", "lapsed"),
+            "ended": ("released", "expired", "lapsed", "not_drawn"),
         }[state]
         async with uow() as unit:
             await _staffed_session(unit, session_id, caller)

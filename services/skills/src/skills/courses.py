@@ -33,7 +33,10 @@ class NewSession(BaseModel):
     starts_at: AwareDatetime
     ends_at: AwareDatetime
     capacity: int = Field(ge=1, le=MAX_SEATS)
-    allocation: Literal["first_come"] = "first_come"
+    allocation: Literal["first_come", "lottery"] = "first_come"
+    draw_at: AwareDatetime | None = Field(
+        default=None, description="A lottery: entries until then, one draw after"
+    )
     hold_seconds: int | None = Field(
         default=None, ge=30, le=3600, description="How long a hold waits for confirmation"
     )
@@ -43,6 +46,10 @@ class NewSession(BaseModel):
     def _in_order(self) -> Self:
         if not self.opens_at < self.starts_at < self.ends_at:
             raise ValueError("a session opens before it starts, and starts before it ends")
+        if (self.allocation == "lottery") != (self.draw_at is not None):
+            raise ValueError("a lottery session has its draw_at, and only a lottery session")
+        if self.draw_at is not None and not self.opens_at < self.draw_at < self.starts_at:
+            raise ValueError("a lottery draws after it opens and before the session starts")
         return self
 
 
@@ -85,6 +92,7 @@ async def publish(
                 starts_at=new.starts_at,
                 ends_at=new.ends_at,
                 allocation=new.allocation,
+                draw_at=new.draw_at,
                 capacity=new.capacity,
                 hold_seconds=new.hold_seconds or int(terms.hold.total_seconds()),
                 waitlist_cap=terms.waitlist_cap if new.waitlist_cap is None else new.waitlist_cap,

@@ -50,11 +50,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for subscription in handlers.subscriptions(terms, runtime.clock):
         runtime.subscribe(subscription)
 
-    async def end_due_holds_and_offers() -> None:
+    async def seat_deadlines() -> None:
+        """Lotteries due are drawn; holds and offers past their time end."""
+        while await seats.draw_due(runtime.uow, terms, runtime.clock.now()) == seats.SWEEP_BATCH:
+            pass  # a full batch drawn: there may be more
         while await seats.end_due(runtime.uow, terms, runtime.clock.now()) == seats.SWEEP_BATCH:
-            pass  # a full batch ended: there may be more
+            pass
 
-    runtime.every(settings.seat_sweep_seconds, "seat-deadlines", end_due_holds_and_offers)
+    runtime.every(settings.seat_sweep_seconds, "seat-deadlines", seat_deadlines)
     return runtime.http_app(
         title="gonghui skills",
         routers=routers(runtime.uow, terms, runtime.clock),

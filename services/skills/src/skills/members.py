@@ -13,7 +13,7 @@ from skills import seats
 from skills.models import Booking, Member
 from skills.rules import SeatTerms
 
-ENDED_BY_LEAVING = ("held", "offered", "waiting")
+ENDED_BY_LEAVING = ("held", "offered", "waiting", "entered")
 
 
 async def joined(unit: Unit, event: MemberJoined) -> None:

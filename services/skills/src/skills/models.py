@@ -63,6 +63,7 @@ class CourseSession(Base):
         CheckConstraint("taken >= 0 AND taken <= capacity", name="seats_within_capacity"),
         CheckConstraint("waiting >= 0 AND waiting <= waitlist_cap", name="waitlist_within_cap"),
         Index("ix_sessions_region_starts", "region_code", "starts_at"),
+        Index("ix_sessions_draw", "drawn_at", "draw_at"),
     )
 
     session_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
@@ -83,13 +84,18 @@ class CourseSession(Base):
     last_position: Mapped[int] = mapped_column(Integer, default=0)
     status: Mapped[str] = mapped_column(String(12), default="open")
     sold_out_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    # A lottery session takes entries until `draw_at`, then draws once with a stored seed.
+    draw_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    drawn_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    lottery_seed: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     cancelled_reason: Mapped[str | None] = mapped_column(String(200), nullable=True)
 
 
 class Booking(Base):
     """A member's seat or place on a session's waitlist, from request to its end.
 
-    held → confirmed | expired | released; waiting → offered → confirmed | lapsed | released.
+    held → confirmed | expired | released; waiting → offered → confirmed | lapsed | released;
+    entered (a lottery) → offered (won) | waiting | not_drawn.
     The partial unique indexes give one live booking per worker where the course's rule says
     (session or course) and one live hold per worker at a time."""
 

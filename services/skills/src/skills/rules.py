@@ -3,16 +3,19 @@ long holds and offers last. Figures marked (design) are settings, not in the see
 
 from __future__ import annotations
 
+import random
+import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
 
 # A booking in one of these states is the worker's: it blocks another in the same scope.
-LIVE = ("held", "confirmed", "waiting", "offered")
+LIVE = ("held", "confirmed", "waiting", "offered", "entered")
 # These hold one of the session's seats (`taken`).
 SEATED = frozenset({"held", "confirmed", "offered"})
 
-Availability = Literal["open", "not_open", "closed", "cancelled"]
+Availability = Literal["open", "not_open", "closed", "cancelled", "drawing"]
 FreedSeat = Literal["offer", "back_on_sale"]
 
 
@@ -28,16 +31,31 @@ DEFAULT_TERMS = SeatTerms()
 
 
 def availability(
-    now: datetime, opens_at: datetime, starts_at: datetime, status: str
+    now: datetime,
+    opens_at: datetime,
+    starts_at: datetime,
+    status: str,
+    draw_at: datetime | None = None,
+    *,
+    drawn: bool = True,
 ) -> Availability:
-    """Whether a session takes requests now: from its opening until it starts."""
+    """Whether a session takes requests now: from its opening until it starts. A lottery
+    session takes entries until `draw_at`; once that is past, nothing until it is drawn, then
+    requests as any session (the waitlist, or seats the draw left)."""
     if status == "cancelled":
         return "cancelled"
     if now < opens_at:
         return "not_open"
     if now >= starts_at:
         return "closed"
+    if draw_at is not None and now >= draw_at and not drawn:
+        return "drawing"
     return "open"
+
+
+def takes_entries(now: datetime, draw_at: datetime | None) -> bool:
+    """A lottery session, before its draw: a request is an entry, not a hold."""
+    return draw_at is not None and now < draw_at
 
 
 def offers_allowed(now: datetime, starts_at: datetime, terms: SeatTerms) -> bool:
@@ -61,3 +79,27 @@ def offer_deadline(now: datetime, starts_at: datetime, terms: SeatTerms) -> date
 
 def hold_deadline(now: datetime, starts_at: datetime, hold_seconds: int) -> datetime:
     return min(now + timedelta(seconds=hold_seconds), starts_at)
+
+
+@dataclass(frozen=True)
+class Draw:
+    """A lottery's outcome: who won a seat, who waits (in order), who did not get in."""
+
+    seed: int
+    won: tuple[uuid.UUID, ...]
+    waiting: tuple[uuid.UUID, ...]
+    not_drawn: tuple[uuid.UUID, ...]
+
+
+def draw(entries: Iterable[uuid.UUID], seed: int, seats: int, waitlist_cap: int) -> Draw:
+    """Draw the seats among the entries with `seed`: the entries are put in a fixed order first,
+    so the same seed gives the same draw whatever order the entries were read in (an auditor
+    with the seed and the entries can do it again)."""
+    order = sorted(entries, key=str)
+    random.Random(seed).shuffle(order)
+    return Draw(
+        seed=seed,
+        won=tuple(order[:seats]),
+        waiting=tuple(order[seats : seats + waitlist_cap]),
+        not_drawn=tuple(order[seats + waitlist_cap :]),
+    )

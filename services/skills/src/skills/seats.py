@@ -12,6 +12,7 @@ first.
 from __future__ import annotations
 
 import json
+import secrets
 import uuid
 from dataclasses import asdict, dataclass
 from datetime import datetime
@@ -22,6 +23,7 @@ from sqlalchemy.orm.attributes import InstrumentedAttribute, set_committed_value
 
 from gonghui_contracts.events import (
     HoldExpired,
+    LotteryDrawn,
     OfferLapsed,
     SeatConfirmed,
     SeatHeld,
@@ -37,12 +39,13 @@ from skills.errors import NotEligible, NotFound, Refused, found
 from skills.models import Booking, CourseSession, Member, SeatRequest
 from skills.rules import LIVE, SEATED, SeatTerms
 
-Outcome = Literal["held", "confirmed", "waitlisted", "offered", "sold_out"]
+Outcome = Literal["held", "confirmed", "waitlisted", "offered", "entered", "sold_out"]
 OUTCOME_OF_STATE: dict[str, Outcome] = {
     "held": "held",
     "confirmed": "confirmed",
     "waiting": "waitlisted",
     "offered": "offered",
+    "entered": "entered",
 }
 SWEEP_BATCH = 200
 _VIA: dict[str, Literal["hold", "offer"]] = {"held": "hold", "offered": "offer"}
@@ -99,7 +102,14 @@ async def request_seat(
         return Answer.from_json(stored.answer)
     await active_member(unit, member_id)
     session = await find_session(unit, session_id)
-    available = rules.availability(now, session.opens_at, session.starts_at, session.status)
+    available = rules.availability(
+        now,
+        session.opens_at,
+        session.starts_at,
+        session.status,
+        session.draw_at,
+        drawn=session.drawn_at is not None,
+    )
     if available != "open":
         raise Refused(f"the session takes no requests: {available.replace('_', ' ')}")
     live = await _live_booking(unit, session.scope_key, member_id)
@@ -107,6 +117,10 @@ async def request_seat(
         answer = await _from_waitlist_to_seat(unit, session, live, now) or Answer.of(live)
     elif live is not None:
         answer = Answer.of(live)
+    elif rules.takes_entries(now, session.draw_at):
+        booking = _booking(session, member_id, "entered", now)
+        unit.session.add(booking)
+        answer = Answer.of(booking)
     else:
         await _no_other_hold(unit, member_id)
         answer = (
@@ -198,6 +212,82 @@ async def release(
         key=str(booking.session_id),
     )
     return True
+
+
+async def draw_due(uow: UnitOfWork, terms: SeatTerms, now: datetime) -> int:
+    """Lottery sessions whose entries have closed are drawn, each once, in its own transaction;
+    returns how many were drawn."""
+    async with uow() as unit:
+        due = list(
+            await unit.session.scalars(
+                select(CourseSession.session_id)
+                .where(
+                    CourseSession.drawn_at.is_(None),
+                    CourseSession.draw_at <= now,
+                    CourseSession.status == "open",
+                )
+                .limit(SWEEP_BATCH)
+            )
+        )
+    drawn = 0
+    for session_id in due:
+        async with uow() as unit:
+            drawn += await _draw(unit, terms, session_id, now)
+    return drawn
+
+
+async def _draw(unit: Unit, terms: SeatTerms, session_id: uuid.UUID, now: datetime) -> int:
+    seed = secrets.randbits(62)
+    claimed = (
+        await unit.session.execute(
+            update(CourseSession)
+            .where(CourseSession.session_id == session_id, CourseSession.drawn_at.is_(None))
+            .values(drawn_at=now, lottery_seed=seed)
+            .returning(CourseSession.session_id)
+            .execution_options(synchronize_session=False)
+        )
+    ).scalar_one_or_none()
+    if claimed is None:
+        return 0  # another replica drew it
+    session = await find_session(unit, session_id)
+    entries = {
+        b.member_id: b
+        for b in await unit.session.scalars(
+            select(Booking).where(Booking.session_id == session_id, Booking.state == "entered")
+        )
+    }
+    result = rules.draw(entries, seed, session.capacity, session.waitlist_cap)
+    due = rules.offer_deadline(now, session.starts_at, terms)
+    for member_id in result.won:
+        await _move(unit, entries[member_id], "entered", "offered", now, due_at=due)
+        _offered(unit, session, entries[member_id], due)
+    for position, member_id in enumerate(result.waiting, start=1):
+        await _move(unit, entries[member_id], "entered", "waiting", now, position=position)
+    for member_id in result.not_drawn:
+        await _move(unit, entries[member_id], "entered", "not_drawn", now)
+    await unit.session.execute(
+        update(CourseSession)
+        .where(CourseSession.session_id == session_id)
+        .values(
+            taken=len(result.won),
+            waiting=len(result.waiting),
+            last_position=len(result.waiting),
+        )
+        .execution_options(synchronize_session=False)
+    )
+    unit.emit(
+        LotteryDrawn(
+            session_id=session_id,
+            seed=seed,
+            entries=len(entries),
+            won=len(result.won),
+            waitlisted=len(result.waiting),
+        ),
+        key=str(session_id),
+    )
+    if len(result.won) == session.capacity:
+        await _mark_sold_out(unit, session, now)
+    return 1
 
 
 async def end_due(uow: UnitOfWork, terms: SeatTerms, now: datetime) -> int:
@@ -403,20 +493,24 @@ async def _free_seat(unit: Unit, terms: SeatTerms, session: CourseSession, now: 
         and await _move(unit, first, "waiting", "offered", now, due_at=due)
     ):
         await _leave_waitlist(unit, session.session_id)
-        unit.emit(
-            WaitlistOffered(
-                seat_id=first.seat_id,
-                session_id=session.session_id,
-                member_id=first.member_id,
-                offer_until=due,
-                course_title=session.course_title,
-                campus=session.campus,
-                starts_at=session.starts_at,
-            ),
-            key=str(session.session_id),
-        )
+        _offered(unit, session, first, due)
         return
     await _counter(unit, session.session_id, CourseSession.taken, -1)
+
+
+def _offered(unit: Unit, session: CourseSession, booking: Booking, due: datetime) -> None:
+    unit.emit(
+        WaitlistOffered(
+            seat_id=booking.seat_id,
+            session_id=session.session_id,
+            member_id=booking.member_id,
+            offer_until=due,
+            course_title=session.course_title,
+            campus=session.campus,
+            starts_at=session.starts_at,
+        ),
+        key=str(session.session_id),
+    )
 
 
 async def _leave_waitlist(unit: Unit, session_id: uuid.UUID) -> None:
