@@ -67,6 +67,7 @@ HOTLINE = Partner("gz-12351", PartnerKind.HOTLINE_12351)
 COURT = Partner("gz-intermediate-court", PartnerKind.COURT)
 ARBITRATION = Partner("gz-labour-arbitration", PartnerKind.ARBITRATION)
 BUREAU = Partner("gz-medical-insurance", PartnerKind.MEDICAL_INSURANCE)
+GATEWAY = Partner("sz-i-gong", PartnerKind.APP_GATEWAY)
 
 
 def hospital(number: int) -> Partner:

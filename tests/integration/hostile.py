@@ -30,6 +30,7 @@ from gonghui_contracts.events import (
     DisputeFiled,
     InjuryReported,
     JoinRequested,
+    SeatRequested,
     SettlementRecorded,
 )
 from gonghui_contracts.values import PartnerKind
@@ -39,12 +40,14 @@ JOINS = "partner.membership.join-requests.v1"
 INJURIES = "partner.aid.injury-reports.v1"
 FILINGS = "partner.legal.filings.v1"
 SETTLEMENTS = "partner.aid.settlements.v1"
+SEAT_REQUESTS = "partner.skills.seat-requests.v1"
 # The partner that publishes each intake, on its own topic: a valid message names it
 SENDERS = {
     JOINS: access.Partner("sf-express-guangzhou", PartnerKind.PLATFORM_UNION),
     INJURIES: access.Partner("sz-h-016", PartnerKind.HOSPITAL),
     FILINGS: access.Partner("gz-12351", PartnerKind.HOTLINE_12351),
     SETTLEMENTS: access.Partner("gz-medical-insurance", PartnerKind.MEDICAL_INSURANCE),
+    SEAT_REQUESTS: access.Partner("sz-i-gong", PartnerKind.APP_GATEWAY),
 }
 BROKER_LIMIT = 1_048_588  # Kafka's default message.max.bytes, the local broker's
 Json = Any
@@ -277,6 +280,15 @@ def _settlement(rng: random.Random, ref: str) -> EventPayload:
     )
 
 
+def _seat_request(rng: random.Random, ref: str) -> EventPayload:
+    return SeatRequested(
+        request_ref=ref,
+        gateway_id=SENDERS[SEAT_REQUESTS].partner_id,
+        member_id=uuid.UUID(int=rng.getrandbits(128)),
+        session_id=uuid.UUID(int=rng.getrandbits(128)),
+    )
+
+
 PARTNERS = (
     Partner(
         JOINS,
@@ -313,6 +325,15 @@ PARTNERS = (
         _settlement,
         ("resident_id", "settlement_id"),
         ("hospital",),
+    ),
+    Partner(
+        SEAT_REQUESTS,
+        "q",
+        ("skills.seat-requested",),
+        "request_ref",
+        _seat_request,
+        ("request_ref",),
+        ("request_ref",),
     ),
 )
 BY_TOPIC = {partner.topic: partner for partner in PARTNERS}

@@ -33,6 +33,7 @@ import aid.handlers
 import legal.handlers
 import membership.handlers
 import notify.handlers
+import skills.handlers
 from gonghui_contracts import access
 from gonghui_contracts import topic as registry_topic
 from gonghui_contracts.topics import DLQ_SUFFIX
@@ -41,6 +42,7 @@ from servicekit.kafka_access import client_options
 from . import hostile
 from .conftest import (
     BUREAU,
+    GATEWAY,
     KAFKA,
     PARTNER_PARTITIONS,
     PARTNERS,
@@ -48,7 +50,7 @@ from .conftest import (
     StartPlatform,
     kafka_properties,
 )
-from .hostile import FILINGS, INJURIES, JOINS, SENDERS, SETTLEMENTS, Message
+from .hostile import FILINGS, INJURIES, JOINS, SEAT_REQUESTS, SENDERS, SETTLEMENTS, Message
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(600)]
 
@@ -62,6 +64,7 @@ OUTCOMES = {
     INJURIES: "partner.aid.injury-outcomes.v1",
     FILINGS: "partner.legal.filing-outcomes.v1",
     SETTLEMENTS: "partner.aid.settlement-outcomes.v1",
+    SEAT_REQUESTS: "partner.skills.seat-outcomes.v1",
 }
 INTAKE_OF = {answers: intake for intake, answers in OUTCOMES.items()}
 # (a valid settlement is of no member here: reviewed, not paid)
@@ -70,6 +73,7 @@ ANSWERS = {
     INJURIES: {"opened"},
     FILINGS: {"opened"},
     SETTLEMENTS: {"under_review"},
+    SEAT_REQUESTS: {"refused"},  # (of nobody the union knows, for no session: refused)
 }
 SUBSCRIBED = {  # what each service's one consumer reads
     "membership": (membership.handlers.JOIN_REQUESTS,),
@@ -80,6 +84,7 @@ SUBSCRIBED = {  # what each service's one consumer reads
         aid.handlers.SETTLEMENTS,
     ),
     "legal": (legal.handlers.FILINGS, legal.handlers.REFERRALS),
+    "skills": (skills.handlers.MEMBERSHIP_EVENTS, skills.handlers.SEAT_REQUESTS),
     "notify": notify.handlers.TOPICS,
 }
 KEY_DELIMITER = b"\xfe\xfdKEY\xfd\xfe"  # bytes that are not UTF-8, checked absent from messages
@@ -93,7 +98,7 @@ def kcat_delimiter(delimiter: bytes) -> str:
 
 @pytest.fixture
 async def platform(start_platform: StartPlatform) -> Platform:
-    return await start_platform(tuple(SUBSCRIBED), {}, partners=(*PARTNERS, BUREAU))
+    return await start_platform(tuple(SUBSCRIBED), {}, partners=(*PARTNERS, BUREAU, GATEWAY))
 
 
 # ------------------------------------------------------------ publishing and reading
@@ -427,7 +432,7 @@ def account(
 async def test_hostile_partners_get_a_rejection_or_a_dead_letter_and_stop_nothing(
     platform: Platform, tmp_path: Path
 ) -> None:
-    topics = (JOINS, INJURIES, FILINGS, SETTLEMENTS)
+    topics = (JOINS, INJURIES, FILINGS, SETTLEMENTS, SEAT_REQUESTS)
     bursts = {
         topic: hostile.burst(topic, VALID_PER_TOPIC, HOSTILE_PER_TOPIC, SEED + n)
         for n, topic in enumerate(topics)

@@ -235,6 +235,7 @@ EXAMPLE_PARTNERS = (
     Partner("gz-intermediate-court", PartnerKind.COURT),
     Partner("gz-labour-arbitration", PartnerKind.ARBITRATION),
     Partner("gz-medical-insurance", PartnerKind.MEDICAL_INSURANCE),
+    Partner("sz-i-gong", PartnerKind.APP_GATEWAY),
 )
 
 

@@ -75,6 +75,8 @@ from gonghui_contracts.events import (
     SeatConfirmed,
     SeatHeld,
     SeatReleased,
+    SeatRequested,
+    SeatRequestOutcome,
     SelfPaidOffered,
     SessionCancelled,
     SessionSoldOut,
@@ -354,6 +356,28 @@ TOPICS: tuple[TopicSpec, ...] = (
         retention=timedelta(days=90),
         producers=frozenset({Service.LEGAL}),
         readers=frozenset({Service.NOTIFY}),
+    ),
+    TopicSpec(
+        name="partner.skills.seat-requests.v1",
+        description="Members' requests for course seats through a partner's app that signs "
+        "them in, keyed by session so that one session's requests keep their order.",
+        carries=(SeatRequested,),
+        key="session_id",
+        partitions=6,
+        retention=timedelta(days=1),
+        producers=frozenset({PartnerKind.APP_GATEWAY}),
+        readers=frozenset({Service.SKILLS}),
+    ),
+    TopicSpec(
+        name="partner.skills.seat-outcomes.v1",
+        description="The answer to every seat request: held, waitlisted, sold out, entered in "
+        "a draw, or refused with reasons.",
+        carries=(SeatRequestOutcome,),
+        key="request_ref",
+        partitions=6,
+        retention=timedelta(days=1),
+        producers=frozenset({Service.SKILLS}),
+        readers=frozenset({PartnerKind.APP_GATEWAY}),
     ),
     TopicSpec(
         name="skills.seats.v1",

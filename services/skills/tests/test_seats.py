@@ -19,12 +19,16 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
-from gonghui_contracts.events import MemberLeft
+from gonghui_contracts import CATALOG, Envelope
+from gonghui_contracts.access import Partner
+from gonghui_contracts.events import MemberLeft, SeatRequested
+from gonghui_contracts.values import PartnerKind
 from servicekit import UnitOfWork
 from servicekit.clock import Clock
+from servicekit.consumer import BatchProcessor, Settled
 from servicekit.identity import Caller, Role
-from servicekit.testing import outbox_rows, sqlite_sessions
-from skills import courses, members, rules, seats
+from servicekit.testing import outbox_rows, record, sqlite_sessions
+from skills import courses, handlers, members, rules, seats
 from skills.courses import NewCourse, NewSession
 from skills.errors import NotEligible, Refused
 from skills.models import Base, Booking, CourseSession
@@ -512,3 +516,60 @@ def test_a_draw_depends_on_the_seed_and_the_entries_not_their_order(
     assert first == again
     assert sorted(first.won + first.waiting + first.not_drawn, key=str) == sorted(entries, key=str)
     assert len(first.won) == min(5, len(entries))
+
+
+# Through an app gateway, over Kafka --------------------------------------------------------------
+
+GATEWAY = Partner("sz-i-gong", PartnerKind.APP_GATEWAY)
+
+
+async def test_an_app_gateway_asks_as_itself_and_hears_back_on_its_own_topic(world: World) -> None:
+    [session_id] = await world.course(1, waitlist_cap=0)
+    first, second = await world.member(), await world.member()
+    [subscription] = [s for s in handlers.subscriptions(TERMS, world.clock) if s.reject]
+    consumer = BatchProcessor(
+        subscription,
+        sessions=world.uow.sessions,
+        catalog=CATALOG,
+        group="skills",
+        producer="skills",
+        sender=GATEWAY,
+    )
+    own_topic = f"{handlers.SEAT_REQUESTS}.{GATEWAY.partner_id}"
+
+    def request(ref: str, member_id: uuid.UUID, gateway: str = GATEWAY.partner_id) -> bytes:
+        payload = SeatRequested(
+            request_ref=ref, gateway_id=gateway, member_id=member_id, session_id=session_id
+        )
+        return Envelope.wrap(payload, key=str(session_id), producer="gateway").to_bytes()
+
+    messages = [
+        request("r-1", first),
+        request("r-1", first),  # a retry: the same answer
+        request("r-2", second),
+        request("r-3", uuid.uuid4()),  # nobody the union knows
+        request("r-4", second, gateway="yue-gong-hui"),  # another gateway's name
+        b'{"not": "an envelope"',
+    ]
+    settled = await consumer.process([record(own_topic, m) for m in messages])
+    assert settled[:4] == [Settled.HANDLED] * 4
+    assert settled[4:] == [Settled.REJECTED, Settled.DEAD_LETTER]
+    rows = await outbox_rows(world.uow.sessions)
+    assert [row.topic for row in rows if row.topic.endswith(".dlq")] == [f"{own_topic}.dlq"]
+    answers = [
+        (row.topic, json.loads(row.value)["data"])
+        for row in rows
+        if row.topic.startswith("partner.skills.seat-outcomes.v1")
+    ]
+    assert {topic for topic, _ in answers} == {"partner.skills.seat-outcomes.v1.sz-i-gong"}
+    told = [
+        (a["request_ref"], a["outcome"], [r["field"] for r in a["reasons"]]) for _, a in answers
+    ]
+    assert told == [
+        ("r-1", "held", []),
+        ("r-1", "held", []),
+        ("r-2", "sold_out", []),
+        ("r-3", "refused", ["member_id"]),
+        ("r-4", "refused", ["gateway_id"]),
+    ]
+    assert answers[0][1]["seat_id"] == answers[1][1]["seat_id"]

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Literal
+from typing import Annotated, ClassVar, Literal
 from uuid import UUID
 
 from pydantic import BaseModel, Field
 
-from gonghui_contracts.envelope import EventPayload
-from gonghui_contracts.values import RegionCode, Yuan
+from gonghui_contracts.envelope import STRICT, EventPayload, RejectionReason, SenderFields
+from gonghui_contracts.values import Identifier, RegionCode, Yuan
 
 Allocation = Literal["first_come", "lottery"]
 ReleaseReason = Literal["cancelled_by_member", "member_left", "session_cancelled"]
@@ -32,6 +32,44 @@ class CoursePublished(EventPayload):
     region_code: RegionCode
     sessions: int = Field(ge=1)
     seats: int = Field(ge=0, description="All sessions' capacity together")
+
+
+class SeatRequested(EventPayload):
+    """A member asks for a seat through a partner's app that signed them in (深i工, 粤工惠): the
+    app gateway publishes it on its own topic, keyed by `session_id`, so that one session's
+    requests are answered in the order they came. A retry carries the same `request_ref` and
+    is answered the same."""
+
+    model_config = STRICT
+    EVENT_TYPE = "skills.seat-requested"
+    SENDER_FIELDS: ClassVar[SenderFields] = {"gateway_id": "partner_id"}
+
+    request_ref: Annotated[str, Identifier(64, description="The app's id of the request")]
+    gateway_id: Annotated[
+        str,
+        Field(
+            min_length=1,
+            max_length=40,
+            pattern=r"^[a-z0-9-]+$",
+            description="The gateway whose topic carries it (another id is rejected)",
+        ),
+    ]
+    member_id: UUID
+    session_id: UUID
+
+
+class SeatRequestOutcome(EventPayload):
+    """The answer to a seat request, on the gateway's own outcome topic."""
+
+    EVENT_TYPE = "skills.seat-request-outcome"
+
+    request_ref: str
+    gateway_id: str | None = None
+    outcome: Literal["held", "confirmed", "waitlisted", "offered", "entered", "sold_out", "refused"]
+    seat_id: UUID | None = None
+    due_at: datetime | None = Field(default=None, description="Confirm before this")
+    position: int | None = Field(default=None, description="Place on the waitlist")
+    reasons: list[RejectionReason] = Field(default_factory=list)
 
 
 class SeatHeld(EventPayload):

@@ -44,6 +44,7 @@ class PartnerKind(StrEnum):
     COURT = "court"
     ARBITRATION = "arbitration"  # labour dispute arbitration commission
     MEDICAL_INSURANCE = "medical_insurance"  # medical-insurance bureau (医保局)
+    APP_GATEWAY = "app_gateway"  # a workers' app that signs its members in (深i工, 粤工惠)
 
 
 class Service(StrEnum):

@@ -1,17 +1,31 @@
-"""Kafka subscriptions of skills: membership's lifecycle in (who may book)."""
+"""Kafka subscriptions of skills: membership's lifecycle in (who may book), and members' seat
+requests through the partners' app gateways, each answered on the gateway's own topic."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from gonghui_contracts import Envelope
-from gonghui_contracts.events import MemberJoined, MemberLeft, MemberTransferred
+from gonghui_contracts import ContractViolation, Envelope, RawEnvelope, RejectionReason
+from gonghui_contracts.events import (
+    MemberJoined,
+    MemberLeft,
+    MemberTransferred,
+    SeatRequested,
+    SeatRequestOutcome,
+)
 from servicekit import Subscription, Unit
 from servicekit.clock import Clock
-from skills import members
+from skills import members, seats
+from skills.errors import NotEligible, NotFound, Refused
 from skills.rules import SeatTerms
 
 MEMBERSHIP_EVENTS = "membership.events.v1"
+SEAT_REQUESTS = "partner.skills.seat-requests.v1"
+REFUSED_AS: dict[type[Exception], str] = {
+    NotEligible: "member_id",
+    NotFound: "session_id",
+    Refused: "session_id",
+}
 
 
 def subscriptions(terms: SeatTerms, clock: Clock) -> list[Subscription]:
@@ -23,4 +37,50 @@ def subscriptions(terms: SeatTerms, clock: Clock) -> list[Subscription]:
         elif isinstance(event.data, MemberLeft):
             await members.left(unit, terms, event.data, clock.now())
 
-    return [Subscription(MEMBERSHIP_EVENTS, on_membership_event)]
+    async def on_seat_request(unit: Unit, event: Envelope[Any]) -> None:
+        request = event.data
+        if not isinstance(request, SeatRequested):
+            return
+        try:
+            answer = await seats.request_seat(
+                unit,
+                terms,
+                member_id=request.member_id,
+                session_id=request.session_id,
+                # the gateway's own references: another gateway's never meet them
+                request_key=f"{unit.partner.partner_id}:{request.request_ref}",
+                now=clock.now(),
+            )
+        except (NotEligible, NotFound, Refused) as refusal:
+            reason = RejectionReason(field=REFUSED_AS[type(refusal)], rule=str(refusal))
+            _answer(unit, event, request.request_ref, outcome="refused", reasons=[reason])
+            return
+        _answer(
+            unit,
+            event,
+            request.request_ref,
+            outcome=answer.outcome,
+            seat_id=answer.seat_id,
+            due_at=answer.due_at,
+            position=answer.position,
+        )
+
+    async def on_invalid_seat_request(
+        unit: Unit, head: RawEnvelope, violation: ContractViolation
+    ) -> None:
+        ref = head.references("request_ref").get("request_ref", head.key)
+        _answer(unit, head, ref, outcome="refused", reasons=list(violation.reasons()))
+
+    return [
+        Subscription(MEMBERSHIP_EVENTS, on_membership_event),
+        Subscription(SEAT_REQUESTS, on_seat_request, reject=on_invalid_seat_request),
+    ]
+
+
+def _answer(unit: Unit, cause: RawEnvelope | Envelope[Any], ref: str, **outcome: Any) -> None:
+    """The outcome, on the gateway's own outcome topic."""
+    unit.emit(
+        SeatRequestOutcome(request_ref=ref, gateway_id=unit.partner.partner_id, **outcome),
+        key=ref,
+        cause=cause,
+    )

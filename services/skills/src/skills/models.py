@@ -139,7 +139,7 @@ class SeatRequest(Base):
     __tablename__ = "seat_requests"
 
     member_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
-    request_key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    request_key: Mapped[str] = mapped_column(String(110), primary_key=True)  # gateway:ref
     session_id: Mapped[uuid.UUID] = mapped_column(Uuid)
     answer: Mapped[str] = mapped_column(Text)
     at: Mapped[datetime] = mapped_column(UtcDateTime)
