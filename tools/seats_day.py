@@ -68,6 +68,9 @@ SUBJECTS = [
 FLASH_SEATS, FLASH_WAITLIST, FLASH_WORKERS, FLASH_RETRIES = 300, 200, 10_000, 2_000
 NO_SHOWS, LAPSES = 50, 10  # holders who never confirm; offered who never answer
 ASKING_WINDOW = 60.0  # seconds: the workers' requests spread over the first minute
+# The session's own hold time: longer than the asking takes here, so that no hold runs out
+# (and no waitlist place is freed) before every worker has asked
+HOLD_SECONDS = 600
 
 
 @dataclass
@@ -184,6 +187,7 @@ async def flash_sale(
                 "ends_at": (now + timedelta(days=3, hours=3)).isoformat(),
                 "capacity": FLASH_SEATS,
                 "waitlist_cap": FLASH_WAITLIST,
+                "hold_seconds": HOLD_SECONDS,
             }
         ],
     }
@@ -296,8 +300,8 @@ async def run(console: Console, run_id: str, members: list[str]) -> bool:
         provider = staff.as_staff("440300")
         session_path = f"/v1/sessions/{flash.session_id}"
         sold_out = await skills.ok("GET", session_path, as_=provider)
-        # the no-shows' holds run out (some did already, while the others were asking)
-        await skills.ok("POST", "/admin/clock/advance", {"seconds": 121})
+        # the no-shows' holds run out
+        await skills.ok("POST", "/admin/clock/advance", {"seconds": HOLD_SECONDS + 1})
         await until(
             lambda: states_are(
                 skills, flash.session_id, held=0, expired=NO_SHOWS, offered=NO_SHOWS
