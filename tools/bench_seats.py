@@ -103,17 +103,21 @@ async def over_http(members: list[uuid.UUID]) -> dict[str, Any]:
         gate = asyncio.Semaphore(IN_FLIGHT)
         latencies: list[float] = []
         outcomes: dict[str, int] = {}
-        errors = 0
+        errors = retries = 0
         sold_out_after: float | None = None
         started = time.monotonic()
 
         async def ask(member_id: uuid.UUID) -> None:
-            nonlocal errors, sold_out_after
+            nonlocal errors, retries, sold_out_after
+            headers = {**tokens[member_id], "Idempotency-Key": f"b-{member_id.hex}"}
             async with gate:
-                sent = time.monotonic()
-                response = await client.post(
-                    path, headers={**tokens[member_id], "Idempotency-Key": f"b-{member_id.hex}"}
-                )
+                while True:  # a dropped connection: the same request again, as an app does
+                    sent = time.monotonic()
+                    try:
+                        response = await client.post(path, headers=headers)
+                        break
+                    except httpx.TransportError:
+                        retries += 1
                 latencies.append(time.monotonic() - sent)
             if response.status_code != 200:
                 errors += 1
@@ -143,6 +147,7 @@ async def over_http(members: list[uuid.UUID]) -> dict[str, Any]:
         "requests": len(members),
         "answered": sum(outcomes.values()),
         "errors": errors,
+        "connection_retries": retries,
         "outcomes": outcomes,
         "all_answered_seconds": round(elapsed, 2),
         "sold_out_seconds": round(sold_out_after, 2) if sold_out_after else None,

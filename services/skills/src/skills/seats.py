@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Literal
 
-from sqlalchemy import select, update
+from sqlalchemy import and_, insert, or_, select, update
 from sqlalchemy.orm.attributes import InstrumentedAttribute, set_committed_value
 
 from gonghui_contracts.events import (
@@ -95,12 +95,20 @@ async def request_seat(
     """A member asks for a seat: held if one is free, else a place on the waitlist, else sold
     out. A request sent again (same key) is answered as the first time; a member who already
     has a live booking in the scope is told what it is."""
-    stored = await unit.session.get(SeatRequest, (member_id, request_key))
+    # Plain rows and Core statements on this path: it is the one a flash sale hammers.
+    stored = (
+        await unit.session.execute(
+            select(SeatRequest.session_id, SeatRequest.answer).where(
+                SeatRequest.member_id == member_id, SeatRequest.request_key == request_key
+            )
+        )
+    ).one_or_none()
     if stored is not None:
         if stored.session_id != session_id:
             raise Refused("this Idempotency-Key was used for another session")
         return Answer.from_json(stored.answer)
-    await active_member(unit, member_id)
+    if not await unit.session.scalar(select(Member.active).where(Member.member_id == member_id)):
+        raise NotEligible("seats are for active members of the union")
     session = await find_session(unit, session_id)
     available = rules.availability(
         now,
@@ -112,7 +120,7 @@ async def request_seat(
     )
     if available != "open":
         raise Refused(f"the session takes no requests: {available.replace('_', ' ')}")
-    live = await _live_booking(unit, session.scope_key, member_id)
+    live, holding = await _bookings_of(unit, session.scope_key, member_id)
     if live is not None and live.state == "waiting" and live.session_id == session_id:
         answer = await _from_waitlist_to_seat(unit, session, live, now) or Answer.of(live)
     elif live is not None:
@@ -121,15 +129,17 @@ async def request_seat(
         booking = _booking(session, member_id, "entered", now)
         unit.session.add(booking)
         answer = Answer.of(booking)
-    else:
-        await _no_other_hold(unit, member_id)
-        answer = (
-            await _hold(unit, session, member_id, now)
-            or await _join_waitlist(unit, session, member_id, now)
-            or Answer("sold_out")
-        )
-    unit.session.add(
-        SeatRequest(
+    elif holding:
+        raise Refused("you hold another seat: confirm or cancel it first")
+    else:  # a session read full is not asked again: its conditional updates would fail
+        taken = None
+        if session.taken < session.capacity:
+            taken = await _hold(unit, session, member_id, now)
+        if taken is None and session.waiting < session.waitlist_cap:
+            taken = await _join_waitlist(unit, session, member_id, now)
+        answer = taken or Answer("sold_out")
+    await unit.session.execute(
+        insert(SeatRequest).values(
             member_id=member_id,
             request_key=request_key,
             session_id=session_id,
@@ -586,26 +596,24 @@ async def find_session(unit: Unit, session_id: uuid.UUID) -> CourseSession:
     return await found(unit.session, CourseSession, session_id, "session")
 
 
-async def _live_booking(unit: Unit, scope_key: str, member_id: uuid.UUID) -> Booking | None:
-    return (
-        await unit.session.execute(
+async def _bookings_of(
+    unit: Unit, scope_key: str, member_id: uuid.UUID
+) -> tuple[Booking | None, bool]:
+    """The member's live booking in the scope, if any, and whether they hold a seat anywhere
+    (a member holds one seat at a time), in one query."""
+    found = list(
+        await unit.session.scalars(
             select(Booking).where(
-                Booking.scope_key == scope_key,
                 Booking.member_id == member_id,
-                Booking.state.in_(LIVE),
+                or_(
+                    and_(Booking.scope_key == scope_key, Booking.state.in_(LIVE)),
+                    Booking.state == "held",
+                ),
             )
         )
-    ).scalar_one_or_none()
-
-
-async def _no_other_hold(unit: Unit, member_id: uuid.UUID) -> None:
-    other = (
-        await unit.session.execute(
-            select(Booking.seat_id).where(Booking.member_id == member_id, Booking.state == "held")
-        )
-    ).scalar_one_or_none()
-    if other is not None:
-        raise Refused("you hold another seat: confirm or cancel it first")
+    )
+    live = next((b for b in found if b.scope_key == scope_key and b.state in LIVE), None)
+    return live, any(b.state == "held" for b in found)
 
 
 async def _own_booking(unit: Unit, member_id: uuid.UUID, seat_id: uuid.UUID) -> Booking:
