@@ -28,7 +28,7 @@ from servicekit.clock import Clock
 from servicekit.consumer import BatchProcessor, Settled
 from servicekit.identity import Caller, Role
 from servicekit.testing import outbox_rows, record, sqlite_sessions
-from skills import courses, handlers, members, rules, seats
+from skills import courses, handlers, lottery, members, rules, seats
 from skills.courses import NewCourse, NewSession
 from skills.errors import NotEligible, Refused
 from skills.models import Base, Booking, CourseSession
@@ -446,7 +446,7 @@ async def _check_invariants(world: World, session_ids: list[uuid.UUID]) -> None:
 # Lotteries -------------------------------------------------------------------------------------
 
 
-async def lottery(world: World, seats_: int, waitlist: int) -> uuid.UUID:
+async def lottery_session(world: World, seats_: int, waitlist: int) -> uuid.UUID:
     now = world.clock.now()
     course = NewCourse(
         provider="广州市工人文化宫",
@@ -478,18 +478,18 @@ async def lottery(world: World, seats_: int, waitlist: int) -> uuid.UUID:
 async def test_a_lottery_takes_entries_then_draws_once_with_a_seed_anyone_can_replay(
     world: World,
 ) -> None:
-    session_id = await lottery(world, seats_=2, waitlist=2)
+    session_id = await lottery_session(world, seats_=2, waitlist=2)
     people = [await world.member() for _ in range(6)]
     entries = [await world.ask(p, session_id, key=f"entry-{i}") for i, p in enumerate(people)]
     assert {e.outcome for e in entries} == {"entered"}
     assert await world.ask(people[0], session_id, key="entry-0") == entries[0]
     assert (await world.session(session_id)).taken == 0
-    assert await seats.draw_due(world.uow, TERMS, world.clock.now()) == 0  # not due yet
+    assert await lottery.draw_due(world.uow, TERMS, world.clock.now()) == 0  # not due yet
     world.clock.advance(timedelta(days=1))
     with pytest.raises(Refused, match="drawing"):
         await world.ask(await world.member(), session_id)
-    assert await seats.draw_due(world.uow, TERMS, world.clock.now()) == 1
-    assert await seats.draw_due(world.uow, TERMS, world.clock.now()) == 0  # drawn once
+    assert await lottery.draw_due(world.uow, TERMS, world.clock.now()) == 1
+    assert await lottery.draw_due(world.uow, TERMS, world.clock.now()) == 0  # drawn once
     booked = await world.bookings(session_id)
     states = sorted(b.state for b in booked.values())
     assert states == ["not_drawn", "not_drawn", "offered", "offered", "waiting", "waiting"]

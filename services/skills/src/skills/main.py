@@ -10,7 +10,15 @@ from pydantic import Field
 
 from servicekit import KitSettings, Runtime, UnitOfWork, serve
 from servicekit.clock import Clock
-from skills import api, competitions_api, degree_aid_api, handlers, ladder_api, seats
+from skills import (
+    api,
+    competitions_api,
+    degree_aid_api,
+    handlers,
+    ladder_api,
+    lottery,
+    seats,
+)
 from skills.rules import DEFAULT_TERMS, SeatTerms
 
 
@@ -52,7 +60,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     async def seat_deadlines() -> None:
         """Lotteries due are drawn; holds and offers past their time end."""
-        while await seats.draw_due(runtime.uow, terms, runtime.clock.now()) == seats.SWEEP_BATCH:
+        while await lottery.draw_due(runtime.uow, terms, runtime.clock.now()) == seats.SWEEP_BATCH:
             pass  # a full batch drawn: there may be more
         while await seats.end_due(runtime.uow, terms, runtime.clock.now()) == seats.SWEEP_BATCH:
             pass

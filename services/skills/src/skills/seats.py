@@ -12,7 +12,6 @@ first.
 from __future__ import annotations
 
 import json
-import secrets
 import uuid
 from dataclasses import asdict, dataclass
 from datetime import datetime
@@ -23,7 +22,6 @@ from sqlalchemy.orm.attributes import InstrumentedAttribute, set_committed_value
 
 from gonghui_contracts.events import (
     HoldExpired,
-    LotteryDrawn,
     OfferLapsed,
     SeatConfirmed,
     SeatHeld,
@@ -162,7 +160,7 @@ async def confirm(
     if booking.due_at is not None and booking.due_at <= now:
         raise Refused(f"the {'hold' if booking.state == 'held' else 'offer'} ran out")
     was = booking.state
-    if not await _move(unit, booking, was, "confirmed", now, via=_VIA[was]):
+    if not await move(unit, booking, was, "confirmed", now, via=_VIA[was]):
         raise Refused("the booking changed meanwhile: ask for it again")
     session = await find_session(unit, booking.session_id)
     unit.emit(
@@ -202,7 +200,7 @@ async def release(
     """End a live booking; its seat goes to the waitlist or back on sale. False if another
     transaction ended it first."""
     was = booking.state
-    if not await _move(unit, booking, was, "released", now):
+    if not await move(unit, booking, was, "released", now):
         return False
     session = await find_session(unit, booking.session_id)
     if was in SEATED:
@@ -222,82 +220,6 @@ async def release(
         key=str(booking.session_id),
     )
     return True
-
-
-async def draw_due(uow: UnitOfWork, terms: SeatTerms, now: datetime) -> int:
-    """Lottery sessions whose entries have closed are drawn, each once, in its own transaction;
-    returns how many were drawn."""
-    async with uow() as unit:
-        due = list(
-            await unit.session.scalars(
-                select(CourseSession.session_id)
-                .where(
-                    CourseSession.drawn_at.is_(None),
-                    CourseSession.draw_at <= now,
-                    CourseSession.status == "open",
-                )
-                .limit(SWEEP_BATCH)
-            )
-        )
-    drawn = 0
-    for session_id in due:
-        async with uow() as unit:
-            drawn += await _draw(unit, terms, session_id, now)
-    return drawn
-
-
-async def _draw(unit: Unit, terms: SeatTerms, session_id: uuid.UUID, now: datetime) -> int:
-    seed = secrets.randbits(62)
-    claimed = (
-        await unit.session.execute(
-            update(CourseSession)
-            .where(CourseSession.session_id == session_id, CourseSession.drawn_at.is_(None))
-            .values(drawn_at=now, lottery_seed=seed)
-            .returning(CourseSession.session_id)
-            .execution_options(synchronize_session=False)
-        )
-    ).scalar_one_or_none()
-    if claimed is None:
-        return 0  # another replica drew it
-    session = await find_session(unit, session_id)
-    entries = {
-        b.member_id: b
-        for b in await unit.session.scalars(
-            select(Booking).where(Booking.session_id == session_id, Booking.state == "entered")
-        )
-    }
-    result = rules.draw(entries, seed, session.capacity, session.waitlist_cap)
-    due = rules.offer_deadline(now, session.starts_at, terms)
-    for member_id in result.won:
-        await _move(unit, entries[member_id], "entered", "offered", now, due_at=due)
-        _offered(unit, session, entries[member_id], due)
-    for position, member_id in enumerate(result.waiting, start=1):
-        await _move(unit, entries[member_id], "entered", "waiting", now, position=position)
-    for member_id in result.not_drawn:
-        await _move(unit, entries[member_id], "entered", "not_drawn", now)
-    await unit.session.execute(
-        update(CourseSession)
-        .where(CourseSession.session_id == session_id)
-        .values(
-            taken=len(result.won),
-            waiting=len(result.waiting),
-            last_position=len(result.waiting),
-        )
-        .execution_options(synchronize_session=False)
-    )
-    unit.emit(
-        LotteryDrawn(
-            session_id=session_id,
-            seed=seed,
-            entries=len(entries),
-            won=len(result.won),
-            waitlisted=len(result.waiting),
-        ),
-        key=str(session_id),
-    )
-    if len(result.won) == session.capacity:
-        await _mark_sold_out(unit, session, now)
-    return 1
 
 
 async def end_due(uow: UnitOfWork, terms: SeatTerms, now: datetime) -> int:
@@ -332,7 +254,7 @@ async def _end_one(
     if booking is None:
         return 0  # confirmed, cancelled or ended meanwhile
     ended = "expired" if state == "held" else "lapsed"
-    if not await _move(unit, booking, state, ended, now):
+    if not await move(unit, booking, state, ended, now):
         return 0
     session = await find_session(unit, booking.session_id)
     key = str(booking.session_id)
@@ -379,7 +301,7 @@ async def _from_waitlist_to_seat(
     if not await _take(unit, session, now):
         return None
     due = rules.hold_deadline(now, session.starts_at, session.hold_seconds)
-    if not await _move(unit, booking, "waiting", "held", now, due_at=due):
+    if not await move(unit, booking, "waiting", "held", now, due_at=due):
         raise Refused("the booking changed meanwhile: ask for it again")
     await _leave_waitlist(unit, session.session_id)
     return _held(unit, session, booking, due)
@@ -418,11 +340,11 @@ async def _take(unit: Unit, session: CourseSession, now: datetime) -> bool:
     if taken is None:
         return False
     if taken == session.capacity:
-        await _mark_sold_out(unit, session, now)
+        await mark_sold_out(unit, session, now)
     return True
 
 
-async def _mark_sold_out(unit: Unit, session: CourseSession, now: datetime) -> None:
+async def mark_sold_out(unit: Unit, session: CourseSession, now: datetime) -> None:
     first = (
         await unit.session.execute(
             update(CourseSession)
@@ -500,15 +422,15 @@ async def _free_seat(unit: Unit, terms: SeatTerms, session: CourseSession, now: 
     if (
         goes == "offer"
         and first is not None
-        and await _move(unit, first, "waiting", "offered", now, due_at=due)
+        and await move(unit, first, "waiting", "offered", now, due_at=due)
     ):
         await _leave_waitlist(unit, session.session_id)
-        _offered(unit, session, first, due)
+        tell_offered(unit, session, first, due)
         return
     await _counter(unit, session.session_id, CourseSession.taken, -1)
 
 
-def _offered(unit: Unit, session: CourseSession, booking: Booking, due: datetime) -> None:
+def tell_offered(unit: Unit, session: CourseSession, booking: Booking, due: datetime) -> None:
     unit.emit(
         WaitlistOffered(
             seat_id=booking.seat_id,
@@ -538,7 +460,7 @@ async def _counter(
     )
 
 
-async def _move(
+async def move(
     unit: Unit, booking: Booking, was: str, to: str, now: datetime, **also: object
 ) -> bool:
     """The booking's state from `was` to `to` (a deadline and `via` set with it, if given), if
