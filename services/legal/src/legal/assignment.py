@@ -19,7 +19,7 @@ from legal.desk import Desk, emit, find_case, in_case_trace, record
 from legal.errors import NotFound, Refused
 from legal.models import OPEN_CASE, CaseEvent, DisputeCase, Lawyer
 from legal.rules.matching import Candidate, CaseNeeds, LawyerProfile, choose_lawyer
-from servicekit import Unit
+from servicekit import Unit, offers
 
 
 async def seed_lawyers(unit: Unit, lawyers: Sequence[LawyerProfile]) -> int:
@@ -53,6 +53,101 @@ async def set_duty(unit: Unit, lawyer_id: str, on_duty: bool) -> Lawyer:
     return lawyer
 
 
+class LawyerOffering:
+    """The shared offer machine (`servicekit.offers`) as legal uses it: a case offered to the
+    best free lawyer of the district, else of the city; nobody free alerts the district union
+    once, and the case waits in the queue."""
+
+    def __init__(self, desk: Desk) -> None:
+        self.desk = desk
+        self.chosen: dict[str, LawyerProfile] = {}  # by `choose`, for `offered`
+
+    async def choose(self, unit: Unit, case: DisputeCase, exclude: frozenset[str]) -> str | None:
+        needs = CaseNeeds(
+            district_code=case.district_code,
+            kind=DisputeKind(case.kind),
+            employer_code=case.employer_code,
+            new_form=PriorityGroup.NEW_EMPLOYMENT_FORM.value in case.priority_groups,
+        )
+        choice = await _take_best(self.desk, unit, needs, exclude)
+        if choice is None:
+            return None
+        self.chosen[choice.lawyer_id] = choice
+        return choice.lawyer_id
+
+    async def offered(
+        self, unit: Unit, case: DisputeCase, lawyer_id: str, cause: EnvelopeHead | None
+    ) -> None:
+        desk = self.desk
+        choice = self.chosen.pop(lawyer_id)
+        previous, now = case.lawyer_id, desk.clock.now()
+        case.offers += 1
+        case.lawyer_id, case.station_id = choice.lawyer_id, choice.station.station_id
+        case.accept_by, case.accepted_at = now + desk.terms.accept_within, None
+        record(desk, unit, case, "offered", by="system", reason="matched", lawyer_id=lawyer_id)
+        assigned = LawyerAssigned(
+            case_id=case.case_id,
+            lawyer_id=choice.lawyer_id,
+            lawyer_name=choice.name,
+            station_id=choice.station.station_id,
+            station_name=choice.station.name,
+            attempt=case.offers,
+            replaces_lawyer_id=previous,
+            accept_by=case.accept_by,
+        )
+        emit(unit, case, assigned, cause)
+
+    async def nobody(self, unit: Unit, case: DisputeCase, cause: EnvelopeHead | None) -> None:
+        case.lawyer_id = case.station_id = case.accept_by = case.accepted_at = None
+        if case.unassigned_alerted_at is None:
+            case.unassigned_alerted_at = self.desk.clock.now()
+            unassigned = CaseUnassigned(
+                case_id=case.case_id,
+                union_id=case.union_id,
+                district_code=case.district_code,
+                kind=DisputeKind(case.kind),
+                priority=case.priority,
+            )
+            emit(unit, case, unassigned, cause)
+            metrics.UNASSIGNED.inc()
+
+    async def closed(self, unit: Unit, case: DisputeCase, closing: offers.Closing) -> None:
+        assert case.lawyer_id is not None
+        await release(unit, case.lawyer_id)
+        record(
+            self.desk,
+            unit,
+            case,
+            closing.why,
+            by=closing.by,
+            reason=closing.reason,
+            lawyer_id=case.lawyer_id,
+        )
+        metrics.OFFERS_PASSED_ON.labels(closing.why).inc()
+
+    async def asked(self, unit: Unit, case: DisputeCase) -> frozenset[str]:
+        return frozenset(
+            lawyer
+            for lawyer in await unit.session.scalars(
+                select(CaseEvent.lawyer_id).where(
+                    CaseEvent.case_id == case.case_id, CaseEvent.action == "offered"
+                )
+            )
+            if lawyer is not None
+        )
+
+    async def eligible(self, unit: Unit, case: DisputeCase) -> frozenset[str]:
+        """The lawyers of the case's city on duty (a city's districts share four digits)."""
+        return frozenset(
+            await unit.session.scalars(
+                select(Lawyer.lawyer_id).where(
+                    Lawyer.on_duty.is_(True),
+                    Lawyer.district_code.startswith(case.district_code[:4]),
+                )
+            )
+        )
+
+
 async def offer(
     desk: Desk,
     unit: Unit,
@@ -63,44 +158,7 @@ async def offer(
 ) -> str | None:
     """Offer the case to the best free lawyer; the lawyer's id, or None after alerting the district
     union (once) that nobody is."""
-    needs = CaseNeeds(
-        district_code=case.district_code,
-        kind=DisputeKind(case.kind),
-        employer_code=case.employer_code,
-        new_form=PriorityGroup.NEW_EMPLOYMENT_FORM.value in case.priority_groups,
-    )
-    choice = await _take_best(desk, unit, needs, exclude)
-    previous, now = case.lawyer_id, desk.clock.now()
-    if choice is None:
-        case.lawyer_id = case.station_id = case.accept_by = case.accepted_at = None
-        if case.unassigned_alerted_at is None:
-            case.unassigned_alerted_at = now
-            unassigned = CaseUnassigned(
-                case_id=case.case_id,
-                union_id=case.union_id,
-                district_code=case.district_code,
-                kind=DisputeKind(case.kind),
-                priority=case.priority,
-            )
-            emit(unit, case, unassigned, cause)
-            metrics.UNASSIGNED.inc()
-        return None
-    case.offers += 1
-    case.lawyer_id, case.station_id = choice.lawyer_id, choice.station.station_id
-    case.accept_by, case.accepted_at = now + desk.terms.accept_within, None
-    record(desk, unit, case, "offered", by="system", reason="matched", lawyer_id=choice.lawyer_id)
-    assigned = LawyerAssigned(
-        case_id=case.case_id,
-        lawyer_id=choice.lawyer_id,
-        lawyer_name=choice.name,
-        station_id=choice.station.station_id,
-        station_name=choice.station.name,
-        attempt=case.offers,
-        replaces_lawyer_id=previous,
-        accept_by=case.accept_by,
-    )
-    emit(unit, case, assigned, cause)
-    return choice.lawyer_id
+    return await offers.offer(LawyerOffering(desk), unit, case, exclude=exclude, cause=cause)
 
 
 async def _take_best(
@@ -265,11 +323,9 @@ async def offer_waiting(desk: Desk, unit: Unit, limit: int) -> int:
 async def _pass_on(
     desk: Desk, unit: Unit, case: DisputeCase, why: str, *, by: str, reason: str
 ) -> None:
-    assert case.lawyer_id is not None
-    await release(unit, case.lawyer_id)
-    record(desk, unit, case, why, by=by, reason=reason, lawyer_id=case.lawyer_id)
-    metrics.OFFERS_PASSED_ON.labels(why).inc()
-    await offer(desk, unit, case, exclude=await _asked_before(unit, case))
+    await offers.pass_on(
+        LawyerOffering(desk), unit, case, case.lawyer_id, offers.Closing(why, by, reason)
+    )
 
 
 async def _offered_to(unit: Unit, case_id: uuid.UUID, lawyer_id: str) -> DisputeCase:
@@ -279,28 +335,3 @@ async def _offered_to(unit: Unit, case_id: uuid.UUID, lawyer_id: str) -> Dispute
     if case.lawyer_id != lawyer_id:
         raise Refused("the case is not offered to this lawyer")
     return case
-
-
-async def _asked_before(unit: Unit, case: DisputeCase) -> frozenset[str]:
-    """Lawyers this case was offered to; once every lawyer of the city on duty has been asked,
-    only the last one is skipped, so that the case keeps going round rather than waiting."""
-    asked = frozenset(
-        lawyer
-        for lawyer in await unit.session.scalars(
-            select(CaseEvent.lawyer_id).where(
-                CaseEvent.case_id == case.case_id, CaseEvent.action == "offered"
-            )
-        )
-        if lawyer is not None
-    )
-    city = case.district_code[:4]
-    on_duty = frozenset(
-        await unit.session.scalars(
-            select(Lawyer.lawyer_id).where(
-                Lawyer.on_duty.is_(True), Lawyer.district_code.startswith(city)
-            )
-        )
-    )
-    if on_duty <= asked:
-        return frozenset({case.lawyer_id}) if case.lawyer_id else frozenset()
-    return asked

@@ -16,7 +16,6 @@ LIVE = ("held", "confirmed", "waiting", "offered", "entered")
 SEATED = frozenset({"held", "confirmed", "offered"})
 
 Availability = Literal["open", "not_open", "closed", "cancelled", "drawing"]
-FreedSeat = Literal["offer", "back_on_sale"]
 
 
 @dataclass(frozen=True)
@@ -62,14 +61,6 @@ def offers_allowed(now: datetime, starts_at: datetime, terms: SeatTerms) -> bool
     """Freed seats are offered to the waitlist only until shortly before the start: later, the
     waitlisted could not plan to come, and the seat goes back on sale."""
     return now < starts_at - terms.no_offers_before_start
-
-
-def freed_seat_goes(
-    now: datetime, starts_at: datetime, anyone_waiting: bool, terms: SeatTerms
-) -> FreedSeat:
-    if anyone_waiting and offers_allowed(now, starts_at, terms):
-        return "offer"
-    return "back_on_sale"
 
 
 def offer_deadline(now: datetime, starts_at: datetime, terms: SeatTerms) -> datetime:

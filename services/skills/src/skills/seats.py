@@ -20,6 +20,7 @@ from typing import Literal
 from sqlalchemy import and_, insert, or_, select, update
 from sqlalchemy.orm.attributes import InstrumentedAttribute, set_committed_value
 
+from gonghui_contracts import EnvelopeHead
 from gonghui_contracts.events import (
     HoldExpired,
     OfferLapsed,
@@ -31,7 +32,7 @@ from gonghui_contracts.events import (
     WaitlistOffered,
 )
 from gonghui_contracts.events.skills import ReleaseReason
-from servicekit import Unit, UnitOfWork
+from servicekit import Unit, UnitOfWork, offers
 from skills import rules
 from skills.errors import NotEligible, NotFound, Refused, found
 from skills.models import Booking, CourseSession, Member, SeatRequest
@@ -408,26 +409,59 @@ async def _join_waitlist(
 async def _free_seat(unit: Unit, terms: SeatTerms, session: CourseSession, now: datetime) -> None:
     """A seat of the session was given up: offered to the first on the waitlist, or back on
     sale. An offer keeps the seat taken, so nobody else can take it meanwhile."""
-    first = (
-        await unit.session.execute(
-            select(Booking)
-            .where(Booking.session_id == session.session_id, Booking.state == "waiting")
-            .order_by(Booking.position)
-            .limit(1)
-            .with_for_update(skip_locked=True)
-        )
-    ).scalar_one_or_none()
-    goes = rules.freed_seat_goes(now, session.starts_at, first is not None, terms)
-    due = rules.offer_deadline(now, session.starts_at, terms)
-    if (
-        goes == "offer"
-        and first is not None
-        and await move(unit, first, "waiting", "offered", now, due_at=due)
-    ):
+    await offers.offer(WaitlistOffering(terms, now), unit, session)
+
+
+class WaitlistOffering:
+    """The shared offer machine (`servicekit.offers`) as a freed seat uses it: offered to the
+    waitlist in order (each place is asked once: a lapsed offer leaves the waitlist), and,
+    when nobody waits or it is too close to the start, back on sale. A lapse ends by the sweep
+    that frees the seat again."""
+
+    def __init__(self, terms: SeatTerms, now: datetime) -> None:
+        self.terms, self.now = terms, now
+        self.chosen: dict[str, Booking] = {}  # by `choose`, for `offered`
+
+    async def choose(
+        self, unit: Unit, session: CourseSession, exclude: frozenset[str]
+    ) -> str | None:
+        if not rules.offers_allowed(self.now, session.starts_at, self.terms):
+            return None
+        first = (
+            await unit.session.execute(
+                select(Booking)
+                .where(Booking.session_id == session.session_id, Booking.state == "waiting")
+                .order_by(Booking.position)
+                .limit(1)
+                .with_for_update(skip_locked=True)
+            )
+        ).scalar_one_or_none()
+        if first is None or str(first.seat_id) in exclude:
+            return None
+        self.chosen[str(first.seat_id)] = first
+        return str(first.seat_id)
+
+    async def offered(
+        self, unit: Unit, session: CourseSession, seat: str, cause: EnvelopeHead | None
+    ) -> None:
+        first = self.chosen.pop(seat)
+        due = rules.offer_deadline(self.now, session.starts_at, self.terms)
+        if not await move(unit, first, "waiting", "offered", self.now, due_at=due):
+            raise Refused("the waitlist changed meanwhile")  # locked by `choose`: not expected
         await _leave_waitlist(unit, session.session_id)
         tell_offered(unit, session, first, due)
-        return
-    await _counter(unit, session.session_id, CourseSession.taken, -1)
+
+    async def nobody(self, unit: Unit, session: CourseSession, cause: EnvelopeHead | None) -> None:
+        await _counter(unit, session.session_id, CourseSession.taken, -1)
+
+    async def closed(self, unit: Unit, session: CourseSession, closing: offers.Closing) -> None:
+        """Nothing to give back: the seat stays taken until it is offered or back on sale."""
+
+    async def asked(self, unit: Unit, session: CourseSession) -> frozenset[str]:
+        return frozenset()
+
+    async def eligible(self, unit: Unit, session: CourseSession) -> frozenset[str]:
+        return frozenset()
 
 
 def tell_offered(unit: Unit, session: CourseSession, booking: Booking, due: datetime) -> None:

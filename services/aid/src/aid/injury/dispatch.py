@@ -16,7 +16,7 @@ from aid.injury.rules import Candidate, Hospital, choose_visitor, distance_km
 from aid.models import InjuryCase, VisitOffer, Visitor
 from gonghui_contracts import EnvelopeHead
 from gonghui_contracts.events import VisitorAssigned, VisitUnassigned
-from servicekit import Unit
+from servicekit import Unit, offers
 
 
 async def seed_roster(desk: Desk, unit: Unit, roster: Sequence[RosterEntry]) -> None:
@@ -47,6 +47,93 @@ async def set_duty(unit: Unit, visitor_id: str, on_duty: bool) -> Visitor:
     return visitor
 
 
+class VisitOffering:
+    """The shared offer machine (`servicekit.offers`) as aid uses it: a case offered to the
+    best visitor on duty (near the hospital, balanced by open visits, else anyone on duty);
+    nobody on duty alerts the district union once, and the case waits."""
+
+    def __init__(self, desk: Desk) -> None:
+        self.desk = desk
+
+    async def choose(self, unit: Unit, case: InjuryCase, exclude: frozenset[str]) -> str | None:
+        terms, desk = self.desk.terms, self.desk
+        hospital = terms.hospitals[case.hospital_id]
+        nearby = dict(await desk.visitors.nearest(hospital, terms.nearby_candidates))
+        choice = choose_visitor(
+            await _candidates(desk, unit, hospital, nearby),
+            exclude=exclude,
+            km_per_open_visit=terms.km_per_open_visit,
+        )
+        if choice is None:  # nobody near is free: anyone on duty, wherever stationed
+            choice = choose_visitor(
+                await _candidates(desk, unit, hospital, None),
+                exclude=exclude,
+                km_per_open_visit=terms.km_per_open_visit,
+            )
+        return choice
+
+    async def offered(
+        self, unit: Unit, case: InjuryCase, visitor_id: str, cause: EnvelopeHead | None
+    ) -> None:
+        desk = self.desk
+        hospital = desk.terms.hospitals[case.hospital_id]
+        visitor = await unit.session.get(Visitor, visitor_id)
+        assert visitor is not None
+        await desk.open_visits.change(visitor_id, 1)
+        previous, now = case.visitor_id, desk.clock.now()
+        case.offers += 1
+        case.visitor_id, case.accept_by = visitor_id, now + desk.terms.accept_within
+        case.accepted_at = None
+        unit.session.add(
+            VisitOffer(
+                case_id=case.case_id,
+                visitor_id=visitor_id,
+                attempt=case.offers,
+                offered_at=now,
+                status="offered",
+            )
+        )
+        assigned = VisitorAssigned(
+            case_id=case.case_id,
+            visitor_id=visitor_id,
+            visitor_name=visitor.name,
+            hospital_id=hospital.hospital_id,
+            hospital_name=hospital.name,
+            attempt=case.offers,
+            replaces_visitor_id=previous,
+            accept_by=case.accept_by,
+            visit_due_at=case.visit_due_at,
+        )
+        emit(unit, case, assigned, cause)
+
+    async def nobody(self, unit: Unit, case: InjuryCase, cause: EnvelopeHead | None) -> None:
+        case.visitor_id, case.accept_by, case.accepted_at = None, None, None
+        if case.unassigned_alerted_at is None:
+            case.unassigned_alerted_at = self.desk.clock.now()
+            unassigned = VisitUnassigned(
+                case_id=case.case_id,
+                union_id=case.union_id,
+                district_code=case.district_code,
+                visit_due_at=case.visit_due_at,
+            )
+            emit(unit, case, unassigned, cause)
+
+    async def closed(self, unit: Unit, case: InjuryCase, closing: offers.Closing) -> None:
+        await close_offer(self.desk, unit, case, closing.why)
+
+    async def asked(self, unit: Unit, case: InjuryCase) -> frozenset[str]:
+        return frozenset(
+            await unit.session.scalars(
+                select(VisitOffer.visitor_id).where(VisitOffer.case_id == case.case_id)
+            )
+        )
+
+    async def eligible(self, unit: Unit, case: InjuryCase) -> frozenset[str]:
+        return frozenset(
+            await unit.session.scalars(select(Visitor.visitor_id).where(Visitor.on_duty.is_(True)))
+        )
+
+
 async def offer(
     desk: Desk,
     unit: Unit,
@@ -57,60 +144,7 @@ async def offer(
 ) -> str | None:
     """Offer the case to the best visitor on duty; the visitor's id, or None after alerting the
     district union (once) that nobody is."""
-    terms = desk.terms
-    hospital = terms.hospitals[case.hospital_id]
-    nearby = dict(await desk.visitors.nearest(hospital, terms.nearby_candidates))
-    choice = choose_visitor(
-        await _candidates(desk, unit, hospital, nearby),
-        exclude=exclude,
-        km_per_open_visit=terms.km_per_open_visit,
-    )
-    if choice is None:  # nobody near is free: anyone on duty, wherever stationed
-        choice = choose_visitor(
-            await _candidates(desk, unit, hospital, None),
-            exclude=exclude,
-            km_per_open_visit=terms.km_per_open_visit,
-        )
-    previous, now = case.visitor_id, desk.clock.now()
-    if choice is None:
-        case.visitor_id, case.accept_by, case.accepted_at = None, None, None
-        if case.unassigned_alerted_at is None:
-            case.unassigned_alerted_at = now
-            unassigned = VisitUnassigned(
-                case_id=case.case_id,
-                union_id=case.union_id,
-                district_code=case.district_code,
-                visit_due_at=case.visit_due_at,
-            )
-            emit(unit, case, unassigned, cause)
-        return None
-    visitor = await unit.session.get(Visitor, choice)
-    assert visitor is not None
-    await desk.open_visits.change(choice, 1)
-    case.offers += 1
-    case.visitor_id, case.accept_by, case.accepted_at = choice, now + terms.accept_within, None
-    unit.session.add(
-        VisitOffer(
-            case_id=case.case_id,
-            visitor_id=choice,
-            attempt=case.offers,
-            offered_at=now,
-            status="offered",
-        )
-    )
-    assigned = VisitorAssigned(
-        case_id=case.case_id,
-        visitor_id=choice,
-        visitor_name=visitor.name,
-        hospital_id=hospital.hospital_id,
-        hospital_name=hospital.name,
-        attempt=case.offers,
-        replaces_visitor_id=previous,
-        accept_by=case.accept_by,
-        visit_due_at=case.visit_due_at,
-    )
-    emit(unit, case, assigned, cause)
-    return choice
+    return await offers.offer(VisitOffering(desk), unit, case, exclude=exclude, cause=cause)
 
 
 async def _candidates(
@@ -151,8 +185,7 @@ async def accept(desk: Desk, unit: Unit, case_id: uuid.UUID, visitor_id: str) ->
 async def decline(desk: Desk, unit: Unit, case_id: uuid.UUID, visitor_id: str) -> InjuryCase:
     case = await _offered_to(unit, case_id, visitor_id)
     with in_case_trace(case, "reassign visit"):
-        await close_offer(desk, unit, case, "declined")
-        await offer(desk, unit, case, exclude=await _asked_before(unit, case))
+        await _pass_on(desk, unit, case, "declined")
     return case
 
 
@@ -171,8 +204,7 @@ async def reoffer_lapsed(desk: Desk, unit: Unit, limit: int) -> int:
     count = 0
     for case in lapsed:
         with in_case_trace(case, "reassign visit"):
-            await close_offer(desk, unit, case, "lapsed")
-            await offer(desk, unit, case, exclude=await _asked_before(unit, case))
+            await _pass_on(desk, unit, case, "lapsed")
         count += 1
     return count
 
@@ -216,17 +248,5 @@ async def close_offer(
             await desk.open_visits.change(current.visitor_id, -1)
 
 
-async def _asked_before(unit: Unit, case: InjuryCase) -> frozenset[str]:
-    """Visitors this case was offered to; once everyone on duty has been asked, only the last
-    one is skipped, so that the case keeps going round rather than waiting."""
-    asked = frozenset(
-        await unit.session.scalars(
-            select(VisitOffer.visitor_id).where(VisitOffer.case_id == case.case_id)
-        )
-    )
-    on_duty = frozenset(
-        await unit.session.scalars(select(Visitor.visitor_id).where(Visitor.on_duty.is_(True)))
-    )
-    if on_duty <= asked:
-        return frozenset({case.visitor_id}) if case.visitor_id else frozenset()
-    return asked
+async def _pass_on(desk: Desk, unit: Unit, case: InjuryCase, why: str) -> None:
+    await offers.pass_on(VisitOffering(desk), unit, case, case.visitor_id, offers.Closing(why))
