@@ -11,8 +11,9 @@ Writes bench/results/<time>.json and prints a table against the targets. Phases:
   injuries N hospital reports at once; time until each is dispatched to a visitor, latencies
   disputes N filings at once; time until each case is offered to a lawyer, latencies
   claims  N settlements at once for covered members; time until each claim is decided, latencies
-  seats   N members ask for one session of 300 seats over HTTP at once; time to sold out and to
-          every answer, latencies, seats oversold, beside bare conditional UPDATEs on PostgreSQL
+  seats   N members ask for one session of 300 seats over HTTP at once, then for another through
+          an app gateway over Kafka; time to sold out and to every answer, latencies, seats
+          oversold, beside bare conditional UPDATEs on PostgreSQL
 BENCH_PHASES (default joins,injuries,disputes,claims,seats) picks phases; BENCH_BURST,
 BENCH_INJURIES, BENCH_DISPUTES, BENCH_CLAIMS, BENCH_SEATS, BENCH_STEADY_RATE, BENCH_STEADY_SECONDS
 and BENCH_TIMEOUT size them.
@@ -301,6 +302,28 @@ def seat_rows(seats: dict[str, Any]) -> list[Row]:
             None,
         ),
         ("seats floor: UPDATE p50/p95/p99", _triple(floor["latency_seconds"]), "", None),
+        *_kafka_seat_rows(seats.get("kafka")),
+    ]
+
+
+def _kafka_seat_rows(kafka: dict[str, Any] | None) -> list[Row]:
+    if kafka is None:
+        return []
+    return [
+        (
+            "seats over Kafka: all answered",
+            f"{kafka['all_answered_seconds']} s for {kafka['answered']:,} of "
+            f"{kafka['requests']:,} ({kafka['answers_per_second']}/s)",
+            "",
+            kafka["answered"] == kafka["requests"],
+        ),
+        ("seats over Kafka: oversold", str(kafka["oversold"]), "0", kafka["oversold"] == 0),
+        (
+            "seats over Kafka: publish → answer p50/p95/p99",
+            _triple(kafka["latency_seconds"]),
+            "",
+            None,
+        ),
     ]
 
 

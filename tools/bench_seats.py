@@ -1,9 +1,10 @@
 """The seats phase of `make bench`: 10,000 members ask for one session of 300 seats (waitlist 200)
-over HTTP at once, as an app gateway with a pool of connections sends them; the time until every
-request is answered and until the session sold out, each answer's latency, and the seats taken
-beyond capacity (must be none). Beside it, the floor: the same 10,000 requests as bare
-conditional UPDATEs (`taken = taken + 1 WHERE taken < capacity`) on the same PostgreSQL, through
-a pool of as many connections.
+over HTTP at once, as an app with a pool of connections sends them; the time until every request
+is answered and until the session sold out, each answer's latency, and the seats taken beyond
+capacity (must be none). Then the same members ask for another session through an app gateway
+over Kafka, all at once. Beside them, the floor: the same 10,000 requests as bare conditional
+UPDATEs (`taken = taken + 1 WHERE taken < capacity`) on the same PostgreSQL, through a pool of
+as many connections as a service's.
 
 The members are announced first as membership would (MemberJoined on membership.events.v1), and
 every service reading that topic is awaited; that part is not timed.
@@ -14,10 +15,12 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
+from collections import Counter
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import asyncpg
+import bursts
 import httpx
 import localrun
 import measure
@@ -26,7 +29,7 @@ from aiokafka import AIOKafkaProducer
 from seats_day import member_token
 
 from gonghui_contracts import Envelope
-from gonghui_contracts.events import MemberJoined
+from gonghui_contracts.events import MemberJoined, SeatRequested
 from gonghui_contracts.values import Industry, JoinChannel
 from servicekit.identity import Role
 from servicekit.kafka_access import client_options
@@ -36,6 +39,7 @@ SEATS, WAITLIST = 300, 200
 IN_FLIGHT = 100  # the app gateway's connection pool
 CONNECTIONS = 20  # as many as a service's database pool holds (10 + 10 overflow)
 READERS = ("skills", "aid", "notify")  # every service that reads membership.events.v1
+GATEWAY = "sz-i-gong"  # the local partner directory's app gateway
 
 
 async def announce(count: int, timeout: float) -> list[uuid.UUID]:
@@ -63,11 +67,17 @@ async def announce(count: int, timeout: float) -> list[uuid.UUID]:
     finally:
         await producer.stop()
     deadline = time.monotonic() + timeout
-    for group in READERS:
-        while not await streams.caught_up(group, "membership.events.v1"):
+    # every service done with them (aid's enrolments told by notify too), so that the timed
+    # part has the machine to itself
+    for group, topic in (
+        *((g, "membership.events.v1") for g in READERS),
+        ("notify", "aid.events.v1"),
+    ):
+        while not await streams.caught_up(group, topic):
             if time.monotonic() > deadline:
-                raise TimeoutError(f"{group} did not read the bench's members")
+                raise TimeoutError(f"{group} did not read the bench's members on {topic}")
             await asyncio.sleep(1)
+    await asyncio.sleep(10)  # notify's last notices on their way out
     return members
 
 
@@ -129,20 +139,6 @@ async def over_http(members: list[uuid.UUID]) -> dict[str, Any]:
 
         await asyncio.gather(*(ask(m) for m in members))
         elapsed = time.monotonic() - started
-    database = localrun.SERVICES["skills"].name
-    connection = await asyncpg.connect(
-        host="127.0.0.1", port=int(localrun.PG_PORT), user="postgres", database=database
-    )
-    try:
-        row = await connection.fetchrow(
-            "SELECT taken, capacity, (SELECT count(*) FROM bookings WHERE session_id = $1 "
-            "AND state IN ('held', 'confirmed', 'offered')) AS seated FROM sessions "
-            "WHERE session_id = $1",
-            uuid.UUID(session_id),
-        )
-    finally:
-        await connection.close()
-    assert row is not None
     return {
         "requests": len(members),
         "answered": sum(outcomes.values()),
@@ -153,8 +149,7 @@ async def over_http(members: list[uuid.UUID]) -> dict[str, Any]:
         "sold_out_seconds": round(sold_out_after, 2) if sold_out_after else None,
         "answers_per_second": round(len(members) / elapsed, 1),
         "latency_seconds": measure.percentiles(latencies),
-        "oversold": max(0, int(row["seated"]) - int(row["capacity"])),
-        "taken": int(row["taken"]),
+        **await seats_taken(session_id),
     }
 
 
@@ -204,6 +199,74 @@ async def floor(count: int) -> dict[str, Any]:
     }
 
 
+async def over_kafka(members: list[uuid.UUID], timeout: float) -> dict[str, Any]:
+    """The same members ask for another session through the app gateway, all at once, keyed by
+    the session (so in one partition, answered in order). Those still holding a seat of the
+    HTTP run are refused: one hold at a time."""
+    gateway = localrun.partner(GATEWAY)
+    async with httpx.AsyncClient(timeout=60) as client:
+        session_id = await flash_session(client)
+    messages = [
+        (
+            session_id,
+            Envelope.wrap(
+                SeatRequested(
+                    request_ref=f"k-{m.hex[:24]}",
+                    gateway_id=GATEWAY,
+                    member_id=m,
+                    session_id=uuid.UUID(session_id),
+                ),
+                key=session_id,
+                producer=GATEWAY,
+            ).to_bytes(),
+        )
+        for m in members
+    ]
+    outcomes = streams.own_topic("partner.skills.seat-outcomes.v1", gateway)
+    figures = await bursts.run(
+        "skills",
+        "partner.skills.seat-requests.v1",
+        {gateway: messages},
+        (outcomes, "skills.seat-request-outcome"),
+        timeout,
+    )
+    answers = await streams.read_events([outcomes], expected=len(members), timeout=60)
+    return {
+        "requests": len(members),
+        "answered": figures["handled"],
+        "outcomes": dict(Counter(a["data"]["outcome"] for a in answers)),
+        "all_answered_seconds": figures["drain_seconds"],
+        "answers_per_second": figures["per_second"],
+        "latency_seconds": figures["latency_seconds"],
+        **await seats_taken(session_id),
+    }
+
+
+async def seats_taken(session_id: str) -> dict[str, int]:
+    """Seats taken of the session, and those beyond capacity (must be none)."""
+    connection = await asyncpg.connect(
+        host="127.0.0.1", port=int(localrun.PG_PORT), user="postgres", database="skills"
+    )
+    try:
+        row = await connection.fetchrow(
+            "SELECT taken, capacity, (SELECT count(*) FROM bookings WHERE session_id = $1 "
+            "AND state IN ('held', 'confirmed', 'offered')) AS seated FROM sessions "
+            "WHERE session_id = $1",
+            uuid.UUID(session_id),
+        )
+    finally:
+        await connection.close()
+    assert row is not None
+    return {
+        "taken": int(row["taken"]),
+        "oversold": max(0, int(row["seated"]) - int(row["capacity"])),
+    }
+
+
 async def run(count: int, timeout: float) -> dict[str, Any]:
     members = await announce(count, timeout)
-    return {"floor": await floor(count), "http": await over_http(members)}
+    return {
+        "floor": await floor(count),
+        "http": await over_http(members),
+        "kafka": await over_kafka(members, timeout),
+    }
