@@ -73,7 +73,7 @@ ANSWERS = {
     INJURIES: {"opened"},
     FILINGS: {"opened"},
     SETTLEMENTS: {"under_review"},
-    SEAT_REQUESTS: {"refused"},  # (of nobody the union knows, for no session: refused)
+    SEAT_REQUESTS: {"rejected"},  # (of nobody the union knows, for no session)
 }
 SUBSCRIBED = {  # what each service's one consumer reads
     "membership": (membership.handlers.JOIN_REQUESTS,),

@@ -371,7 +371,7 @@ TOPICS: tuple[TopicSpec, ...] = (
     TopicSpec(
         name="partner.skills.seat-outcomes.v1",
         description="The answer to every seat request: held, waitlisted, sold out, entered in "
-        "a draw, or refused with reasons.",
+        "a draw, or rejected with reasons.",
         carries=(SeatRequestOutcome,),
         key="request_ref",
         partitions=6,

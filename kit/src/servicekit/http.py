@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo
 
 from fastapi import FastAPI, Query
 from fastapi.openapi.utils import get_openapi
-from pydantic import BaseModel, BeforeValidator, Field
+from pydantic import AwareDatetime, BaseModel, BeforeValidator, Field
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 Responses = dict[int | str, dict[str, Any]]
@@ -216,6 +216,16 @@ def _iso_day(value: object) -> object:
 
 Day = Annotated[date, BeforeValidator(_iso_day)]
 """A calendar date, written YYYY-MM-DD and nothing else (no timestamps, no times)."""
+
+
+def _written_moment(value: object) -> object:
+    if isinstance(value, datetime | str):
+        return value
+    raise ValueError("must be a date and time written as ISO 8601 text, with its offset")
+
+
+Moment = Annotated[AwareDatetime, BeforeValidator(_written_moment)]
+"""A moment with its offset, written as ISO 8601 text (never a number of seconds)."""
 
 MAX_PERIOD_DAYS = 366
 # Days outside these hold nothing, and a period reaching past them cannot be a timestamp.

@@ -569,7 +569,7 @@ async def test_an_app_gateway_asks_as_itself_and_hears_back_on_its_own_topic(wor
         ("r-1", "held", []),
         ("r-1", "held", []),
         ("r-2", "sold_out", []),
-        ("r-3", "refused", ["member_id"]),
-        ("r-4", "refused", ["gateway_id"]),
+        ("r-3", "rejected", ["member_id"]),
+        ("r-4", "rejected", ["gateway_id"]),
     ]
     assert answers[0][1]["seat_id"] == answers[1][1]["seat_id"]

@@ -65,7 +65,9 @@ class SeatRequestOutcome(EventPayload):
 
     request_ref: str
     gateway_id: str | None = None
-    outcome: Literal["held", "confirmed", "waitlisted", "offered", "entered", "sold_out", "refused"]
+    outcome: Literal[
+        "held", "confirmed", "waitlisted", "offered", "entered", "sold_out", "rejected"
+    ]
     seat_id: UUID | None = None
     due_at: datetime | None = Field(default=None, description="Confirm before this")
     position: int | None = Field(default=None, description="Place on the waitlist")

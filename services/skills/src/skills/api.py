@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Header, Query
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from gonghui_contracts.values import Line
 from servicekit import Unit, UnitOfWork
@@ -21,6 +21,10 @@ from skills.errors import Invalid, NotEligible, NotFound, Refused
 from skills.models import Booking, CourseSession
 from skills.rules import LIVE, SeatTerms
 
+COURSE_RULES = (
+    "a Guangdong city or county code of GB/T 2260; each session opens before it starts and "
+    "starts before it ends; a lottery session (only) has its draw time, between the two"
+)
 ERROR_STATUSES = {NotFound: 404, Refused: 409, NotEligible: 403, Invalid: 422}
 Member = Annotated[Caller, Depends(requires(Role.MEMBER))]
 MemberOrStaff = Annotated[Caller, Depends(requires(Role.MEMBER, Role.STAFF))]
@@ -94,7 +98,7 @@ class CancelSession(BaseModel):
 class Attendance(BaseModel):
     model_config = ConfigDict(extra="forbid")
     seat_id: uuid.UUID
-    attended: bool
+    attended: StrictBool
 
 
 class AttendanceSheet(BaseModel):
@@ -186,7 +190,7 @@ def _seats(uow: UnitOfWork, terms: SeatTerms, clock: Clock) -> APIRouter:
             position=answer.position,
         )
 
-    @api.get("/bookings", response_model=list[BookingView])
+    @api.get("/bookings", response_model=list[BookingView], responses=answers(404))
     async def my_bookings(caller: Member, limit: Limit = 50) -> list[BookingView]:
         """The member's own bookings, the latest first."""
         member_id = own_member(caller)
@@ -225,7 +229,12 @@ def _providers(uow: UnitOfWork, terms: SeatTerms, clock: Clock) -> APIRouter:
     read rosters."""
     api = APIRouter(prefix="/v1", tags=["courses"])
 
-    @api.post("/courses", response_model=CourseView, status_code=201, responses=answers(403, 409))
+    @api.post(
+        "/courses",
+        response_model=CourseView,
+        status_code=201,
+        responses=answers(403, 409, rules=COURSE_RULES),
+    )
     async def publish(body: NewCourse, caller: Staff) -> CourseView:
         """A provider of the staff member's union publishes a course and its sessions."""
         require_scope(staff_covers(caller, body.region_code))

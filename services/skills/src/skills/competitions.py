@@ -15,7 +15,7 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, model_validator
 from sqlalchemy import func, select, update
 
 from gonghui_contracts.events import (
@@ -50,15 +50,15 @@ MAX_ENTRANTS = 1000
 class NewCriterion(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: Annotated[str, Line(50)]
-    weight: int = Field(ge=1, le=100, description="Percent; a rubric's weights add up to 100")
-    scale: int = Field(ge=1, le=1000, description="The most points a judge gives")
+    weight: StrictInt = Field(ge=1, le=100, description="Percent; a rubric's weights add up to 100")
+    scale: StrictInt = Field(ge=1, le=1000, description="The most points a judge gives")
 
 
 class NewStage(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: Annotated[str, Line(100)]
     criteria: list[NewCriterion] = Field(min_length=1, max_length=20)
-    advance: int | None = Field(
+    advance: StrictInt | None = Field(
         default=None, ge=1, description="How many go on to the next stage (not on the last)"
     )
 
@@ -82,10 +82,10 @@ class NewCompetition(BaseModel):
     title: Annotated[str, Line(100)]
     organiser: Annotated[str, Line(100)]
     region_code: RegionCode
-    year: int = Field(ge=2000, le=2100)
+    year: StrictInt = Field(ge=2000, le=2100)
     stages: list[NewStage] = Field(min_length=1, max_length=5)
     panel: list[NewJudge] = Field(min_length=1, max_length=50)
-    medals: dict[Medal, int] = Field(
+    medals: dict[Medal, Annotated[StrictInt, Field(ge=0, le=100)]] = Field(
         default={"gold": 1, "silver": 2, "bronze": 3}, description="(design) How many of each"
     )
     nominates: dict[Medal, LadderTier] = Field(

@@ -10,7 +10,7 @@ from decimal import Decimal
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictInt
 from sqlalchemy import select
 
 from gonghui_contracts.values import Line
@@ -24,6 +24,12 @@ from skills.competitions import NewCompetition, NewEntrant
 from skills.errors import NotFound
 from skills.models import Competition, CompetitionStage, Entrant, StageResult
 
+COMPETITION_RULES = (
+    "a Guangdong city or county code of GB/T 2260; each rubric's weights add up to 100 with "
+    "names of their own; every stage but the last says how many advance; a judge sits once; "
+    "valid unified social credit codes"
+)
+ENTRANT_RULES = "a valid unified social credit code; a worker is one member, a team has members"
 Judge = Annotated[Caller, Depends(requires(Role.JUDGE))]
 Anyone = Annotated[Caller, Depends(requires(Role.MEMBER, Role.STAFF, Role.JUDGE))]
 StageNumber = Annotated[int, Path(ge=1, le=5)]
@@ -58,7 +64,7 @@ class EntrantView(BaseModel):
 
 class SheetIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    points: dict[Annotated[str, Line(50)], int] = Field(
+    points: dict[Annotated[str, Line(50)], StrictInt] = Field(
         max_length=20, description="Points by criterion of the stage's rubric"
     )
 
@@ -93,7 +99,12 @@ def router(uow: UnitOfWork, clock: Clock) -> APIRouter:
         require_scope(staff_covers(caller, competition.region_code))
         return competition
 
-    @api.post("", response_model=CompetitionView, status_code=201, responses=answers(404))
+    @api.post(
+        "",
+        response_model=CompetitionView,
+        status_code=201,
+        responses=answers(404, rules=COMPETITION_RULES),
+    )
     async def publish(body: NewCompetition, caller: Staff) -> CompetitionView:
         require_scope(staff_covers(caller, body.region_code))
         async with uow() as unit:
@@ -110,7 +121,7 @@ def router(uow: UnitOfWork, clock: Clock) -> APIRouter:
         "/{competition_id}/entrants",
         response_model=EntrantView,
         status_code=201,
-        responses=answers(403, 404, 409),
+        responses=answers(403, 404, 409, rules=ENTRANT_RULES),
     )
     async def register(
         competition_id: uuid.UUID, body: NewEntrant, caller: StaffOrMember

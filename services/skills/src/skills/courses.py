@@ -7,7 +7,7 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Literal, Self
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, model_validator
 from sqlalchemy import select, update
 
 from gonghui_contracts.events import (
@@ -18,6 +18,7 @@ from gonghui_contracts.events import (
 )
 from gonghui_contracts.values import Line, RegionCode
 from servicekit import Unit
+from servicekit.http import Moment
 from skills.errors import NotFound, Refused
 from skills.models import Booking, Course, CourseSession
 from skills.rules import LIVE, SeatTerms
@@ -29,18 +30,18 @@ MAX_SEATS = 10_000
 class NewSession(BaseModel):
     model_config = ConfigDict(extra="forbid")
     campus: Annotated[str, Line(100)]
-    opens_at: AwareDatetime = Field(description="When requests are first taken")
-    starts_at: AwareDatetime
-    ends_at: AwareDatetime
-    capacity: int = Field(ge=1, le=MAX_SEATS)
+    opens_at: Moment = Field(description="When requests are first taken")
+    starts_at: Moment
+    ends_at: Moment
+    capacity: StrictInt = Field(ge=1, le=MAX_SEATS)
     allocation: Literal["first_come", "lottery"] = "first_come"
-    draw_at: AwareDatetime | None = Field(
+    draw_at: Moment | None = Field(
         default=None, description="A lottery: entries until then, one draw after"
     )
-    hold_seconds: int | None = Field(
+    hold_seconds: StrictInt | None = Field(
         default=None, ge=30, le=3600, description="How long a hold waits for confirmation"
     )
-    waitlist_cap: int | None = Field(default=None, ge=0, le=MAX_SEATS)
+    waitlist_cap: StrictInt | None = Field(default=None, ge=0, le=MAX_SEATS)
 
     @model_validator(mode="after")
     def _in_order(self) -> Self:

@@ -11,7 +11,7 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Self
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, model_validator
 from sqlalchemy import func, select, update
 
 from gonghui_contracts.events import (
@@ -23,6 +23,7 @@ from gonghui_contracts.events import (
 )
 from gonghui_contracts.values import Line, RegionCode, Yuan, to_cents, to_yuan
 from servicekit import Unit
+from servicekit.http import Moment
 from servicekit.identity import covers
 from skills import ranking
 from skills.errors import Refused, found
@@ -39,9 +40,9 @@ class NewCycle(BaseModel):
     region_code: RegionCode = Field(description="The union running it: its members apply")
     budget: Yuan
     amount: Yuan = Field(description="Each grant")
-    cap: int = Field(ge=1, le=100_000, description="Grants at most")
-    opens_at: AwareDatetime
-    closes_at: AwareDatetime
+    cap: StrictInt = Field(ge=1, le=100_000, description="Grants at most")
+    opens_at: Moment
+    closes_at: Moment
 
     @model_validator(mode="after")
     def _sensible(self) -> Self:
@@ -55,13 +56,13 @@ class NewCycle(BaseModel):
 class Application(BaseModel):
     model_config = ConfigDict(extra="forbid")
     programme: Annotated[str, Line(100)] = Field(description="The degree course applied for")
-    exam_score: int = EXAM_SCORE
+    exam_score: StrictInt = EXAM_SCORE
 
 
 class Screening(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    passed: bool
-    verified_score: int | None = Field(
+    passed: StrictBool
+    verified_score: StrictInt | None = Field(
         default=None, ge=0, le=750, description="The score as checked (default: as given)"
     )
     reason: Annotated[str, Line(200)] | None = Field(

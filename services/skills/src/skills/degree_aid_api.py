@@ -22,6 +22,11 @@ from skills.api import Limit, Member, MemberOrStaff, Offset, Staff, own_member
 from skills.degree_aid import Application, NewCycle, Screening
 from skills.models import DegreeAidApplication, DegreeAidCycle
 
+CYCLE_RULES = (
+    "a Guangdong city or county code of GB/T 2260; a cycle opens before it closes; a grant is "
+    "a positive amount"
+)
+
 
 class CycleView(BaseModel):
     cycle_id: uuid.UUID
@@ -79,7 +84,12 @@ def _staff(uow: UnitOfWork, clock: Clock) -> APIRouter:
     """What union staff do: open cycles, screen, freeze the ranking, record payments."""
     api = APIRouter(prefix="/v1/degree-aid", tags=["degree aid"])
 
-    @api.post("/cycles", response_model=CycleView, status_code=201, responses=answers(404))
+    @api.post(
+        "/cycles",
+        response_model=CycleView,
+        status_code=201,
+        responses=answers(404, rules=CYCLE_RULES),
+    )
     async def open_cycle(body: NewCycle, caller: Staff) -> CycleView:
         """A cycle of the staff member's union."""
         require_scope(staff_covers(caller, body.region_code))
@@ -87,7 +97,11 @@ def _staff(uow: UnitOfWork, clock: Clock) -> APIRouter:
             cycle = await degree_aid.open_cycle(unit, body, by=caller.subject)
             return _cycle_view(cycle, {})
 
-    @api.get("/cycles/{cycle_id}/applications", response_model=list[ApplicationView])
+    @api.get(
+        "/cycles/{cycle_id}/applications",
+        response_model=list[ApplicationView],
+        responses=answers(404),
+    )
     async def applications(
         cycle_id: uuid.UUID,
         caller: Staff,
@@ -119,7 +133,7 @@ def _staff(uow: UnitOfWork, clock: Clock) -> APIRouter:
     @api.post(
         "/applications/{application_id}/screening",
         response_model=ApplicationView,
-        responses=answers(404, 409),
+        responses=answers(404, 409, rules="a failed application needs the reason"),
     )
     async def screen(application_id: uuid.UUID, body: Screening, caller: Staff) -> ApplicationView:
         """Pass or fail (with the reason) before the ranking is frozen."""
@@ -180,7 +194,7 @@ def _members(uow: UnitOfWork, clock: Clock) -> APIRouter:
 
         return await uow.once_more_on_conflict(work)
 
-    @api.get("/applications", response_model=list[ApplicationView])
+    @api.get("/applications", response_model=list[ApplicationView], responses=answers(404))
     async def mine(caller: Member, limit: Limit = 20) -> list[ApplicationView]:
         member_id = own_member(caller)
         async with uow() as unit:

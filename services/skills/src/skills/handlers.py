@@ -53,7 +53,7 @@ def subscriptions(terms: SeatTerms, clock: Clock) -> list[Subscription]:
             )
         except (NotEligible, NotFound, Refused) as refusal:
             reason = RejectionReason(field=REFUSED_AS[type(refusal)], rule=str(refusal))
-            _answer(unit, event, request.request_ref, outcome="refused", reasons=[reason])
+            _answer(unit, event, request.request_ref, outcome="rejected", reasons=[reason])
             return
         _answer(
             unit,
@@ -69,7 +69,7 @@ def subscriptions(terms: SeatTerms, clock: Clock) -> list[Subscription]:
         unit: Unit, head: RawEnvelope, violation: ContractViolation
     ) -> None:
         ref = head.references("request_ref").get("request_ref", head.key)
-        _answer(unit, head, ref, outcome="refused", reasons=list(violation.reasons()))
+        _answer(unit, head, ref, outcome="rejected", reasons=list(violation.reasons()))
 
     return [
         Subscription(MEMBERSHIP_EVENTS, on_membership_event),

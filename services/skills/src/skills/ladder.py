@@ -14,7 +14,7 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictInt
 from sqlalchemy import ColumnElement, select, update
 
 from gonghui_contracts.events import (
@@ -33,7 +33,7 @@ from skills.seats import active_member
 
 TIERS: tuple[str, ...] = get_args(LadderTier)
 DECIDED_ELSEWHERE = frozenset({"province", "national"})  # the union records, it does not select
-Year = Annotated[int, Field(ge=2000, le=2100)]
+Year = Annotated[StrictInt, Field(ge=2000, le=2100)]
 
 
 class Quota(BaseModel):
@@ -41,7 +41,7 @@ class Quota(BaseModel):
     region_code: RegionCode
     tier: LadderTier
     year: Year
-    quota: int = Field(ge=0, le=100_000)
+    quota: StrictInt = Field(ge=0, le=100_000)
 
 
 class NewNomination(BaseModel):

@@ -21,6 +21,7 @@ from skills.api import Limit, MemberOrStaff, Staff
 from skills.ladder import NewNomination, NewTitle, Quota
 from skills.models import CraftsmanTitle, LadderQuota, Member, Nomination
 
+REGION = "a Guangdong city or county code of GB/T 2260"
 YearQuery = Annotated[int, Query(ge=2000, le=2100)]
 
 
@@ -73,7 +74,7 @@ async def _staff_of_member(unit: Unit, caller: Caller, member_id: uuid.UUID) -> 
 def router(uow: UnitOfWork, clock: Clock) -> APIRouter:
     api = APIRouter(prefix="/v1/ladder", tags=["craftsman ladder"])
 
-    @api.put("/quotas", response_model=QuotaView, responses=answers(404, 409))
+    @api.put("/quotas", response_model=QuotaView, responses=answers(404, 409, rules=REGION))
     async def set_quota(body: Quota, caller: Staff) -> QuotaView:
         """A tier's candidates for a year in the staff member's region (never below those
         selected already)."""
@@ -100,7 +101,7 @@ def router(uow: UnitOfWork, clock: Clock) -> APIRouter:
         "/nominations",
         response_model=NominationView,
         status_code=201,
-        responses=answers(403, 404, 409),
+        responses=answers(403, 404, 409, rules=REGION),
     )
     async def nominate(body: NewNomination, caller: Staff) -> NominationView:
         require_scope(staff_covers(caller, body.region_code))
@@ -153,7 +154,7 @@ def router(uow: UnitOfWork, clock: Clock) -> APIRouter:
             await ladder.revoke_title(unit, row, body.reason, clock.now())
             return TitleView.model_validate(row, from_attributes=True)
 
-    @api.get("/members/{member_id}/titles", response_model=list[TitleView])
+    @api.get("/members/{member_id}/titles", response_model=list[TitleView], responses=answers(404))
     async def titles(member_id: uuid.UUID, caller: MemberOrStaff) -> list[TitleView]:
         """A worker's titles: their own, or anyone's for staff."""
         require_scope(is_member(caller, member_id) or Role.STAFF in caller.roles)
