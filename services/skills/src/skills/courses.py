@@ -13,7 +13,6 @@ from sqlalchemy import select, update
 from gonghui_contracts.events import (
     AttendanceRecorded,
     CoursePublished,
-    SeatReleased,
     SessionCancelled,
 )
 from gonghui_contracts.values import Line, RegionCode
@@ -22,6 +21,7 @@ from servicekit.http import Moment
 from skills.errors import NotFound, Refused
 from skills.models import Booking, Course, CourseSession
 from skills.rules import LIVE, SeatTerms
+from skills.seats import tell_released
 
 MAX_SESSIONS = 200
 MAX_SEATS = 10_000
@@ -140,18 +140,7 @@ async def cancel_session(unit: Unit, session: CourseSession, *, reason: str, now
         )
     ).all()
     for booking in live:
-        unit.emit(
-            SeatReleased(
-                seat_id=booking.seat_id,
-                session_id=session.session_id,
-                member_id=booking.member_id,
-                was=booking.state,
-                reason="session_cancelled",
-                course_title=session.course_title,
-                starts_at=session.starts_at,
-            ),
-            key=str(session.session_id),
-        )
+        tell_released(unit, session, booking, booking.state, "session_cancelled")
         booking.state, booking.due_at, booking.updated_at = "released", None, now
     unit.emit(
         SessionCancelled(

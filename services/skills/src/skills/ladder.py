@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated, Literal, get_args
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt
 from sqlalchemy import ColumnElement, select, update
@@ -31,7 +31,6 @@ from skills.errors import Refused, found
 from skills.models import CraftsmanTitle, LadderQuota, Nomination
 from skills.seats import active_member
 
-TIERS: tuple[str, ...] = get_args(LadderTier)
 DECIDED_ELSEWHERE = frozenset({"province", "national"})  # the union records, it does not select
 Year = Annotated[StrictInt, Field(ge=2000, le=2100)]
 

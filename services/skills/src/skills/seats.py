@@ -208,19 +208,25 @@ async def release(
         await _free_seat(unit, terms, session, now)
     elif was == "waiting":
         await _leave_waitlist(unit, session.session_id)
+    tell_released(unit, session, booking, was, reason)
+    return True
+
+
+def tell_released(
+    unit: Unit, session: CourseSession, booking: Booking, was: str, reason: ReleaseReason
+) -> None:
     unit.emit(
         SeatReleased(
             seat_id=booking.seat_id,
-            session_id=booking.session_id,
+            session_id=session.session_id,
             member_id=booking.member_id,
             was=was,
             reason=reason,
             course_title=session.course_title,
             starts_at=session.starts_at,
         ),
-        key=str(booking.session_id),
+        key=str(session.session_id),
     )
-    return True
 
 
 async def end_due(uow: UnitOfWork, terms: SeatTerms, now: datetime) -> int:
