@@ -20,6 +20,8 @@ from sqlalchemy import select
 
 from gonghui_contracts import samples
 from servicekit import UnitOfWork
+from servicekit.clock import Clock
+from servicekit.identity import Caller, Role
 from servicekit.testing import outbox_rows
 from skills import competitions, scoring
 from skills.competitions import NewCompetition, NewEntrant
@@ -27,7 +29,7 @@ from skills.errors import Invalid, Refused
 from skills.models import Competition, CompetitionStage, Nomination
 from skills.scoring import Criterion, Sheet
 
-from .conftest import Join
+from .conftest import Join, http_client
 
 NOW = datetime(2025, 9, 1, tzinfo=UTC)
 RUBRIC = [
@@ -238,3 +240,46 @@ def test_standings_are_the_same_whatever_order_the_sheets_come_in(
     medals = scoring.medals(first, {"gold": 1, "silver": 2, "bronze": 3})
     assert len(medals) == min(6, len(first))
     assert list(medals.values()).count("gold") == min(1, len(first))
+
+
+async def test_over_http_organisers_judges_and_members_each_do_only_their_part(
+    uow: UnitOfWork, new_member: Join
+) -> None:
+    guangzhou = Caller("staff-gz", frozenset({Role.STAFF}), union="440100")
+    shenzhen = Caller("staff-sz", frozenset({Role.STAFF}), union="440300")
+    worker = await new_member(uow)
+    caller = {"as": guangzhou}
+    body = new_competition().model_dump(mode="json")
+    async with http_client(uow, Clock(), caller) as http:
+        caller["as"] = shenzhen  # another city's union organises nothing here
+        assert (await http.post("/v1/competitions", json=body)).status_code == 404
+        caller["as"] = guangzhou
+        made = await http.post("/v1/competitions", json=body)
+        assert made.status_code == 201, made.text
+        path = f"/v1/competitions/{made.json()['competition_id']}"
+        team = {
+            "kind": "team",
+            "name": "队伍A",
+            "employer_code": credit_code(100),
+            "members": [str(worker)],
+        }
+        caller["as"] = Caller("app-1", frozenset({Role.MEMBER}), member_id=worker)
+        assert (await http.post(f"{path}/entrants", json=team)).status_code == 404
+        myself = {**team, "kind": "worker", "name": "个人选手"}
+        entered = await http.post(f"{path}/entrants", json=myself)
+        assert entered.status_code == 201, entered.text
+        sheet = {"points": {"理论": 80, "实操": 90}}
+        sheet_path = f"{path}/stages/1/sheets/{entered.json()['entrant_id']}"
+        assert (await http.put(sheet_path, json=sheet)).status_code == 403
+        assert (await http.post(f"{path}/stages/1/freeze")).status_code == 403
+        caller["as"] = Caller("judge-9", frozenset({Role.JUDGE}))  # not on the panel
+        assert (await http.put(sheet_path, json=sheet)).status_code == 404
+        caller["as"] = Caller("judge-1", frozenset({Role.JUDGE}))
+        assert (await http.put(sheet_path, json=sheet)).status_code == 204
+        bad = {"points": {"理论": True, "实操": 90}}
+        assert (await http.put(sheet_path, json=bad)).status_code == 422
+        caller["as"] = shenzhen
+        assert (await http.post(f"{path}/stages/1/freeze")).status_code == 404
+        caller["as"] = guangzhou
+        frozen = await http.post(f"{path}/stages/1/freeze")
+        assert [p["name"] for p in frozen.json()["standings"]] == ["个人选手"]
