@@ -40,7 +40,6 @@ SCRATCH = {"name": "tmp", "mountPath": "/tmp"}  # noqa: S108 — the pod's own e
 class Workload:
     service: Service
     settings: dict[str, str] = field(default_factory=dict)
-    uses_redis: bool = True
 
     @property
     def name(self) -> str:
@@ -58,7 +57,7 @@ WORKLOADS = (
     Workload(Service.MEMBERSHIP),
     Workload(Service.AID, {"INJURY_SWEEP_SECONDS": "30", "PAYMENT_CHANNEL": "webhook"}),
     Workload(Service.LEGAL, {"LEGAL_SWEEP_SECONDS": "30"}),
-    Workload(Service.SKILLS, uses_redis=False),
+    Workload(Service.SKILLS),
     Workload(Service.NOTIFY, {"NOTIFY_CHANNEL": "webhook", "NOTIFY_LOCALE": "zh"}),
 )
 
@@ -117,9 +116,8 @@ def environment(workload: Workload) -> list[Resource]:
             "name": "PII_KEYS",
             "valueFrom": {"secretKeyRef": {"name": "gonghui-pii", "key": "keys", "optional": True}},
         },
+        secret_env("REDIS_URL", "gonghui-redis", "url"),
     ]
-    if workload.uses_redis:
-        env.append(secret_env("REDIS_URL", "gonghui-redis", "url"))
     webhook = WEBHOOKS.get(workload.service)
     if webhook is not None:
         setting, secret = webhook

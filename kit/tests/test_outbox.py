@@ -164,3 +164,15 @@ async def test_an_operator_retries_or_drops_parked_rows(sessions: Any) -> None:
     assert await relay.drain() == 1
     assert [json.loads(r.value)["data"]["n"] for r in publisher.published] == [1]
     assert await parking.parked(sessions) == []
+
+
+async def test_events_written_before_the_last_statement_are_written_once(sessions: Any) -> None:
+    woken: list[bool] = []
+    uow = UnitOfWork(sessions, "test", on_commit=lambda: woken.append(True))
+    async with uow() as unit:
+        unit.emit(Note(n=1), key="k1", topic="test.notes.v1")
+        unit.emit(Note(n=2), key="k2", topic="test.notes.v1")
+        await unit.write_events()
+        unit.emit(Note(n=3), key="k3", topic="test.notes.v1")
+    assert [json.loads(r.value)["data"]["n"] for r in await outbox_rows(sessions)] == [1, 2, 3]
+    assert woken == [True]

@@ -291,7 +291,12 @@ class Runtime:
             app.include_router(router)
         document_common_answers(app)
         app.add_middleware(BodyLimit, max_bytes=self.settings.http_max_body_bytes)
-        FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz,readyz,metrics")
+        FastAPIInstrumentor.instrument_app(
+            app,
+            excluded_urls="healthz,readyz,metrics",
+            # a span per request; its ASGI send and receive messages are not worth one each
+            exclude_spans=["receive", "send"],
+        )
         return app
 
 

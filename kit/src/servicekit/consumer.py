@@ -294,14 +294,14 @@ class BatchProcessor:
                 if is_transient(error):
                     raise
                 raise _Isolate from error
-            staged.extend(unit.staged)
+            staged.extend(unit.unwritten)
             return outcome
         for attempt in range(1, self.max_attempts + 1):
             unit = Unit(session, self.producer, self.sender)
             try:
                 async with session.begin_nested():
                     outcome = await self._dispatch(unit, item)
-                staged.extend(unit.staged)
+                staged.extend(unit.unwritten)
                 return outcome
             except _DeadLetter:
                 raise

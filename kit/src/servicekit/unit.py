@@ -31,6 +31,7 @@ class Unit:
         self.producer = producer
         self.sender = sender
         self.staged: list[OutgoingRecord] = []
+        self._written = 0  # how many of `staged` are in the outbox already (`write_events`)
         # Kept with the session: the units of one consumed batch share its transaction.
         self._added: dict[tuple[type, Hashable], object] = session.info.setdefault(
             "servicekit.added", {}
@@ -85,6 +86,18 @@ class Unit:
     def stage(self, record: OutgoingRecord) -> None:
         self.staged.append(record)
 
+    @property
+    def unwritten(self) -> list[OutgoingRecord]:
+        """The events staged and not yet in the outbox: its owner writes them before commit."""
+        return self.staged[self._written :]
+
+    async def write_events(self) -> None:
+        """Write the events staged so far to the outbox now rather than at commit: for a
+        transaction whose last statement must be the one that locks a contended row, so that
+        the row stays locked for the commit alone."""
+        await outbox.write(self.session, self.unwritten)
+        self._written = len(self.staged)
+
     def add(self, row: object, *, key: Hashable, group: Hashable | None = None) -> None:
         """Add `row` to the session, findable by `added` under `key` (and by `added_in` among
         the rows of `group`) while the transaction lasts."""
@@ -134,7 +147,7 @@ class UnitOfWork:
         async with self.sessions() as session, session.begin():
             unit = Unit(session, self.producer)
             yield unit
-            await outbox.write(session, unit.staged)
+            await outbox.write(session, unit.unwritten)
         if unit.staged:
             self.on_commit()
 

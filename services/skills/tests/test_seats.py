@@ -573,3 +573,51 @@ async def test_an_app_gateway_asks_as_itself_and_hears_back_on_its_own_topic(wor
         ("r-4", "rejected", ["gateway_id"]),
     ]
     assert answers[0][1]["seat_id"] == answers[1][1]["seat_id"]
+
+
+async def test_a_request_whose_seat_went_meanwhile_is_asked_again_a_few_times_then_refused() -> (
+    None
+):
+    tries: list[int] = []
+
+    async def gone_twice() -> seats.Answer:
+        tries.append(1)
+        if len(tries) < 3:
+            raise seats.SeatGone
+        return seats.Answer("sold_out")
+
+    assert await seats.asked_again_if_gone(gone_twice) == seats.Answer("sold_out")
+    assert len(tries) == 3
+
+    async def always_gone() -> seats.Answer:
+        tries.append(1)
+        raise seats.SeatGone
+
+    with pytest.raises(Refused, match="changed meanwhile"):
+        await seats.asked_again_if_gone(always_gone)
+    assert len(tries) == 3 + seats.SEAT_GONE_TRIES
+
+
+async def test_whom_postgres_knows_for_a_session_and_which_sessions_are_still_full(
+    world: World,
+) -> None:
+    """What the seat gate rebuilds from: those answered for the session and those holding a
+    live booking in its scope (here the course); and the sessions that are still full."""
+    first, second, roomy = await world.course(1, 1, 5, waitlist_cap=1, per="course")
+    held, waiting, told_sold_out, elsewhere, never = [await world.member() for _ in range(5)]
+    assert (await world.ask(held, first)).outcome == "held"
+    assert (await world.ask(waiting, first)).outcome == "waitlisted"
+    assert (await world.ask(told_sold_out, first)).outcome == "sold_out"
+    assert (await world.ask(elsewhere, second)).outcome == "held"
+    async with world.uow() as unit:
+        # one seat per course: a live booking of its other session counts
+        known = {held, waiting, told_sold_out, elsewhere}
+        assert set(await seats.known_to_session(unit, first)) == known
+        assert set(await seats.known_to_session(unit, second)) == {elsewhere, held, waiting}
+        assert never not in await seats.known_to_session(unit, roomy)
+        marked = [first, second, roomy]
+        assert await seats.still_full(unit, marked, world.clock.now()) == {first}
+    booking = (await world.bookings(first))[held]
+    await world.cancel(held, booking.seat_id)  # the seat is offered: the waitlist has room
+    async with world.uow() as unit:
+        assert await seats.still_full(unit, marked, world.clock.now()) == set()

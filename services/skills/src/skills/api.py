@@ -18,6 +18,7 @@ from servicekit.identity import Caller, Role, require_scope, requires, staff_cov
 from skills import courses, queries, seats
 from skills.courses import NewCourse
 from skills.errors import Invalid, NotEligible, NotFound, Refused
+from skills.gate import OpenGate, SeatGate
 from skills.models import Booking, CourseSession
 from skills.rules import LIVE, SeatTerms
 
@@ -106,8 +107,10 @@ class AttendanceSheet(BaseModel):
     seats: list[Attendance] = Field(min_length=1, max_length=1000)
 
 
-def routers(uow: UnitOfWork, terms: SeatTerms, clock: Clock) -> list[APIRouter]:
-    return [_seats(uow, terms, clock), _providers(uow, terms, clock)]
+def routers(
+    uow: UnitOfWork, terms: SeatTerms, clock: Clock, gate: SeatGate | None = None
+) -> list[APIRouter]:
+    return [_seats(uow, terms, clock, gate or OpenGate()), _providers(uow, terms, clock)]
 
 
 def own_member(caller: Caller) -> uuid.UUID:
@@ -122,7 +125,7 @@ async def _staffed_session(unit: Unit, session_id: uuid.UUID, caller: Caller) ->
     return session
 
 
-def _seats(uow: UnitOfWork, terms: SeatTerms, clock: Clock) -> APIRouter:
+def _seats(uow: UnitOfWork, terms: SeatTerms, clock: Clock, gate: SeatGate) -> APIRouter:
     """What members do: find sessions, hold, confirm, cancel, see their bookings."""
     api = APIRouter(prefix="/v1", tags=["seats"])
 
@@ -169,9 +172,23 @@ def _seats(uow: UnitOfWork, terms: SeatTerms, clock: Clock) -> APIRouter:
         """Ask for a seat: held (confirm before `due_at`), a place on the waitlist, or sold
         out; for a lottery session before its draw, an entry to the draw. A member has one
         live hold at a time and one live booking per session (or per course, if the course
-        says so); asking again tells them what they have."""
+        says so); asking again tells them what they have. Once a session is sold out,
+        newcomers are told so for a second without being looked up (a place freed meanwhile
+        goes to those who ask after)."""
         member_id = own_member(caller)
+        answer = await gate.ask(member_id, request_key, session_id)
+        if answer is None:
+            answer = await ask_postgres(member_id, session_id, request_key)
+        return HoldAnswer(
+            outcome=answer.outcome,
+            seat_id=answer.seat_id,
+            due_at=answer.due_at,
+            position=answer.position,
+        )
 
+    async def ask_postgres(
+        member_id: uuid.UUID, session_id: uuid.UUID, request_key: str
+    ) -> seats.Answer:
         async def ask(unit: Unit) -> seats.Answer:
             return await seats.request_seat(
                 unit,
@@ -182,13 +199,14 @@ def _seats(uow: UnitOfWork, terms: SeatTerms, clock: Clock) -> APIRouter:
                 now=clock.now(),
             )
 
-        answer = await uow.once_more_on_conflict(ask)
-        return HoldAnswer(
-            outcome=answer.outcome,
-            seat_id=answer.seat_id,
-            due_at=answer.due_at,
-            position=answer.position,
-        )
+        async def known() -> list[uuid.UUID]:
+            async with uow() as unit:
+                return await seats.known_to_session(unit, session_id)
+
+        answer = await seats.asked_again_if_gone(lambda: uow.once_more_on_conflict(ask))
+        if answer.outcome == "sold_out":
+            await gate.sold_out(session_id, known)
+        return answer
 
     @api.get("/bookings", response_model=list[BookingView], responses=answers(404))
     async def my_bookings(caller: Member, limit: Limit = 50) -> list[BookingView]:

@@ -41,16 +41,21 @@ def subscriptions(terms: SeatTerms, clock: Clock) -> list[Subscription]:
         request = event.data
         if not isinstance(request, SeatRequested):
             return
+
+        async def attempt() -> seats.Answer:
+            async with unit.session.begin_nested():  # undone alone if its seat went meanwhile
+                return await seats.request_seat(
+                    unit,
+                    terms,
+                    member_id=request.member_id,
+                    session_id=request.session_id,
+                    # the gateway's own references: another gateway's never meet them
+                    request_key=f"{unit.partner.partner_id}:{request.request_ref}",
+                    now=clock.now(),
+                )
+
         try:
-            answer = await seats.request_seat(
-                unit,
-                terms,
-                member_id=request.member_id,
-                session_id=request.session_id,
-                # the gateway's own references: another gateway's never meet them
-                request_key=f"{unit.partner.partner_id}:{request.request_ref}",
-                now=clock.now(),
-            )
+            answer = await seats.asked_again_if_gone(attempt)
         except (NotEligible, NotFound, Refused) as refusal:
             reason = RejectionReason(field=REFUSED_AS[type(refusal)], rule=str(refusal))
             _answer(unit, event, request.request_ref, outcome="rejected", reasons=[reason])

@@ -140,7 +140,7 @@ class SeatRequest(Base):
 
     member_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
     request_key: Mapped[str] = mapped_column(String(110), primary_key=True)  # gateway:ref
-    session_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    session_id: Mapped[uuid.UUID] = mapped_column(Uuid, index=True)  # whom the gate must know
     answer: Mapped[str] = mapped_column(Text)
     at: Mapped[datetime] = mapped_column(UtcDateTime)
 

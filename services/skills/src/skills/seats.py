@@ -13,11 +13,22 @@ from __future__ import annotations
 
 import json
 import uuid
-from dataclasses import asdict, dataclass
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal, cast
 
-from sqlalchemy import and_, insert, or_, select, update
+from sqlalchemy import (
+    BindParameter,
+    CursorResult,
+    Executable,
+    Table,
+    bindparam,
+    exists,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy.orm.attributes import InstrumentedAttribute, set_committed_value
 
 from gonghui_contracts import EnvelopeHead
@@ -48,6 +59,61 @@ OUTCOME_OF_STATE: dict[str, Outcome] = {
 }
 SWEEP_BATCH = 200
 _VIA: dict[str, Literal["hold", "offer"]] = {"held": "hold", "offered": "offer"}
+SEAT_GONE_TRIES = 3
+Request = dict[str, Any]  # a hold request's row in seat_requests, but its answer
+
+# A flash sale's statements, built once (and their cache keys with them): Core statements and
+# plain rows on the path a burst hammers.
+_STORED = select(SeatRequest.session_id, SeatRequest.answer).where(
+    SeatRequest.member_id == bindparam("member_id"),
+    SeatRequest.request_key == bindparam("request_key"),
+)
+_ASKING: BindParameter[uuid.UUID] = bindparam("member_id")
+# What a request needs to know, in one round trip: the session, the answer kept for the
+# request's key, whether the member is active, their live booking in the session's scope and
+# whether they hold a seat anywhere.
+_LOOKUP = select(
+    CourseSession,
+    select(SeatRequest.session_id)
+    .where(SeatRequest.member_id == _ASKING, SeatRequest.request_key == bindparam("request_key"))
+    .scalar_subquery()
+    .label("stored_session"),
+    select(SeatRequest.answer)
+    .where(SeatRequest.member_id == _ASKING, SeatRequest.request_key == bindparam("request_key"))
+    .scalar_subquery()
+    .label("stored_answer"),
+    select(Member.active).where(Member.member_id == _ASKING).scalar_subquery().label("active"),
+    select(Booking.seat_id)
+    .where(
+        Booking.member_id == _ASKING,
+        Booking.scope_key == CourseSession.scope_key,
+        Booking.state.in_(LIVE),
+    )
+    .scalar_subquery()
+    .label("live_seat"),
+    exists().where(Booking.member_id == _ASKING, Booking.state == "held").label("holding"),
+).where(CourseSession.session_id == bindparam("session_id"))
+_LOOKUP = _LOOKUP.execution_options(populate_existing=True)  # asked again: read afresh
+_SESSIONS = cast(Table, CourseSession.__table__)
+_OPEN_SESSION = (  # a parameter of an UPDATE may not be named as a column it sets
+    _SESSIONS.c.session_id == bindparam("the_session"),
+    _SESSIONS.c.status == "open",
+)
+_TAKE = (
+    update(_SESSIONS)
+    .where(*_OPEN_SESSION, _SESSIONS.c.taken < _SESSIONS.c.capacity)
+    .values(taken=_SESSIONS.c.taken + 1)
+    .returning(_SESSIONS.c.taken)
+)
+_JOIN_WAITLIST = (
+    update(_SESSIONS)
+    .where(*_OPEN_SESSION, _SESSIONS.c.waiting < _SESSIONS.c.waitlist_cap)
+    .values(waiting=_SESSIONS.c.waiting + 1, last_position=_SESSIONS.c.last_position + 1)
+    .returning(_SESSIONS.c.last_position)
+)
+_ANSWERED = insert(cast(Table, SeatRequest.__table__))
+_BOOKED = insert(cast(Table, Booking.__table__))
+_BOOKING_COLUMNS = tuple(c.key for c in Booking.__table__.columns)
 
 
 @dataclass(frozen=True)
@@ -60,10 +126,14 @@ class Answer:
     position: int | None = None
 
     def to_json(self) -> str:
-        fields = asdict(self)
-        fields["seat_id"] = str(self.seat_id) if self.seat_id else None
-        fields["due_at"] = self.due_at.isoformat() if self.due_at else None
-        return json.dumps(fields)
+        return json.dumps(
+            {
+                "outcome": self.outcome,
+                "seat_id": str(self.seat_id) if self.seat_id else None,
+                "due_at": self.due_at.isoformat() if self.due_at else None,
+                "position": self.position,
+            }
+        )
 
     @classmethod
     def from_json(cls, text: str) -> Answer:
@@ -93,22 +163,27 @@ async def request_seat(
 ) -> Answer:
     """A member asks for a seat: held if one is free, else a place on the waitlist, else sold
     out. A request sent again (same key) is answered as the first time; a member who already
-    has a live booking in the scope is told what it is."""
-    # Plain rows and Core statements on this path: it is the one a flash sale hammers.
-    stored = (
-        await unit.session.execute(
-            select(SeatRequest.session_id, SeatRequest.answer).where(
-                SeatRequest.member_id == member_id, SeatRequest.request_key == request_key
-            )
-        )
-    ).one_or_none()
-    if stored is not None:
-        if stored.session_id != session_id:
+    has a live booking in the scope is told what it is. Raises SeatGone if the seat it read
+    free went to another request meanwhile: its caller undoes the transaction and asks again."""
+    request: Request = {
+        "member_id": member_id,
+        "request_key": request_key,
+        "session_id": session_id,
+        "at": now,
+    }
+    keys = {"member_id": member_id, "request_key": request_key}
+    found = (await unit.session.execute(_LOOKUP, {**keys, "session_id": session_id})).one_or_none()
+    if found is None:
+        if (await unit.session.execute(_STORED, keys)).one_or_none() is not None:
             raise Refused("this Idempotency-Key was used for another session")
-        return Answer.from_json(stored.answer)
-    if not await unit.session.scalar(select(Member.active).where(Member.member_id == member_id)):
+        raise NotFound("no such session")
+    session = found.CourseSession
+    if found.stored_answer is not None:
+        if found.stored_session != session_id:
+            raise Refused("this Idempotency-Key was used for another session")
+        return Answer.from_json(found.stored_answer)
+    if not found.active:
         raise NotEligible("seats are for active members of the union")
-    session = await find_session(unit, session_id)
     available = rules.availability(
         now,
         session.opens_at,
@@ -119,7 +194,7 @@ async def request_seat(
     )
     if available != "open":
         raise Refused(f"the session takes no requests: {available.replace('_', ' ')}")
-    live, holding = await _bookings_of(unit, session.scope_key, member_id)
+    live = await unit.session.get(Booking, found.live_seat) if found.live_seat else None
     if live is not None and live.state == "waiting" and live.session_id == session_id:
         answer = await _from_waitlist_to_seat(unit, session, live, now) or Answer.of(live)
     elif live is not None:
@@ -128,25 +203,32 @@ async def request_seat(
         booking = _booking(session, member_id, "entered", now)
         unit.session.add(booking)
         answer = Answer.of(booking)
-    elif holding:
+    elif found.holding:
         raise Refused("you hold another seat: confirm or cancel it first")
-    else:  # a session read full is not asked again: its conditional updates would fail
-        taken = None
-        if session.taken < session.capacity:
-            taken = await _hold(unit, session, member_id, now)
-        if taken is None and session.waiting < session.waitlist_cap:
-            taken = await _join_waitlist(unit, session, member_id, now)
-        answer = taken or Answer("sold_out")
-    await unit.session.execute(
-        insert(SeatRequest).values(
-            member_id=member_id,
-            request_key=request_key,
-            session_id=session_id,
-            answer=answer.to_json(),
-            at=now,
-        )
-    )
+    else:
+        return await _seat_or_place(unit, session, member_id, now, request)
+    await _answered(unit, request, answer)
     return answer
+
+
+async def _seat_or_place(
+    unit: Unit, session: CourseSession, member_id: uuid.UUID, now: datetime, request: Request
+) -> Answer:
+    """A seat if one is left, else a place on the waitlist, else sold out; answered. A session
+    read full is not asked again: its conditional updates would fail."""
+    if session.taken < session.capacity:
+        return await _hold(unit, session, member_id, now, request)
+    answer = None
+    if session.waiting < session.waitlist_cap:
+        answer = await _join_waitlist(unit, session, member_id, now)
+    answer = answer or Answer("sold_out")
+    await _answered(unit, request, answer)
+    return answer
+
+
+async def _answered(unit: Unit, request: Request, answer: Answer) -> None:
+    """The request's answer, kept for its retries."""
+    await _core(unit, _ANSWERED, {**request, "answer": answer.to_json()})
 
 
 async def confirm(
@@ -289,15 +371,40 @@ async def _end_one(
 # Steps -------------------------------------------------------------------------------------------
 
 
+class SeatGone(Exception):
+    """The seat the request was to hold went to another request meanwhile (or the session
+    closed): what the transaction wrote must go with it, and the request be asked again."""
+
+
+async def asked_again_if_gone(attempt: Callable[[], Awaitable[Answer]]) -> Answer:
+    """`attempt` (a request in a transaction, or in a savepoint of one), once more while the
+    seat it was to hold went to another request meanwhile; a few times at most."""
+    for _ in range(SEAT_GONE_TRIES - 1):
+        try:
+            return await attempt()
+        except SeatGone:
+            pass
+    try:
+        return await attempt()
+    except SeatGone:
+        raise Refused("the session changed meanwhile: ask again") from None
+
+
 async def _hold(
-    unit: Unit, session: CourseSession, member_id: uuid.UUID, now: datetime
-) -> Answer | None:
-    if not await _take(unit, session, now):
-        return None
+    unit: Unit, session: CourseSession, member_id: uuid.UUID, now: datetime, request: Request
+) -> Answer:
+    """A seat held, with the request's answer. The whole burst contends for the session's
+    row, so the seat is taken by the transaction's last statement, after the booking, the
+    answer and the events are written: the row stays locked for the commit alone."""
     due = rules.hold_deadline(now, session.starts_at, session.hold_seconds)
     booking = _booking(session, member_id, "held", now, due_at=due)
-    unit.session.add(booking)
-    return _held(unit, session, booking, due)
+    await _insert(unit, booking)
+    answer = _held(unit, session, booking, due)
+    await _answered(unit, request, answer)
+    await unit.write_events()
+    if not await _take(unit, session, now):
+        raise SeatGone
+    return answer
 
 
 async def _from_waitlist_to_seat(
@@ -331,19 +438,7 @@ def _held(unit: Unit, session: CourseSession, booking: Booking, due: datetime) -
 async def _take(unit: Unit, session: CourseSession, now: datetime) -> bool:
     """One more seat of the session taken, if one is free; the first time the last one goes,
     the session is sold out."""
-    taken = (
-        await unit.session.execute(
-            update(CourseSession)
-            .where(
-                CourseSession.session_id == session.session_id,
-                CourseSession.status == "open",
-                CourseSession.taken < CourseSession.capacity,
-            )
-            .values(taken=CourseSession.taken + 1)
-            .returning(CourseSession.taken)
-            .execution_options(synchronize_session=False)
-        )
-    ).scalar_one_or_none()
+    taken = (await _core(unit, _TAKE, {"the_session": session.session_id})).scalar_one_or_none()
     if taken is None:
         return False
     if taken == session.capacity:
@@ -382,24 +477,12 @@ async def _join_waitlist(
     unit: Unit, session: CourseSession, member_id: uuid.UUID, now: datetime
 ) -> Answer | None:
     position = (
-        await unit.session.execute(
-            update(CourseSession)
-            .where(
-                CourseSession.session_id == session.session_id,
-                CourseSession.status == "open",
-                CourseSession.waiting < CourseSession.waitlist_cap,
-            )
-            .values(
-                waiting=CourseSession.waiting + 1, last_position=CourseSession.last_position + 1
-            )
-            .returning(CourseSession.last_position)
-            .execution_options(synchronize_session=False)
-        )
+        await _core(unit, _JOIN_WAITLIST, {"the_session": session.session_id})
     ).scalar_one_or_none()
     if position is None:
         return None
     booking = _booking(session, member_id, "waiting", now, position=position)
-    unit.session.add(booking)
+    await _insert(unit, booking)
     unit.emit(
         WaitlistJoined(
             seat_id=booking.seat_id,
@@ -544,6 +627,17 @@ def _booking(
     )
 
 
+async def _insert(unit: Unit, booking: Booking) -> None:
+    """A new booking as a plain row: the ORM's unit of work costs more than it gives here."""
+    await _core(unit, _BOOKED, {name: getattr(booking, name) for name in _BOOKING_COLUMNS})
+
+
+async def _core(unit: Unit, statement: Executable, values: dict[str, Any]) -> CursorResult[Any]:
+    """A Core statement on the unit's connection, past the ORM's layer."""
+    connection = await unit.session.connection()
+    return await connection.execute(statement, values)
+
+
 # Reads ------------------------------------------------------------------------------------------
 
 
@@ -558,24 +652,32 @@ async def find_session(unit: Unit, session_id: uuid.UUID) -> CourseSession:
     return await found(unit.session, CourseSession, session_id, "session")
 
 
-async def _bookings_of(
-    unit: Unit, scope_key: str, member_id: uuid.UUID
-) -> tuple[Booking | None, bool]:
-    """The member's live booking in the scope, if any, and whether they hold a seat anywhere
-    (a member holds one seat at a time), in one query."""
-    found = list(
+async def known_to_session(unit: Unit, session_id: uuid.UUID) -> list[uuid.UUID]:
+    """Whom Postgres knows for the session: those it answered, and those with a live booking
+    in the session's scope."""
+    session = await find_session(unit, session_id)
+    answered = select(SeatRequest.member_id).where(SeatRequest.session_id == session_id)
+    booked = select(Booking.member_id).where(
+        Booking.scope_key == session.scope_key, Booking.state.in_(LIVE)
+    )
+    return list(await unit.session.scalars(answered.union(booked)))
+
+
+async def still_full(unit: Unit, session_ids: list[uuid.UUID], now: datetime) -> set[uuid.UUID]:
+    """Those of the sessions that would still answer a newcomer "sold out": open, not started,
+    every seat taken and the waitlist full."""
+    c = CourseSession
+    return set(
         await unit.session.scalars(
-            select(Booking).where(
-                Booking.member_id == member_id,
-                or_(
-                    and_(Booking.scope_key == scope_key, Booking.state.in_(LIVE)),
-                    Booking.state == "held",
-                ),
+            select(c.session_id).where(
+                c.session_id.in_(session_ids),
+                c.status == "open",
+                c.starts_at > now,
+                c.taken >= c.capacity,
+                c.waiting >= c.waitlist_cap,
             )
         )
     )
-    live = next((b for b in found if b.scope_key == scope_key and b.state in LIVE), None)
-    return live, any(b.state == "held" for b in found)
 
 
 async def _own_booking(unit: Unit, member_id: uuid.UUID, seat_id: uuid.UUID) -> Booking:
