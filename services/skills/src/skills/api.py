@@ -173,8 +173,8 @@ def _seats(uow: UnitOfWork, terms: SeatTerms, clock: Clock, gate: SeatGate) -> A
         out; for a lottery session before its draw, an entry to the draw. A member has one
         live hold at a time and one live booking per session (or per course, if the course
         says so); asking again tells them what they have. Once a session is sold out,
-        newcomers are told so for a second without being looked up (a place freed meanwhile
-        goes to those who ask after)."""
+        newcomers are told so without being looked up until a place frees again (seen within
+        about a second)."""
         member_id = own_member(caller)
         answer = await gate.ask(member_id, request_key, session_id)
         if answer is None:
