@@ -12,7 +12,8 @@ import pytest
 from redis.asyncio import Redis
 
 from skills.errors import Refused
-from skills.gate import SOLD_OUT, RedisSeatGate
+from skills.gate import RedisSeatGate
+from skills.seats import SOLD_OUT
 
 from .conftest import REDIS_URL
 

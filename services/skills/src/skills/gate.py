@@ -37,7 +37,7 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from skills.errors import Refused
-from skills.seats import Answer
+from skills.seats import SOLD_OUT, Answer
 
 log = logging.getLogger(__name__)
 GATE = Counter(
@@ -46,7 +46,6 @@ GATE = Counter(
     "or passed on because Redis failed",
     ["verdict"],
 )
-SOLD_OUT = Answer("sold_out")
 KNOWN_CHUNK = 1000
 # KEYS: the request's kept answer (the session it was told sold out), the session's full mark,
 # its known members. ARGV: the session, the member, the kept answer's and the known set's

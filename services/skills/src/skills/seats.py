@@ -152,6 +152,9 @@ class Answer:
         )
 
 
+SOLD_OUT = Answer("sold_out")
+
+
 async def request_seat(
     unit: Unit,
     terms: SeatTerms,
@@ -221,7 +224,7 @@ async def _seat_or_place(
     answer = None
     if session.waiting < session.waitlist_cap:
         answer = await _join_waitlist(unit, session, member_id, now)
-    answer = answer or Answer("sold_out")
+    answer = answer or SOLD_OUT
     await _answered(unit, request, answer)
     return answer
 
