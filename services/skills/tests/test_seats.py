@@ -317,6 +317,13 @@ async def test_over_http_staff_publish_members_book_and_scope_holds(world: World
         missing_key = await http.post(f"/v1/sessions/{session_id}/holds")
         assert missing_key.status_code == 422
         assert "Idempotency-Key" in missing_key.text
+        # the key names the request in Redis too: only a short run of plain characters
+        for hostile in ("short", "k" * 65, "two words-0001", "a*b?c[d]-0001", "k-0001\\x00"):
+            refused_key = await http.post(
+                f"/v1/sessions/{session_id}/holds", headers={"Idempotency-Key": hostile}
+            )
+            assert refused_key.status_code == 422, hostile
+            assert "Idempotency-Key" in refused_key.text
         answer = await http.post(
             f"/v1/sessions/{session_id}/holds", headers={"Idempotency-Key": "app-1-0001"}
         )
