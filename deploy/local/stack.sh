@@ -166,7 +166,7 @@ start_postgres() {
   echo "$data" >"$RUN/postgres.datadir"
   if ! as_postgres "$home" "$bin/pg_ctl" -D "$data" status >/dev/null 2>&1; then
     as_postgres "$home" "$bin/pg_ctl" -D "$data" -l "$log" -w -t 60 start \
-      -o "-p $PG_PORT -c listen_addresses=127.0.0.1 -k $home -c max_connections=200 -c fsync=on" \
+      -o "-p $PG_PORT -c listen_addresses=127.0.0.1 -k $home -c max_connections=200 -c fsync=on -c shared_preload_libraries=pg_stat_statements" \
       >/dev/null || fail "postgres did not start; its log: $log"
   fi
   wait_for postgres "$log" 60 postgres "127.0.0.1:$PG_PORT"

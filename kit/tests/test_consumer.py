@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 from types import SimpleNamespace
@@ -17,8 +18,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from gonghui_contracts import Catalog, ContractViolation, Envelope, EventPayload, RawEnvelope
 from gonghui_contracts.access import Partner
 from gonghui_contracts.events import InjuryReportOutcome, PatientDischarged
+from gonghui_contracts.topics import AID_INJURY_REPORTS
 from gonghui_contracts.values import PartnerKind
-from servicekit import BatchProcessor, PermanentError, Settled, Subscription, Unit
+from servicekit import BatchProcessor, PermanentError, Settled, Subscription, Unit, each
 from servicekit.consumer import REPLAY_HEADER
 from servicekit.db import new_metadata
 from servicekit.testing import outbox_rows, record, sqlite_sessions
@@ -80,7 +82,7 @@ def processor(
     sessions: async_sessionmaker[AsyncSession], handler: Handler, *, reject: bool = False
 ) -> BatchProcessor:
     return BatchProcessor(
-        Subscription(TOPIC, handler, reject=handler.reject if reject else None),
+        Subscription(TOPIC, on={Ask: each(handler)}, reject=handler.reject if reject else None),
         sessions=sessions,
         catalog=catalog,
         group="g",
@@ -247,7 +249,7 @@ async def test_an_event_its_topic_does_not_carry_is_refused_not_ignored(sessions
 
     handler = Handler()
     on_intake = BatchProcessor(
-        Subscription("partner.aid.injury-reports.v1", handler),
+        Subscription(AID_INJURY_REPORTS, on={PatientDischarged: each(handler)}),
         sessions=sessions,
         catalog=CATALOG,
         group="g",
@@ -268,7 +270,7 @@ async def test_an_event_its_topic_does_not_carry_is_refused_not_ignored(sessions
 async def test_a_dead_letters_id_fits_the_outbox_whatever_the_names(sessions: Any) -> None:
     long_topic = "it0123abcd." + "partner.membership.join-requests.v1"
     consumer = BatchProcessor(
-        Subscription(long_topic, Handler()),
+        Subscription(long_topic, on={Ask: each(Handler())}),
         sessions=sessions,
         catalog=catalog,
         group="a-consumer-group-of-a-rather-long-name-for-its-deployment",
@@ -313,7 +315,11 @@ async def from_hospital(
     from gonghui_contracts import CATALOG
 
     consumer = BatchProcessor(
-        Subscription(INTAKE, desk.handle, reject=desk.reject if reject else None),
+        Subscription(
+            AID_INJURY_REPORTS,
+            on={PatientDischarged: each(desk.handle)},
+            reject=desk.reject if reject else None,
+        ),
         sessions=sessions,
         catalog=CATALOG,
         group="aid",
@@ -360,3 +366,101 @@ def test_an_answer_to_a_partner_needs_the_partner() -> None:
         unit.emit(InjuryReportOutcome(report_ref="r-1", outcome="rejected"), key="r-1")
     unit.emit(InjuryReportOutcome(report_ref="r-1", outcome="rejected"), key="r-1", to="sz-h-9")
     assert [r.topic for r in unit.staged] == ["partner.aid.injury-outcomes.v1.sz-h-9"]
+
+
+class Note(EventPayload):
+    EVENT_TYPE = "test.note"
+    n: int
+
+
+class BatchRecorder:
+    """A set-based handler: one multi-row insert for all its events, an answer for each."""
+
+    def __init__(self, name: str, calls: list[tuple[str, list[int]]]) -> None:
+        self.name, self.calls = name, calls
+
+    async def __call__(self, unit: Unit, events: Sequence[Envelope[Any]]) -> None:
+        self.calls.append((self.name, [e.data.n for e in events]))
+        await unit.session.execute(insert(effects), [{"n": e.data.n} for e in events])
+        if any(e.data.n == 13 for e in events):
+            raise KeyError("thirteen is a bug")
+        for event in events:
+            unit.emit(Answer(n=event.data.n), key=event.key, cause=event, topic="test.out.v1")
+
+
+def batch_processor(
+    sessions: async_sessionmaker[AsyncSession], calls: list[tuple[str, list[int]]]
+) -> BatchProcessor:
+    return BatchProcessor(
+        Subscription(
+            TOPIC, on={Ask: BatchRecorder("ask", calls), Note: BatchRecorder("note", calls)}
+        ),
+        sessions=sessions,
+        catalog=Catalog([Ask, Answer, Note]),
+        group="g",
+        producer="test",
+        max_attempts=1,
+    )
+
+
+def note(n: int) -> bytes:
+    return Envelope.wrap(Note(n=n), key=f"k{n}", producer="t").to_bytes()
+
+
+async def test_a_handler_gets_the_events_of_its_type_that_came_in_a_row(sessions: Any) -> None:
+    calls: list[tuple[str, list[int]]] = []
+    values = [
+        ask(1),
+        ask(2),
+        note(3),
+        note(4),
+        ask(5),
+        Envelope.wrap(Answer(n=6), key="k6", producer="t").to_bytes(),
+    ]
+    settled = await batch_processor(sessions, calls).process([record(TOPIC, v) for v in values])
+    assert settled == [Settled.HANDLED] * 6
+    assert calls == [("ask", [1, 2]), ("note", [3, 4]), ("ask", [5])]  # Answer: no handler here
+    assert sorted(json.loads(r.value)["data"]["n"] for r in await outbox_rows(sessions)) == [
+        1,
+        2,
+        3,
+        4,
+        5,
+    ]
+
+
+async def test_a_failing_batch_is_narrowed_to_the_failing_record(sessions: Any) -> None:
+    calls: list[tuple[str, list[int]]] = []
+    values = [ask(12), ask(13), ask(14)]
+    settled = await batch_processor(sessions, calls).process([record(TOPIC, v) for v in values])
+    assert settled == [Settled.HANDLED, Settled.DEAD_LETTER, Settled.HANDLED]
+    assert calls == [("ask", [12, 13, 14]), ("ask", [12]), ("ask", [13]), ("ask", [14])]
+    async with sessions() as session:
+        assert sorted(await session.scalars(select(effects.c.n))) == [12, 14]
+    rows = await outbox_rows(sessions)
+    assert sorted(r.topic for r in rows) == ["test.in.v1.dlq", "test.out.v1", "test.out.v1"]
+
+
+async def test_each_answer_of_a_batch_joins_the_trace_of_its_own_cause(sessions: Any) -> None:
+    calls: list[tuple[str, list[int]]] = []
+    parents = {n: f"00-{uuid.uuid4().hex}-{uuid.uuid4().hex[:16]}-01" for n in (21, 22, 23)}
+    records = [record(TOPIC, ask(n), headers={"traceparent": parents[n]}) for n in parents]
+    await batch_processor(sessions, calls).process(records)
+    answered = {
+        json.loads(r.value)["data"]["n"]: json.loads(r.headers)["traceparent"].split("-")[1]
+        for r in await outbox_rows(sessions)
+    }
+    assert answered == {n: parent.split("-")[1] for n, parent in parents.items()}
+
+
+def test_a_subscription_names_only_types_its_registry_topic_carries() -> None:
+    from gonghui_contracts.events import MemberJoined, MemberLeft
+    from gonghui_contracts.topics import MEMBERSHIP_EVENTS
+
+    async def handle(unit: Unit, events: Sequence[Envelope[Any]]) -> None: ...
+
+    Subscription(MEMBERSHIP_EVENTS, on={MemberJoined: handle, MemberLeft: handle})
+    with pytest.raises(TypeError, match=r"does not carry test\.ask"):
+        Subscription(MEMBERSHIP_EVENTS, on={MemberJoined: handle, Ask: handle})
+    with pytest.raises(TypeError, match="subscribe to its TopicSpec"):
+        Subscription("membership.events.v1", on={MemberJoined: handle})

@@ -12,8 +12,9 @@ from faststream.kafka import TestKafkaBroker
 from gonghui_contracts import Catalog, Envelope, EventPayload
 from gonghui_contracts.access import Partner
 from gonghui_contracts.events import PatientDischarged
+from gonghui_contracts.topics import AID_INJURY_REPORTS
 from gonghui_contracts.values import PartnerKind
-from servicekit import KitSettings, Runtime, Subscription, Unit, db
+from servicekit import KitSettings, Runtime, Subscription, Unit, db, each
 from servicekit.partners import write_partners
 
 
@@ -43,9 +44,9 @@ async def test_one_consumer_reads_every_subscribed_topic_for_its_own_handler(
         return handle
 
     for topic in ("a.filings.v1", "b.referrals.v1"):
-        runtime.subscribe(Subscription(topic, handler(topic)))
+        runtime.subscribe(Subscription(topic, on={Filed: each(handler(topic))}))
     with pytest.raises(ValueError, match="subscribed twice"):
-        runtime.subscribe(Subscription("a.filings.v1", handler("again")))
+        runtime.subscribe(Subscription("a.filings.v1", on={Filed: each(handler("again"))}))
     runtime._consume_subscribed_topics()
 
     assert [s.topic_names for s in runtime.broker.subscribers] == [
@@ -86,7 +87,7 @@ async def test_an_intake_family_is_read_from_each_partner_of_the_directory(
     async def handle(unit: Unit, event: Envelope[Any]) -> None:
         seen.append((unit.sender.partner_id if unit.sender else None, event.data.hospital_id))
 
-    runtime.subscribe(Subscription("partner.aid.injury-reports.v1", handle))
+    runtime.subscribe(Subscription(AID_INJURY_REPORTS, on={PatientDischarged: each(handle)}))
     runtime._consume_subscribed_topics()
     [subscriber] = runtime.broker.subscribers
     assert subscriber.topic_names == [

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
+from collections.abc import Sequence
 
 from fastapi import APIRouter
 from sqlalchemy import Column, Integer, String, Table, func, insert, select
@@ -51,22 +52,23 @@ OUT_TOPIC = os.environ.get("PROBE_OUT_TOPIC", "kitprobe.out")
 def runtime(settings: KitSettings) -> Runtime:
     rt = Runtime(settings, catalog=CATALOG)
 
-    async def on_ping(unit: Unit, event: Envelope[Ping]) -> None:
+    async def on_pings(unit: Unit, events: Sequence[Envelope[Ping]]) -> None:
         await unit.session.execute(
-            insert(effects).values(event_id=str(event.event_id), n=event.data.n)
+            insert(effects), [{"event_id": str(e.event_id), "n": e.data.n} for e in events]
         )
-        if event.data.fail:
-            raise ValueError("asked to fail")
-        if (
-            event.data.needs_permit
-            and rt.redis
-            and not await rt.redis.exists(f"kitprobe:permit:{event.data.n}")
-        ):
-            raise PermanentError(f"no permit for {event.data.n}")
-        pong = Pong(n=event.data.n, padding="x" * event.data.pad)
-        unit.emit(pong, key=event.key, cause=event, topic=OUT_TOPIC)
+        for event in events:
+            if event.data.fail:
+                raise ValueError("asked to fail")
+            if (
+                event.data.needs_permit
+                and rt.redis
+                and not await rt.redis.exists(f"kitprobe:permit:{event.data.n}")
+            ):
+                raise PermanentError(f"no permit for {event.data.n}")
+            pong = Pong(n=event.data.n, padding="x" * event.data.pad)
+            unit.emit(pong, key=event.key, cause=event, topic=OUT_TOPIC)
 
-    rt.subscribe(Subscription(os.environ.get("PROBE_IN_TOPIC", "kitprobe.in"), on_ping))
+    rt.subscribe(Subscription(os.environ.get("PROBE_IN_TOPIC", "kitprobe.in"), on={Ping: on_pings}))
     return rt
 
 

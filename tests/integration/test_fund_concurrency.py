@@ -4,6 +4,7 @@ fund's payouts never overspent, never twice, and no member's claims past the yea
 from __future__ import annotations
 
 import asyncio
+import itertools
 import random
 import uuid
 from datetime import date
@@ -60,16 +61,25 @@ async def test_concurrent_enrolments_never_overspend_nor_pay_twice(new_database:
     members = [uuid.uuid4() for _ in range(40)]
     events = [joined(m) for m in members] + [joined(m) for m in members[:10]]  # ten members twice
 
-    async def enrol(event: Envelope[MemberJoined]) -> None:
+    # batches of 1 to 5 events, all at once, as replicas' consumers would hand them over
+    random.Random(3).shuffle(events)
+    sizes = itertools.cycle((1, 3, 2, 5, 4))
+    batches, rest = [], events
+    while rest:
+        size = next(sizes)
+        batches.append(rest[:size])
+        rest = rest[size:]
+
+    async def enrol(batch: list[Envelope[MemberJoined]]) -> None:
         for _ in range(20):  # as the consumer would: a conflicting transaction is tried again
             try:
                 async with uow() as unit:
-                    await service.on_member_joined(unit, event, TERMS)
+                    await service.enrol_all(unit, batch, TERMS)
                 return
-            except IntegrityError:  # another transaction enrolled this member first
+            except IntegrityError:  # another transaction enrolled one of these members first
                 await asyncio.sleep(0.01)
 
-    await asyncio.gather(*(enrol(event) for event in events))
+    await asyncio.gather(*(enrol(batch) for batch in batches))
     async with uow.sessions() as session:
         fund = await session.get(Fund, TERMS.fund_id)
         enrolled = await session.scalar(select(func.count()).select_from(Enrolment))
@@ -110,13 +120,15 @@ async def test_concurrent_claims_never_pass_the_yearly_cap_nor_the_claims_fund(
             await settlements.identified(
                 vault,
                 unit,
-                MemberIdentified(
-                    member_id=member_id,
-                    resident_id=resident_id,
-                    union_id="u",
-                    region_code="440111",
-                    city_code="440100",
-                ),
+                [
+                    MemberIdentified(
+                        member_id=member_id,
+                        resident_id=resident_id,
+                        union_id="u",
+                        region_code="440111",
+                        city_code="440100",
+                    )
+                ],
             )
             unit.session.add(
                 Enrolment(

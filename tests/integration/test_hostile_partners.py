@@ -29,14 +29,10 @@ import pytest
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
-import aid.handlers
-import legal.handlers
-import membership.handlers
-import notify.handlers
-import skills.handlers
 from gonghui_contracts import access
 from gonghui_contracts import topic as registry_topic
-from gonghui_contracts.topics import DLQ_SUFFIX
+from gonghui_contracts.topics import DLQ_SUFFIX, TOPICS
+from gonghui_contracts.values import Service
 from servicekit.kafka_access import client_options
 
 from . import hostile
@@ -75,17 +71,9 @@ ANSWERS = {
     SETTLEMENTS: {"under_review"},
     SEAT_REQUESTS: {"rejected"},  # (of nobody the union knows, for no session)
 }
-SUBSCRIBED = {  # what each service's one consumer reads
-    "membership": (membership.handlers.JOIN_REQUESTS,),
-    "aid": (
-        aid.handlers.MEMBERSHIP_EVENTS,
-        aid.handlers.MEMBER_IDENTITIES,
-        aid.handlers.INJURY_REPORTS,
-        aid.handlers.SETTLEMENTS,
-    ),
-    "legal": (legal.handlers.FILINGS, legal.handlers.REFERRALS),
-    "skills": (skills.handlers.MEMBERSHIP_EVENTS, skills.handlers.SEAT_REQUESTS),
-    "notify": notify.handlers.TOPICS,
+SUBSCRIBED = {  # what each service's one consumer reads: what the registry names it a reader of
+    service.value: tuple(spec.name for spec in TOPICS if service in spec.readers)
+    for service in Service
 }
 KEY_DELIMITER = b"\xfe\xfdKEY\xfd\xfe"  # bytes that are not UTF-8, checked absent from messages
 DELIMITER = b"\xfe\xfdEND\xfd\xfe"

@@ -6,7 +6,7 @@ telemetry, health and metrics, and the assembly of a service (Runtime).
 """
 
 from servicekit.app import Runtime, invalid_value, serve
-from servicekit.consumer import BatchProcessor, IncomingRecord, Settled, Subscription
+from servicekit.consumer import BatchProcessor, IncomingRecord, Settled, Subscription, each
 from servicekit.errors import PermanentError
 from servicekit.outbox import OutboxRelay, OutgoingRecord
 from servicekit.settings import KitSettings
@@ -24,6 +24,7 @@ __all__ = [
     "Subscription",
     "Unit",
     "UnitOfWork",
+    "each",
     "invalid_value",
     "serve",
 ]

@@ -1,7 +1,7 @@
 """Assembly: one object holding what a running service owns, and its HTTP app.
 
     runtime = Runtime(settings)
-    runtime.subscribe(Subscription("membership.events.v1", handle))
+    runtime.subscribe(Subscription(MEMBERSHIP_EVENTS, on={MemberJoined: enrol_all}))
     app = runtime.http_app(title="aid", routers=[api.router])
 
 Nothing is connected at import or construction time: `start()` (run by the HTTP app's lifespan)
@@ -111,10 +111,10 @@ class Runtime:
     def subscribe(self, subscription: Subscription) -> None:
         """Handle the events of `subscription.topic`; of a partners' intake family, those of
         each partner of the directory (PARTNERS_FILE), each read from the partner's own topic."""
-        _check_registered_reader(self.settings.service_name, subscription.topic)
-        spec = BY_NAME.get(subscription.topic)
+        _check_registered_reader(self.settings.service_name, subscription.name)
+        spec = subscription.spec
         if spec is None or not spec.partner_facing:
-            self._read(subscription.topic, subscription, sender=None)
+            self._read(subscription.name, subscription, sender=None)
             return
         partners = senders(spec, self.partners)
         if not partners:

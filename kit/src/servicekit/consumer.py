@@ -20,17 +20,21 @@ import hashlib
 import logging
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
+from functools import cached_property
 from typing import Any
 
+from opentelemetry import trace
+from opentelemetry.context import Context
+from opentelemetry.trace import Link, SpanKind
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from gonghui_contracts import Catalog, ContractViolation, Envelope, RawEnvelope
+from gonghui_contracts import Catalog, ContractViolation, Envelope, EventPayload, RawEnvelope
 from gonghui_contracts.access import Partner, partner_topic, sender_mismatches
-from gonghui_contracts.topics import BY_NAME, DLQ_SUFFIX
+from gonghui_contracts.topics import BY_NAME, DLQ_SUFFIX, TopicSpec
 from servicekit import inbox, outbox, telemetry
 from servicekit.errors import PermanentError, is_transient, safe_reason
 from servicekit.metrics import BATCH_SECONDS, CONSUMED, DEAD_LETTERS, FAILED, HANDLER_SECONDS
@@ -39,7 +43,8 @@ from servicekit.unit import Unit
 
 log = logging.getLogger(__name__)
 
-Handler = Callable[[Unit, Envelope[Any]], Awaitable[None]]
+BatchHandler = Callable[[Unit, Sequence[Envelope[Any]]], Awaitable[None]]
+EventHandler = Callable[[Unit, Envelope[Any]], Awaitable[None]]
 Rejecter = Callable[[Unit, RawEnvelope, ContractViolation], Awaitable[None]]
 
 REPLAY_HEADER = "dlq.replayed-from"
@@ -47,16 +52,57 @@ REPLAY_HEADER = "dlq.replayed-from"
 
 @dataclass(frozen=True)
 class Subscription:
-    """A topic and what to do with each of its events.
+    """A topic and, for each event type it carries that matters here, the handler of a batch of
+    such events: `Subscription(MEMBERSHIP_EVENTS, on={MemberJoined: enrol_all})`.
+
+    A handler gets the records of its type that arrived in a row (so order per key holds across
+    types), all in the unit's one transaction. Event types the topic carries and `on` does not
+    name are taken as handled and have no effect. `topic` is the registry's TopicSpec, which must
+    carry every type of `on`; a bare name only for a topic outside the registry (a test's).
 
     `reject`, if given, answers an event whose envelope is valid but whose payload breaks the
     contracts (a partner's bad request gets a rejection outcome); without it such an event is a
     dead letter.
     """
 
-    topic: str
-    handle: Handler
+    topic: TopicSpec | str
+    on: Mapping[type[EventPayload], BatchHandler]
     reject: Rejecter | None = None
+
+    def __post_init__(self) -> None:
+        if isinstance(self.topic, str) and self.topic in BY_NAME:
+            raise TypeError(f"{self.topic} is in the registry: subscribe to its TopicSpec")
+        spec = self.spec
+        if spec is not None and (stray := [t for t in self.on if t not in spec.carries]):
+            names = ", ".join(t.EVENT_TYPE for t in stray)
+            raise TypeError(f"{spec.name} does not carry {names}")
+
+    @property
+    def name(self) -> str:
+        return self.topic if isinstance(self.topic, str) else self.topic.name
+
+    @property
+    def spec(self) -> TopicSpec | None:
+        return None if isinstance(self.topic, str) else self.topic
+
+    def handler_of(self, event_type: str) -> BatchHandler | None:
+        return self._by_event_type.get(event_type)
+
+    @cached_property
+    def _by_event_type(self) -> dict[str, BatchHandler]:
+        return {payload.EVENT_TYPE: handler for payload, handler in self.on.items()}
+
+
+def each(handler: EventHandler) -> BatchHandler:
+    """A batch handler that hands its events to `handler` one at a time, each in its own
+    record's trace: for the rare events, where a set-based handler would buy nothing."""
+
+    async def one_by_one(unit: Unit, events: Sequence[Envelope[Any]]) -> None:
+        for event in events:
+            with unit.traced(event):
+                await handler(unit, event)
+
+    return one_by_one
 
 
 @dataclass(frozen=True)
@@ -157,12 +203,12 @@ class BatchProcessor:
         self.transient_retry_seconds = transient_retry_seconds
         self.max_record_bytes = max_record_bytes
         self.on_commit = on_commit
-        spec = BY_NAME.get(subscription.topic)
+        spec = subscription.spec
         # A registry topic takes only the events it carries; a topic outside it (a test's), any.
         self.carried = {p.EVENT_TYPE for p in spec.carries} if spec else None
         # The topic read (its registry name), whose dead letters go to its .dlq twin
         self.source = (
-            partner_topic(spec, sender.partner_id) if spec and sender else subscription.topic
+            partner_topic(spec, sender.partner_id) if spec and sender else subscription.name
         )
 
     async def process(self, records: Sequence[IncomingRecord]) -> list[Settled]:
@@ -181,18 +227,18 @@ class BatchProcessor:
                     or time.monotonic() - started > self.transient_retry_seconds
                 ):
                     raise
-                FAILED.labels(self.subscription.topic, self.group, "transient").inc()
+                FAILED.labels(self.subscription.name, self.group, "transient").inc()
                 log.warning(
                     "batch of %d failed transiently (%s); retrying", len(items), safe_reason(error)
                 )
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 5.0)
         self.on_commit()
-        BATCH_SECONDS.labels(self.subscription.topic).observe(time.monotonic() - started)
+        BATCH_SECONDS.labels(self.subscription.name).observe(time.monotonic() - started)
         for outcome in settled:
-            CONSUMED.labels(self.subscription.topic, self.group, outcome.value).inc()
+            CONSUMED.labels(self.subscription.name, self.group, outcome.value).inc()
             if outcome is Settled.DEAD_LETTER:
-                DEAD_LETTERS.labels(self.subscription.topic, self.group).inc()
+                DEAD_LETTERS.labels(self.subscription.name, self.group).inc()
         return settled
 
     def _item(self, record: IncomingRecord) -> _Item:
@@ -224,129 +270,214 @@ class BatchProcessor:
                 [item.key for item in items],
                 replayed={item.key for item in items if item.replayed},
             )
-            staged: list[OutgoingRecord] = []
-            settled = []
-            for item in items:
-                is_first = item.key in fresh
-                fresh.discard(item.key)  # a second copy in the same batch is a duplicate
-                settled.append(await self._settle(session, item, is_first, staged, isolated))
-            await outbox.write(session, staged)
-        return settled
+            batch = _Pass(self, session, isolated)
+            try:
+                for item in items:
+                    is_first = item.key in fresh
+                    fresh.discard(item.key)  # a second copy in the same batch is a duplicate
+                    await batch.take(item, is_first)
+                await batch.flush()
+            finally:
+                batch.end_spans()
+            await outbox.write(session, batch.staged)
+        return batch.outcomes
 
-    async def _settle(
-        self,
-        session: AsyncSession,
-        item: _Item,
-        fresh: bool,
-        staged: list[OutgoingRecord],
-        isolated: bool,
-    ) -> Settled:
+
+class _Pass:
+    """One pass over a batch, in one transaction: each record is settled as a duplicate, a
+    dead letter or a rejection at once, or joins the run of decoded events of its type, which
+    its handler gets whole when a record of another kind comes (order holds) or the batch ends.
+
+    Without isolation a failing handler aborts the pass (`_Isolate`); with it, runs are one
+    record long and each runs in a savepoint, retried and dead-lettered alone."""
+
+    def __init__(self, processor: BatchProcessor, session: AsyncSession, isolated: bool) -> None:
+        self.p = processor
+        self.session = session
+        self.isolated = isolated
+        self.staged: list[OutgoingRecord] = []
+        self.outcomes: list[Settled] = []
+        self.spans: list[trace.Span] = []
+        self.traces: dict[uuid.UUID, Context] = {}
+        self.run: list[tuple[int, _Item, Envelope[Any]]] = []  # (index in outcomes, ...)
+        self.run_handler: BatchHandler | None = None
+        self.violations: dict[str, ContractViolation] = {}  # of records to reject, by key
+
+    def unit(self) -> Unit:
+        return Unit(self.session, self.p.producer, self.p.sender, traces=self.traces)
+
+    async def take(self, item: _Item, fresh: bool) -> None:
+        self._span(item)
+        index = len(self.outcomes)
+        self.outcomes.append(Settled.HANDLED)
+        if not fresh:
+            self._settled(index, Settled.DUPLICATE)
+            return
+        try:
+            if item.violation is not None:
+                raise _DeadLetter(safe_reason(item.violation), attempts=1)
+            event = self._decode(item)
+            if event is None:  # not valid, to be rejected
+                await self.flush()
+                await self._reject(item)
+                self._settled(index, Settled.REJECTED)
+                return
+        except _DeadLetter as dead:
+            await self.flush()
+            await self._dead_letter(index, item, dead)
+            return
+        handler = self.p.subscription.handler_of(event.event_type)
+        if handler is None:
+            self._settled(index, Settled.HANDLED)  # an event this service has no use for
+            return
+        if handler is not self.run_handler or self.isolated:
+            await self.flush()
+        self.run_handler = handler
+        self.run.append((index, item, event))
+
+    async def flush(self) -> None:
+        """Hand the waiting run to its handler."""
+        run, handler = self.run, self.run_handler
+        self.run, self.run_handler = [], None
+        if not run or handler is None:
+            return
         started = time.monotonic()
-        record = item.record
-        with telemetry.process_span(
-            record.topic,
-            record.headers,
-            group=self.group,
-            partition=record.partition,
-            offset=record.offset,
-        ) as span:
-            if item.head is not None:
-                span.set_attribute("messaging.message.id", item.key)
-                span.set_attribute("gonghui.event_type", item.head.event_type)
-            if self.sender is not None:
-                span.set_attribute("gonghui.partner_id", self.sender.partner_id)
+        if self.isolated:
+            [(index, item, event)] = run
             try:
-                if not fresh:
-                    outcome = Settled.DUPLICATE
-                elif item.violation is not None:
-                    raise _DeadLetter(safe_reason(item.violation), attempts=1)
-                else:
-                    outcome = await self._handle(session, item, staged, isolated)
+                await self._isolated(handler, item, event)
             except _DeadLetter as dead:
-                telemetry.record_error(span, dead)
-                await inbox.set_outcome(session, self.group, item.key, inbox.Outcome.DEAD_LETTER)
-                log.error("dead letter from %s: %s", record.position, dead.reason)
-                staged.append(
-                    dead_letter_record(
-                        record,
-                        dead.reason,
-                        self.group,
-                        dead.attempts,
-                        self.source,
-                        keep_bytes=self.max_record_bytes,
-                    )
-                )
-                outcome = Settled.DEAD_LETTER
-            span.set_attribute("gonghui.outcome", outcome.value)
-        HANDLER_SECONDS.labels(record.topic).observe(time.monotonic() - started)
-        return outcome
-
-    async def _handle(
-        self, session: AsyncSession, item: _Item, staged: list[OutgoingRecord], isolated: bool
-    ) -> Settled:
-        if not isolated:
-            unit = Unit(session, self.producer, self.sender)
+                await self._dead_letter(index, item, dead)
+                return
+        else:
+            unit = self.unit()
+            events = [event for _, _, event in run]
             try:
-                outcome = await self._dispatch(unit, item)
+                with self._current(run):
+                    await handler(unit, events)
             except (_DeadLetter, _Isolate):
                 raise
             except Exception as error:
                 if is_transient(error):
                     raise
                 raise _Isolate from error
-            staged.extend(unit.unwritten)
-            return outcome
-        for attempt in range(1, self.max_attempts + 1):
-            unit = Unit(session, self.producer, self.sender)
+            self.staged.extend(unit.unwritten)
+        HANDLER_SECONDS.labels(self.p.subscription.name).observe(time.monotonic() - started)
+        for index, _, _ in run:
+            self._settled(index, Settled.HANDLED)
+
+    async def _isolated(self, handler: BatchHandler, item: _Item, event: Envelope[Any]) -> None:
+        for attempt in range(1, self.p.max_attempts + 1):
+            unit = self.unit()
             try:
-                async with session.begin_nested():
-                    outcome = await self._dispatch(unit, item)
-                staged.extend(unit.unwritten)
-                return outcome
-            except _DeadLetter:
-                raise
+                async with self.session.begin_nested():
+                    with unit.traced(event):
+                        await handler(unit, [event])
+                self.staged.extend(unit.unwritten)
+                return
             except PermanentError as error:
                 raise _DeadLetter(safe_reason(error), attempts=attempt) from None
             except Exception as error:
                 if is_transient(error):
                     raise
-                FAILED.labels(item.record.topic, self.group, "handler").inc()
+                FAILED.labels(item.record.topic, self.p.group, "handler").inc()
                 log.warning(
                     "handling %s failed (try %d of %d): %s",
                     item.key,
                     attempt,
-                    self.max_attempts,
+                    self.p.max_attempts,
                     safe_reason(error),
                     exc_info=True,
                 )
-                if attempt == self.max_attempts:
+                if attempt == self.p.max_attempts:
                     raise _DeadLetter(safe_reason(error), attempts=attempt) from None
                 await asyncio.sleep(0.05 * 2**attempt)
-        raise AssertionError("unreachable")
 
-    async def _dispatch(self, unit: Unit, item: _Item) -> Settled:
-        """Decode the payload and hand it to the subscription; a payload that breaks the
-        contracts, or names another partner than its sender, goes to the rejecter if there is
-        one, else it is a dead letter (before any write, so no savepoint is needed for it)."""
+    def _decode(self, item: _Item) -> Envelope[Any] | None:
+        """The typed event; None if its payload breaks the contracts (or names another partner
+        than its sender) and the subscription answers such events, else a dead letter."""
         assert item.head is not None
         try:
-            if self.carried is not None and item.head.event_type not in self.carried:
+            if self.p.carried is not None and item.head.event_type not in self.p.carried:
                 raise ContractViolation(
                     [f"event_type: {item.head.event_type[:120]!r} is not carried by this topic"]
                 )
-            event = self.catalog.decode(item.record.value, item.head)
-            if self.sender is not None and (
-                mismatches := sender_mismatches(event.data, self.sender)
+            event = self.p.catalog.decode(item.record.value, item.head)
+            if self.p.sender is not None and (
+                mismatches := sender_mismatches(event.data, self.p.sender)
             ):
                 raise ContractViolation(mismatches)
         except ContractViolation as violation:
-            if self.subscription.reject is None:
+            if self.p.subscription.reject is None:
                 raise _DeadLetter(safe_reason(violation), attempts=1) from None
-            await self.subscription.reject(unit, item.head, violation)
-            await inbox.set_outcome(unit.session, self.group, item.key, inbox.Outcome.REJECTED)
-            return Settled.REJECTED
-        await self.subscription.handle(unit, event)
-        return Settled.HANDLED
+            self.violations[item.key] = violation
+            return None
+        return event
+
+    async def _reject(self, item: _Item) -> None:
+        assert item.head is not None
+        assert self.p.subscription.reject is not None
+        unit = self.unit()
+        with unit.traced(item.head):
+            await self.p.subscription.reject(unit, item.head, self.violations.pop(item.key))
+        self.staged.extend(unit.unwritten)
+        await inbox.set_outcome(self.session, self.p.group, item.key, inbox.Outcome.REJECTED)
+
+    async def _dead_letter(self, index: int, item: _Item, dead: _DeadLetter) -> None:
+        record = item.record
+        telemetry.record_error(self.spans[index], dead)
+        await inbox.set_outcome(self.session, self.p.group, item.key, inbox.Outcome.DEAD_LETTER)
+        log.error("dead letter from %s: %s", record.position, dead.reason)
+        self.staged.append(
+            dead_letter_record(
+                record,
+                dead.reason,
+                self.p.group,
+                dead.attempts,
+                self.p.source,
+                keep_bytes=self.p.max_record_bytes,
+            )
+        )
+        self._settled(index, Settled.DEAD_LETTER)
+
+    def _settled(self, index: int, outcome: Settled) -> None:
+        self.outcomes[index] = outcome
+        self.spans[index].set_attribute("gonghui.outcome", outcome.value)
+
+    def _span(self, item: _Item) -> trace.Span:
+        record = item.record
+        span = telemetry.start_process_span(
+            record.topic,
+            record.headers,
+            group=self.p.group,
+            partition=record.partition,
+            offset=record.offset,
+        )
+        if item.head is not None:
+            span.set_attribute("messaging.message.id", item.key)
+            span.set_attribute("gonghui.event_type", item.head.event_type)
+            self.traces[item.head.event_id] = trace.set_span_in_context(span)
+        if self.p.sender is not None:
+            span.set_attribute("gonghui.partner_id", self.p.sender.partner_id)
+        self.spans.append(span)
+        return span
+
+    def _current(self, run: Sequence[tuple[int, _Item, Envelope[Any]]]) -> Any:
+        """The context a handler runs in: its record's span for a run of one; for more, a span
+        of the batch linked to each record's (what a handler emits joins its cause's trace
+        through `Unit.emit` all the same)."""
+        if len(run) == 1:
+            return telemetry.attached(self.traces[run[0][2].event_id])
+        return telemetry.tracer().start_as_current_span(
+            f"process {self.p.subscription.name} batch",
+            kind=SpanKind.CONSUMER,
+            links=[Link(self.spans[index].get_span_context()) for index, _, _ in run],
+            attributes={"messaging.batch.message_count": len(run)},
+        )
+
+    def end_spans(self) -> None:
+        for span in self.spans:
+            span.end()
 
 
 DLQ_PREFIX_BYTES = 4096

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -146,3 +147,19 @@ async def insert_if_absent(session: AsyncSession, model: type[Any], **values: An
     bind = session.get_bind()
     dialect = postgresql if bind.dialect.name == "postgresql" else sqlite
     await session.execute(dialect.insert(model).values(**values).on_conflict_do_nothing())
+
+
+async def upsert(
+    session: AsyncSession, model: type[Any], rows: Iterable[Mapping[str, Any]], *, key: str
+) -> None:
+    """INSERT the rows in one statement; a row whose `key` exists already has its other columns
+    replaced (ON CONFLICT DO UPDATE), on PostgreSQL and SQLite. Of rows sharing a key, the last
+    is kept: one statement may not change a row twice."""
+    if not rows:
+        return
+    last = list({row[key]: row for row in rows}.values())
+    bind = session.get_bind()
+    dialect = postgresql if bind.dialect.name == "postgresql" else sqlite
+    statement = dialect.insert(model)
+    others = {name: statement.excluded[name] for name in last[0] if name != key}
+    await session.execute(statement.on_conflict_do_update(index_elements=[key], set_=others), last)

@@ -75,9 +75,10 @@ def tracer() -> trace.Tracer:
     return trace.get_tracer(TRACER_NAME)
 
 
-def inject(headers: dict[str, str]) -> dict[str, str]:
-    """Add the current trace context to `headers` (W3C traceparent) and return them."""
-    propagate.inject(headers)
+def inject(headers: dict[str, str], trace_context: Context | None = None) -> dict[str, str]:
+    """Add the trace context (the current one unless given) to `headers` (W3C traceparent)
+    and return them."""
+    propagate.inject(headers, context=trace_context)
     return headers
 
 
@@ -107,11 +108,11 @@ def messaging_attributes(
     return attributes
 
 
-@contextmanager
-def process_span(
+def start_process_span(
     topic: str, headers: Mapping[str, str], *, group: str, partition: int, offset: int
-) -> Iterator[trace.Span]:
-    """A CONSUMER span for handling one message, continuing the producer's trace."""
+) -> trace.Span:
+    """A CONSUMER span for handling one message, continuing the producer's trace; the caller
+    ends it."""
     attributes = messaging_attributes(
         "process",
         topic,
@@ -121,10 +122,19 @@ def process_span(
             "messaging.kafka.offset": offset,
         },
     )
-    with tracer().start_as_current_span(
+    return tracer().start_span(
         f"process {topic}", context=extract(headers), kind=SpanKind.CONSUMER, attributes=attributes
-    ) as span:
-        yield span
+    )
+
+
+@contextmanager
+def attached(trace_context: Context) -> Iterator[None]:
+    """Run with `trace_context` as the current context."""
+    token = context.attach(trace_context)
+    try:
+        yield
+    finally:
+        context.detach(token)
 
 
 def start_send_span(topic: str, headers: Mapping[str, str], message_id: str) -> trace.Span:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable, Hashable, Iterable
-from contextlib import asynccontextmanager
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Hashable, Iterable, Mapping
+from contextlib import AbstractContextManager, asynccontextmanager, nullcontext
 from typing import Any, TypeVar
 
+from opentelemetry.context import Context
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -26,10 +28,20 @@ class Unit:
     `sender` is the partner whose own topic carried the record being handled (the broker
     authenticated it), None for anything else."""
 
-    def __init__(self, session: AsyncSession, producer: str, sender: Partner | None = None) -> None:
+    def __init__(
+        self,
+        session: AsyncSession,
+        producer: str,
+        sender: Partner | None = None,
+        *,
+        traces: Mapping[uuid.UUID, Context] | None = None,
+    ) -> None:
         self.session = session
         self.producer = producer
         self.sender = sender
+        # The trace context of each record being handled, by event id: what a batch handler
+        # emits or stores for an event joins that event's trace.
+        self.traces: Mapping[uuid.UUID, Context] = traces or {}
         self.staged: list[OutgoingRecord] = []
         self._written = 0  # how many of `staged` are in the outbox already (`write_events`)
         # Kept with the session: the units of one consumed batch share its transaction.
@@ -52,8 +64,8 @@ class Unit:
         """Stage an event for the outbox; it is published after the transaction commits.
 
         An answer to a partner goes to that partner's own topic of its family: partner `to`,
-        by default the sender of what is being handled. The current trace context is stored
-        with it, so the flow stays one trace.
+        by default the sender of what is being handled. The trace context of `cause` (the
+        current one without a cause) is stored with it, so the flow stays one trace.
         """
         envelope = Envelope.wrap(payload, key=key, producer=self.producer, cause=cause)
         self.stage(
@@ -62,10 +74,22 @@ class Unit:
                 topic=topic or self._topic_for(payload, to),
                 key=key.encode(),
                 value=envelope.to_bytes(),
-                headers=telemetry.inject({}),
+                headers=self.trace_headers(cause),
             )
         )
         return envelope
+
+    def trace_headers(self, cause: EnvelopeHead | None = None) -> dict[str, str]:
+        """The trace context of `cause` if it is a record being handled, else the current one,
+        as headers: to send, or to store with what continues the flow later."""
+        trace_context = self.traces.get(cause.event_id) if cause is not None else None
+        return telemetry.inject({}, trace_context)
+
+    def traced(self, event: EnvelopeHead) -> AbstractContextManager[None]:
+        """Run in the trace of `event`, a record being handled (as `each` does for a handler
+        of one event at a time)."""
+        trace_context = self.traces.get(event.event_id)
+        return telemetry.attached(trace_context) if trace_context is not None else nullcontext()
 
     @property
     def partner(self) -> Partner:

@@ -66,13 +66,15 @@ class World:
             await settlements.identified(
                 self.desk.vault,
                 unit,
-                MemberIdentified(
-                    member_id=member_id,
-                    resident_id=resident_id,
-                    union_id="440111-union",
-                    region_code="440111",
-                    city_code="440100",
-                ),
+                [
+                    MemberIdentified(
+                        member_id=member_id,
+                        resident_id=resident_id,
+                        union_id="440111-union",
+                        region_code="440111",
+                        city_code="440100",
+                    )
+                ],
             )
             unit.session.add(
                 Enrolment(

@@ -29,6 +29,7 @@ from aid.service import FundTerms
 from gonghui_contracts import CATALOG, Envelope, samples
 from gonghui_contracts.access import Partner
 from gonghui_contracts.events import InjuryReported
+from gonghui_contracts.topics import AID_INJURY_REPORTS
 from gonghui_contracts.values import CompensationProblem, PartnerKind
 from servicekit import BatchProcessor, Settled, UnitOfWork
 from servicekit.clock import Clock
@@ -405,7 +406,7 @@ async def test_a_hospital_reports_as_itself_and_hears_back_on_its_own_topic(worl
         producer="aid",
         sender=hospital,
     )
-    own_topic = f"{handlers.INJURY_REPORTS}.{hospital.partner_id}"
+    own_topic = f"{AID_INJURY_REPORTS.name}.{hospital.partner_id}"
     reports = [
         injury(hospital="sz-h-016"),
         injury(hospital="sz-h-017"),  # another hospital's name

@@ -71,18 +71,20 @@ def joined(new_form: bool = True, member_id: uuid.UUID | None = None) -> Envelop
 
 async def enrol(uow: UnitOfWork, event: Envelope[MemberJoined]) -> None:
     async with uow() as unit:
-        await service.on_member_joined(unit, event, TERMS)
+        await service.enrol_all(unit, [event], TERMS)
 
 
 async def events(uow: UnitOfWork) -> list[dict[str, Any]]:
     return [json.loads(row.value) for row in await outbox_rows(uow.sessions)]
 
 
+@pytest.mark.parametrize("batches", [(1, 1, 1, 1, 1), (5,), (2, 3), (4, 1)])
 async def test_the_fund_pays_whole_premiums_until_it_cannot_then_offers_self_paid(
-    uow: UnitOfWork,
+    uow: UnitOfWork, batches: tuple[int, ...]
 ) -> None:
-    for _ in range(5):
-        await enrol(uow, joined())
+    for size in batches:  # however the joins come in batches, the fund pays the same
+        async with uow() as unit:
+            await service.enrol_all(unit, [joined() for _ in range(size)], TERMS)
     kinds = [
         (e["event_type"], e["data"].get("paid_by") or e["data"].get("reason"))
         for e in await events(uow)
@@ -100,10 +102,17 @@ async def test_the_fund_pays_whole_premiums_until_it_cannot_then_offers_self_pai
         assert spent == -(fund.budget_cents - fund.balance_cents)
 
 
-async def test_a_member_is_enrolled_once_per_policy_year(uow: UnitOfWork) -> None:
+@pytest.mark.parametrize("together", [False, True])
+async def test_a_member_is_enrolled_once_per_policy_year(uow: UnitOfWork, together: bool) -> None:
     member = uuid.uuid4()
-    await enrol(uow, joined(member_id=member))
-    await enrol(uow, joined(member_id=member))  # a second event for the same member (a rejoin)
+    # a second event for the same member (a rejoin), in a later batch or the same one
+    twice = [joined(member_id=member), joined(member_id=member)]
+    if together:
+        async with uow() as unit:
+            await service.enrol_all(unit, twice, TERMS)
+    else:
+        for event in twice:
+            await enrol(uow, event)
     async with uow.sessions() as session:
         assert await session.scalar(select(func.count()).select_from(Enrolment)) == 1
         fund = await session.get(Fund, TERMS.fund_id)

@@ -457,11 +457,12 @@ async def test_a_partner_filing_of_a_dispute_already_taken_up_is_answered_at_onc
     court = DisputeFiled.model_validate(
         {**details.model_dump(mode="json"), "channel": "court", "filing_ref": "court-77"}
     )
-    on_filing = handlers.subscriptions(world.desk)[0].handle
+    on_filing = handlers.subscriptions(world.desk)[0].handler_of(DisputeFiled.EVENT_TYPE)
+    assert on_filing is not None
     answer_fields = ("filing_ref", "outcome", "work_order_closed")
     async with world.uow() as unit:
         unit.sender = PARTNERS[FilingChannel.COURT]
-        await on_filing(unit, Envelope.wrap(court, key="court-77", producer="court"))
+        await on_filing(unit, [Envelope.wrap(court, key="court-77", producer="court")])
     told = [
         (row.topic, *(json.loads(row.value)["data"][f] for f in answer_fields))
         for row in await outbox_rows(world.uow.sessions)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import random
 import uuid
 from datetime import date
 from pathlib import Path
@@ -15,9 +16,10 @@ from fastapi import FastAPI
 from gonghui_contracts import CATALOG, Envelope
 from gonghui_contracts.access import Partner
 from gonghui_contracts.events import JoinRequested
-from gonghui_contracts.topics import topic
+from gonghui_contracts.samples import adult_resident_id
+from gonghui_contracts.topics import MEMBERSHIP_JOIN_REQUESTS, topic
 from gonghui_contracts.values import PartnerKind, Service
-from membership import api, handlers
+from membership import api, handlers, service
 from membership.models import Base
 from servicekit import BatchProcessor, Settled, UnitOfWork
 from servicekit.app import install_error_handlers
@@ -27,7 +29,7 @@ from servicekit.testing import outbox_rows, record, sqlite_sessions
 
 TODAY = date(2026, 11, 27)
 SF = Partner("sf-express-guangzhou", PartnerKind.PLATFORM_UNION)
-SF_TOPIC = f"{handlers.JOIN_REQUESTS}.{SF.partner_id}"
+SF_TOPIC = f"{MEMBERSHIP_JOIN_REQUESTS.name}.{SF.partner_id}"
 VAULT = PiiVault({1: b"k" * 32})
 REQUEST = {
     "request_ref": "sf-0001",
@@ -118,6 +120,49 @@ async def test_a_repeated_request_for_one_person_has_no_new_effect(sessions: Any
     outcomes = [e["data"] for _, e in events if e["event_type"] == "membership.join-outcome"]
     assert [o["outcome"] for o in outcomes] == ["joined", "already_member"]
     assert outcomes[0]["member_id"] == outcomes[1]["member_id"]
+
+
+async def test_one_batch_joins_newcomers_repeats_and_a_rejoiner_each_once(sessions: Any) -> None:
+    rng = random.Random(7)
+    newcomer, leaver = adult_resident_id(rng, TODAY), adult_resident_id(rng, TODAY)
+    processor = consumer(sessions)
+    await processor.process([record(SF_TOPIC, join_request(request_ref="r0", resident_id=leaver))])
+    [(_, first)] = [(t, e) for t, e in await published(sessions) if t == "membership.events.v1"]
+    async with UnitOfWork(sessions, "membership")() as unit:
+        await service.leave(unit, uuid.UUID(first["data"]["member_id"]), "moved", TODAY)
+    requests = [
+        join_request(request_ref="r1", resident_id=newcomer),
+        join_request(request_ref="r2", resident_id="110105201512310023"),  # a child
+        join_request(request_ref="r3", resident_id=leaver),
+        join_request(request_ref="r4", resident_id=newcomer, phone="13900139000"),
+        join_request(request_ref="r5", resident_id=leaver),
+    ]
+    settled = await processor.process([record(SF_TOPIC, value) for value in requests])
+    assert settled == [Settled.HANDLED] * 5
+    events = [e for _, e in await published(sessions)]
+    outcomes = {
+        e["data"]["request_ref"]: (e["data"]["outcome"], e["data"]["member_id"])
+        for e in events
+        if e["event_type"] == "membership.join-outcome"
+    }
+    assert [outcomes[r][0] for r in ("r1", "r2", "r3", "r4", "r5")] == [
+        "joined",
+        "rejected",
+        "joined",
+        "already_member",
+        "already_member",
+    ]
+    assert outcomes["r4"][1] == outcomes["r1"][1]
+    assert outcomes["r3"][1] == outcomes["r5"][1] == first["data"]["member_id"]
+    joined = [
+        e["data"]["member_id"] for e in events if e["event_type"] == "membership.member-joined"
+    ]
+    assert sorted(joined) == sorted([first["data"]["member_id"]] * 2 + [outcomes["r1"][1]])
+    async with UnitOfWork(sessions, "membership")() as unit:
+        rejoiner = await service.get_member(unit, uuid.UUID(first["data"]["member_id"]))
+        assert (rejoiner.status, rejoiner.left_on) == ("active", None)
+        changes = [h.change for h in await service.history(unit, rejoiner.member_id)]
+        assert changes == ["joined", "left", "joined"]
 
 
 async def test_a_request_naming_another_partner_is_rejected_and_told_to_its_sender(

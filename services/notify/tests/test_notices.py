@@ -104,9 +104,11 @@ async def test_one_notice_per_recipient_and_cause_however_often_the_event_comes(
     uow: UnitOfWork,
 ) -> None:
     event = welcome_event()
-    for _ in range(3):
+    async with uow() as unit:  # twice in one batch,
+        assert await service.record_notices(unit, [event, event], "zh") == 1
+    for _ in range(2):  # and again later
         async with uow() as unit:
-            await service.record_notices(unit, event, "zh")
+            assert await service.record_notices(unit, [event], "zh") == 0
     channel = FlakyChannel(failures=0)
     await service.NoticeSender(uow, channel).send_due()
     assert len(channel.sent) == 1
@@ -122,7 +124,7 @@ async def test_a_failing_channel_is_retried_later_and_a_notice_failing_for_good_
     uow: UnitOfWork,
 ) -> None:
     async with uow() as unit:
-        await service.record_notices(unit, welcome_event(), "zh")
+        await service.record_notices(unit, [welcome_event()], "zh")
     sender = service.NoticeSender(uow, FlakyChannel(failures=10), max_attempts=2)
     await sender.send_due()
     async with uow.sessions() as session:
@@ -189,7 +191,7 @@ async def test_a_recipient_over_the_hourly_limit_waits_for_the_next_hour(uow: Un
     events = [welcome_event() for _ in range(3)]  # three causes, one recipient
     for event in events:
         async with uow() as unit:
-            await service.record_notices(unit, event, "zh")
+            await service.record_notices(unit, [event], "zh")
     channel = FlakyChannel(failures=0)
     await service.NoticeSender(
         uow, channel, limit=HourlyLimit(MemoryCounter(), per_hour=2)

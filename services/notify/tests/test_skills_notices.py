@@ -244,4 +244,4 @@ def test_a_grant_says_the_rank_and_the_amount_and_a_failure_why() -> None:
 
 def test_notify_reads_the_skills_topics() -> None:
     skills = {"seats", "degree-aid", "ladder", "competitions"}
-    assert {f"skills.{name}.v1" for name in skills} <= set(handlers.TOPICS)
+    assert {f"skills.{name}.v1" for name in skills} <= set(handlers.TOPICS_READ)

@@ -31,16 +31,18 @@ async def join(uow: UnitOfWork) -> uuid.UUID:
     async with uow() as unit:
         await members.joined(
             unit,
-            MemberJoined(
-                member_id=member_id,
-                union_id="440304-union",
-                region_code="440304",
-                city_code="440300",
-                industry=Industry.EXPRESS_DELIVERY,
-                new_employment_form=True,
-                channel=JoinChannel.APP,
-                joined_on=date(2026, 11, 1),
-            ),
+            [
+                MemberJoined(
+                    member_id=member_id,
+                    union_id="440304-union",
+                    region_code="440304",
+                    city_code="440300",
+                    industry=Industry.EXPRESS_DELIVERY,
+                    new_employment_form=True,
+                    channel=JoinChannel.APP,
+                    joined_on=date(2026, 11, 1),
+                )
+            ],
         )
     return member_id
 

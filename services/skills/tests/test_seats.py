@@ -22,6 +22,7 @@ from sqlalchemy import func, select
 from gonghui_contracts import CATALOG, Envelope
 from gonghui_contracts.access import Partner
 from gonghui_contracts.events import MemberLeft, SeatRequested
+from gonghui_contracts.topics import SKILLS_SEAT_REQUESTS
 from gonghui_contracts.values import PartnerKind
 from servicekit import UnitOfWork
 from servicekit.clock import Clock
@@ -542,7 +543,7 @@ async def test_an_app_gateway_asks_as_itself_and_hears_back_on_its_own_topic(wor
         producer="skills",
         sender=GATEWAY,
     )
-    own_topic = f"{handlers.SEAT_REQUESTS}.{GATEWAY.partner_id}"
+    own_topic = f"{SKILLS_SEAT_REQUESTS.name}.{GATEWAY.partner_id}"
 
     def request(ref: str, member_id: uuid.UUID, gateway: str = GATEWAY.partner_id) -> bytes:
         payload = SeatRequested(

@@ -1,16 +1,18 @@
 """Funds that pay out (the insurance gift fund, the condolence fund) and their ledger.
 
-Money leaves a fund only through `debit`: a conditional UPDATE, so that concurrent payers
-cannot both spend the same balance, and a ledger row in the same transaction.
+Money leaves a fund only through `debit` (or `debit_all` for a batch): a conditional UPDATE, so
+that concurrent payers cannot both spend the same balance, and ledger rows in the same
+transaction.
 """
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 
 from aid import metrics
 from aid.errors import NotFound
@@ -77,6 +79,44 @@ async def debit(unit: Unit, fund_id: str, payment: Payment) -> int | None:
     return balance
 
 
+async def debit_all(unit: Unit, fund_id: str, payments: Sequence[Payment]) -> list[int | None]:
+    """Pay each of `payments`, in order, that the fund still holds the whole amount of when its
+    turn comes: for each, the balance after it, or None. The fund's row is locked while the
+    batch is shared out here; one conditional UPDATE and one insert of ledger rows follow."""
+    if not payments:
+        return []
+    balance = await unit.session.scalar(
+        select(Fund.balance_cents).where(Fund.fund_id == fund_id).with_for_update()
+    )
+    if balance is None:
+        raise NotFound(f"no fund {fund_id}")
+    balances: list[int | None] = []
+    for payment in payments:
+        if balance >= payment.amount_cents:
+            balance -= payment.amount_cents
+            balances.append(balance)
+        else:
+            balances.append(None)
+    paid = [(p, after) for p, after in zip(payments, balances, strict=True) if after is not None]
+    if not paid:
+        return balances
+    total = sum(p.amount_cents for p, _ in paid)
+    result = await unit.session.execute(
+        update(Fund)
+        .where(Fund.fund_id == fund_id, Fund.balance_cents >= total)
+        .values(balance_cents=Fund.balance_cents - total, payments=Fund.payments + len(paid))
+        .returning(Fund.balance_cents)
+        .execution_options(synchronize_session=False)
+    )
+    if result.scalar_one_or_none() != balance:
+        raise RuntimeError(f"fund {fund_id} changed while locked")  # never: the row is locked
+    await unit.session.execute(
+        insert(LedgerEntry),
+        [_ledger_values(fund_id, p, -p.amount_cents, after) for p, after in paid],
+    )
+    return balances
+
+
 async def credit(unit: Unit, fund_id: str, payment: Payment) -> int:
     """Put `payment` back into the fund (a clawback); the balance after."""
     balance: int = (
@@ -93,17 +133,23 @@ async def credit(unit: Unit, fund_id: str, payment: Payment) -> int:
 
 
 def _ledger_row(fund_id: str, payment: Payment, amount_cents: int, balance: int) -> LedgerEntry:
-    return LedgerEntry(
-        fund_id=fund_id,
-        kind=payment.kind,
-        amount_cents=amount_cents,
-        balance_after_cents=balance,
-        member_id=payment.member_id,
-        case_id=payment.case_id,
-        claim_id=payment.claim_id,
-        cause_event_id=payment.cause_event_id,
-        at=payment.at,
-    )
+    return LedgerEntry(**_ledger_values(fund_id, payment, amount_cents, balance))
+
+
+def _ledger_values(
+    fund_id: str, payment: Payment, amount_cents: int, balance: int
+) -> dict[str, object]:
+    return {
+        "fund_id": fund_id,
+        "kind": payment.kind,
+        "amount_cents": amount_cents,
+        "balance_after_cents": balance,
+        "member_id": payment.member_id,
+        "case_id": payment.case_id,
+        "claim_id": payment.claim_id,
+        "cause_event_id": payment.cause_event_id,
+        "at": payment.at,
+    }
 
 
 async def mark_exhausted(unit: Unit, fund_id: str, at: datetime) -> Fund | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from aid import service
@@ -24,12 +25,14 @@ from gonghui_contracts.events import (
     SettlementRecorded,
     SettlementReversed,
 )
-from servicekit import Subscription, Unit
+from gonghui_contracts.topics import (
+    AID_INJURY_REPORTS,
+    AID_SETTLEMENTS,
+    MEMBERSHIP_EVENTS,
+    MEMBERSHIP_IDENTITIES,
+)
+from servicekit import Subscription, Unit, each
 
-MEMBERSHIP_EVENTS = "membership.events.v1"
-MEMBER_IDENTITIES = "membership.identities.v1"
-INJURY_REPORTS = "partner.aid.injury-reports.v1"
-SETTLEMENTS = "partner.aid.settlements.v1"
 MAX_REVISION = 9999
 NOT_THE_HOSPITALS = RejectionReason(
     field="reporter", rule="a report on a hospital's topic is the hospital's own: 'hospital'"
@@ -37,25 +40,26 @@ NOT_THE_HOSPITALS = RejectionReason(
 
 
 def subscriptions(terms: FundTerms, desk: Desk, claims: ClaimsDesk) -> list[Subscription]:
-    async def on_membership_event(unit: Unit, event: Envelope[Any]) -> None:
-        if isinstance(event.data, MemberJoined):
-            await service.on_member_joined(unit, event, terms)
-        elif isinstance(event.data, MemberLeft):
-            await service.on_member_left(unit, event)
-        elif isinstance(event.data, MemberTransferred):  # the union changes, not the cover
-            await settlements.transferred(unit, event.data)
+    async def enrol_all(unit: Unit, events: Sequence[Envelope[MemberJoined]]) -> None:
+        await service.enrol_all(unit, events, terms)
 
-    async def on_member_identified(unit: Unit, event: Envelope[Any]) -> None:
-        if isinstance(event.data, MemberIdentified):
-            await settlements.identified(claims.vault, unit, event.data)
+    async def on_member_left(unit: Unit, event: Envelope[MemberLeft]) -> None:
+        await service.on_member_left(unit, event)
 
-    async def on_settlement(unit: Unit, event: Envelope[Any]) -> None:
+    async def on_transferred(unit: Unit, event: Envelope[MemberTransferred]) -> None:
+        await settlements.transferred(unit, event.data)  # the union changes, not the cover
+
+    async def identified_all(unit: Unit, events: Sequence[Envelope[MemberIdentified]]) -> None:
+        await settlements.identified(claims.vault, unit, [event.data for event in events])
+
+    async def on_settlement(
+        unit: Unit, event: Envelope[SettlementRecorded] | Envelope[SettlementReversed]
+    ) -> None:
         message = event.data
-        if isinstance(message, SettlementRecorded | SettlementReversed):
-            answer = await settlements.settle(claims, unit, message, cause=event)
-            settlements.answer_bureau(
-                unit, answer, message.settlement_id, message.revision, cause=event
-            )
+        answer = await settlements.settle(claims, unit, message, cause=event)
+        settlements.answer_bureau(
+            unit, answer, message.settlement_id, message.revision, cause=event
+        )
 
     async def on_invalid_settlement(
         unit: Unit, head: RawEnvelope, violation: ContractViolation
@@ -71,17 +75,17 @@ def subscriptions(terms: FundTerms, desk: Desk, claims: ClaimsDesk) -> list[Subs
             cause=head,
         )
 
-    async def on_hospital_message(unit: Unit, event: Envelope[Any]) -> None:
-        message = event.data
-        if isinstance(message, InjuryReported) and message.reporter != "hospital":
+    async def on_injury_report(unit: Unit, event: Envelope[InjuryReported]) -> None:
+        report = event.data
+        if report.reporter != "hospital":
             result = ReportResult("rejected", reasons=(NOT_THE_HOSPITALS,))
-        elif isinstance(message, InjuryReported):
-            result = await intake.report(desk, unit, message, cause=event)
-        elif isinstance(message, PatientDischarged):
-            result = await intake.hospital_discharge(desk, unit, message)
         else:
-            return
-        _answer(unit, event, message.report_ref, result)
+            result = await intake.report(desk, unit, report, cause=event)
+        _answer(unit, event, report.report_ref, result)
+
+    async def on_discharge(unit: Unit, event: Envelope[PatientDischarged]) -> None:
+        result = await intake.hospital_discharge(desk, unit, event.data)
+        _answer(unit, event, event.data.report_ref, result)
 
     async def on_invalid_hospital_message(
         unit: Unit, head: RawEnvelope, violation: ContractViolation
@@ -91,10 +95,25 @@ def subscriptions(terms: FundTerms, desk: Desk, claims: ClaimsDesk) -> list[Subs
         _answer(unit, head, refs.get("report_ref", head.key), result)
 
     return [
-        Subscription(MEMBERSHIP_EVENTS, on_membership_event),
-        Subscription(INJURY_REPORTS, on_hospital_message, reject=on_invalid_hospital_message),
-        Subscription(MEMBER_IDENTITIES, on_member_identified),
-        Subscription(SETTLEMENTS, on_settlement, reject=on_invalid_settlement),
+        Subscription(
+            MEMBERSHIP_EVENTS,
+            on={
+                MemberJoined: enrol_all,
+                MemberLeft: each(on_member_left),
+                MemberTransferred: each(on_transferred),
+            },
+        ),
+        Subscription(
+            AID_INJURY_REPORTS,
+            on={InjuryReported: each(on_injury_report), PatientDischarged: each(on_discharge)},
+            reject=on_invalid_hospital_message,
+        ),
+        Subscription(MEMBERSHIP_IDENTITIES, on={MemberIdentified: identified_all}),
+        Subscription(
+            AID_SETTLEMENTS,
+            on={SettlementRecorded: each(on_settlement), SettlementReversed: each(on_settlement)},
+            reject=on_invalid_settlement,
+        ),
     ]
 
 

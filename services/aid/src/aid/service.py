@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 
 from aid import domain, funds
 from aid.domain import CoverStatus, Decision
@@ -48,64 +49,95 @@ async def open_fund(unit: Unit, terms: FundTerms) -> None:
     )
 
 
-async def on_member_joined(unit: Unit, event: Envelope[MemberJoined], terms: FundTerms) -> None:
-    joined = event.data
-    period = domain.policy_period(joined.joined_on)
-    year = period.start.year
-    existing = await unit.session.scalar(
-        select(Enrolment.id).where(
-            Enrolment.member_id == joined.member_id, Enrolment.policy_year == year
-        )
-    )
-    if existing is not None:
-        return  # already enrolled or offered for this policy year: a rejoin within the year
-    balance = (
-        await funds.debit(
-            unit,
-            terms.fund_id,
+async def enrol_all(unit: Unit, events: Sequence[Envelope[MemberJoined]], terms: FundTerms) -> None:
+    """Enrol each new member for the policy year of their joining, once: one lookup of who is
+    enrolled or offered already (a rejoin within the year), the gift fund debited once for
+    the batch, one insert of the enrolments."""
+    existing = await _enrolled_already(unit, [e.data for e in events])
+    newcomers: list[tuple[Envelope[MemberJoined], domain.Period]] = []
+    for event in events:
+        period = domain.policy_period(event.data.joined_on)
+        if (event.data.member_id, period.start.year) not in existing:
+            existing.add((event.data.member_id, period.start.year))
+            newcomers.append((event, period))
+    gifted = [(e, p) for e, p in newcomers if e.data.new_employment_form]
+    balances = await funds.debit_all(
+        unit,
+        terms.fund_id,
+        [
             funds.Payment(
                 "premium",
                 terms.premium_cents,
                 _now(),
-                member_id=joined.member_id,
+                member_id=event.data.member_id,
                 cause_event_id=event.event_id,
+            )
+            for event, _ in gifted
+        ],
+    )
+    paid = {e.event_id for (e, _), after in zip(gifted, balances, strict=True) if after is not None}
+    rows = []
+    exhausted_by: Envelope[MemberJoined] | None = None
+    for event, period in newcomers:
+        joined = event.data
+        decision = domain.decide(joined.new_employment_form, fund_paid=event.event_id in paid)
+        row = {
+            "member_id": joined.member_id,
+            "policy_year": period.start.year,
+            "premium_cents": terms.premium_cents,
+            "period_start": period.start,
+            "period_end": period.end,
+            "status": CoverStatus.OFFERED,
+            "paid_by": None,
+            "fund_id": None,
+            "offer_reason": None,
+        }
+        rows.append(row)
+        key = str(joined.member_id)
+        if decision is Decision.GIFT:
+            row.update(status=CoverStatus.COVERED, paid_by="gift_fund", fund_id=terms.fund_id)
+            unit.emit(
+                InsuranceEnrolled(
+                    member_id=joined.member_id,
+                    policy_year=period.start.year,
+                    period_start=period.start,
+                    period_end=period.end,
+                    premium=to_yuan(terms.premium_cents),
+                    paid_by="gift_fund",
+                    fund_id=terms.fund_id,
+                ),
+                key=key,
+                cause=event,
+            )
+            continue
+        row["offer_reason"] = decision.value
+        unit.emit(
+            SelfPaidOffered(
+                member_id=joined.member_id,
+                policy_year=period.start.year,
+                premium=to_yuan(terms.premium_cents),
+                reason=decision.value,
             ),
+            key=key,
+            cause=event,
         )
-        if joined.new_employment_form
-        else None
-    )
-    decision = domain.decide(joined.new_employment_form, fund_paid=balance is not None)
-    enrolment = Enrolment(
-        member_id=joined.member_id,
-        policy_year=year,
-        premium_cents=terms.premium_cents,
-        period_start=period.start,
-        period_end=period.end,
-    )
-    unit.session.add(enrolment)
-    key = str(joined.member_id)
-    if decision is Decision.GIFT:
-        assert balance is not None
-        enrolment.status, enrolment.paid_by, enrolment.fund_id = (
-            CoverStatus.COVERED,
-            "gift_fund",
-            terms.fund_id,
+        if decision is Decision.FUND_EXHAUSTED and exhausted_by is None:
+            exhausted_by = event
+    if rows:
+        await unit.session.execute(insert(Enrolment), rows)
+    if exhausted_by is not None:
+        await _announce_exhaustion(unit, terms, exhausted_by)
+
+
+async def _enrolled_already(
+    unit: Unit, joined: Sequence[MemberJoined]
+) -> set[tuple[uuid.UUID, int]]:
+    rows = await unit.session.execute(
+        select(Enrolment.member_id, Enrolment.policy_year).where(
+            Enrolment.member_id.in_({j.member_id for j in joined})
         )
-        unit.emit(_enrolled(enrolment), key=key, cause=event)
-        return
-    enrolment.status, enrolment.offer_reason = CoverStatus.OFFERED, decision.value
-    unit.emit(
-        SelfPaidOffered(
-            member_id=joined.member_id,
-            policy_year=year,
-            premium=to_yuan(terms.premium_cents),
-            reason=decision.value,
-        ),
-        key=key,
-        cause=event,
     )
-    if decision is Decision.FUND_EXHAUSTED:
-        await _announce_exhaustion(unit, terms, event)
+    return {(member_id, year) for member_id, year in rows.tuples()}
 
 
 async def _announce_exhaustion(unit: Unit, terms: FundTerms, cause: Envelope[MemberJoined]) -> None:

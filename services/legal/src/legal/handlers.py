@@ -6,21 +6,17 @@ from typing import Any
 
 from gonghui_contracts import ContractViolation, Envelope, RawEnvelope
 from gonghui_contracts.events import DisputeFiled, LegalReferralRaised
+from gonghui_contracts.topics import AID_LEGAL_REFERRALS, LEGAL_FILINGS
 from gonghui_contracts.values import FilingChannel
 from legal import answers, intake
 from legal.desk import Desk
 from legal.intake import FilingResult
-from servicekit import Subscription, Unit
-
-FILINGS = "partner.legal.filings.v1"
-REFERRALS = "aid.legal-referrals.v1"
+from servicekit import Subscription, Unit, each
 
 
 def subscriptions(desk: Desk) -> list[Subscription]:
-    async def on_filing(unit: Unit, event: Envelope[Any]) -> None:
+    async def on_filing(unit: Unit, event: Envelope[DisputeFiled]) -> None:
         filed = event.data
-        if not isinstance(filed, DisputeFiled):
-            return
         channel = FilingChannel(filed.channel)  # the partner's kind: the kit checked it
         result = await intake.file(
             desk,
@@ -53,13 +49,12 @@ def subscriptions(desk: Desk) -> list[Subscription]:
         result = FilingResult("rejected", reasons=tuple(violation.reasons()))
         _answer(unit, head, channel, refs.get("filing_ref", head.key), result)
 
-    async def on_referral(unit: Unit, event: Envelope[Any]) -> None:
-        if isinstance(event.data, LegalReferralRaised):
-            await intake.referral(desk, unit, event.data, cause=event)
+    async def on_referral(unit: Unit, event: Envelope[LegalReferralRaised]) -> None:
+        await intake.referral(desk, unit, event.data, cause=event)
 
     return [
-        Subscription(FILINGS, on_filing, reject=on_invalid_filing),
-        Subscription(REFERRALS, on_referral),
+        Subscription(LEGAL_FILINGS, on={DisputeFiled: each(on_filing)}, reject=on_invalid_filing),
+        Subscription(AID_LEGAL_REFERRALS, on={LegalReferralRaised: each(on_referral)}),
     ]
 
 

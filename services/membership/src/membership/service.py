@@ -7,11 +7,12 @@ Each takes a Unit (an open transaction plus the outbox) and changes state throug
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Literal
+from typing import Literal, cast
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 
 from gonghui_contracts import EnvelopeHead, RejectionReason
 from gonghui_contracts.events.membership import (
@@ -58,51 +59,144 @@ async def join(
     cause: EnvelopeHead | None = None,
 ) -> JoinResult:
     """Make the applicant a member, once. Repeats return the existing membership."""
-    problems = domain.eligibility_problems(request.resident_id, today)
-    if problems:
-        return JoinResult("rejected", reasons=tuple(problems))
-    member = await find_person(unit, vault, request.resident_id)
-    if member is not None and member.status == domain.MemberStatus.ACTIVE:
-        return JoinResult("already_member", member.member_id, _union_of(member))
-    union = domain.union_for(request.region_code, request.industry)
-    if member is None:
-        member = Member(member_id=uuid.uuid4(), person_key=vault.fingerprint(request.resident_id))
-        unit.session.add(member)
-    _fill(member, vault, request, union, today)
-    unit.session.add(
-        MemberHistory(
-            member_id=member.member_id, at=_now(), change="joined", to_union_id=union.union_id
+    [result] = await join_all(unit, vault, [(request, cause)], today)
+    return result
+
+
+async def join_all(
+    unit: Unit,
+    vault: PiiVault,
+    requests: Sequence[tuple[JoinRequested, EnvelopeHead | None]],
+    today: date,
+) -> list[JoinResult]:
+    """Make each applicant a member, once, and say what became of each request (with its
+    cause, if any). One lookup finds who is known already, one insert each adds the new members
+    and their history. A repeat, in the batch or before it, returns the existing membership;
+    the unique person_key decides a race with another replica (the insert fails)."""
+    results: list[JoinResult | None] = [None] * len(requests)
+    fingerprints: dict[int, list[str]] = {}
+    for index, (request, _) in enumerate(requests):
+        if problems := domain.eligibility_problems(request.resident_id, today):
+            results[index] = JoinResult("rejected", reasons=tuple(problems))
+        else:
+            fingerprints[index] = vault.fingerprints(request.resident_id)
+    known = await _members_by_fingerprint(unit, [f for fs in fingerprints.values() for f in fs])
+    joined_now: dict[str, JoinResult] = {}  # by the active key's fingerprint
+    members: list[dict[str, object]] = []
+    changes: list[dict[str, object]] = []
+    for index, person in fingerprints.items():
+        request, cause = requests[index]
+        if (earlier := joined_now.get(person[0])) is not None:
+            results[index] = JoinResult("already_member", earlier.member_id, earlier.union)
+            continue
+        member = next((known[f] for f in person if f in known), None)
+        if member is not None and member.status == domain.MemberStatus.ACTIVE:
+            results[index] = JoinResult("already_member", member.member_id, _union_of(member))
+            continue
+        union = domain.union_for(request.region_code, request.industry)
+        if member is None:  # a newcomer, inserted with the batch
+            member_id = uuid.uuid4()
+            members.append(
+                _member_row(member_id, person[0], request, union, vault=vault, today=today)
+            )
+        else:  # a former member rejoining
+            member_id = member.member_id
+            row = _member_row(
+                member_id, member.person_key, request, union, vault=vault, today=today
+            )
+            for column, value in row.items():
+                setattr(member, column, value)
+        changes.append(
+            {
+                "member_id": member_id,
+                "at": _now(),
+                "change": "joined",
+                "to_union_id": union.union_id,
+            }
         )
-    )
-    await unit.session.flush()  # the unique person_key decides a race between two replicas here
+        _emit_joined(unit, member_id, request, union, today=today, cause=cause)
+        results[index] = joined_now[person[0]] = JoinResult("joined", member_id, union)
+    if members:
+        await unit.session.execute(insert(Member), members)
+    if changes:
+        await unit.session.flush()  # a rejoiner's row before its history
+        await unit.session.execute(insert(MemberHistory), changes)
+    assert all(result is not None for result in results)
+    return cast(list[JoinResult], results)
+
+
+async def _members_by_fingerprint(unit: Unit, fingerprints: list[str]) -> dict[str, Member]:
+    if not fingerprints:
+        return {}
+    rows = await unit.session.scalars(select(Member).where(Member.person_key.in_(fingerprints)))
+    return {member.person_key: member for member in rows}
+
+
+def _member_row(
+    member_id: uuid.UUID,
+    person_key: str,
+    request: JoinRequested,
+    union: domain.Union,
+    *,
+    vault: PiiVault,
+    today: date,
+) -> dict[str, object]:
+    return {
+        "member_id": member_id,
+        "person_key": person_key,
+        "resident_id_enc": vault.encrypt(request.resident_id, MEMBER_RESIDENT_ID.at(member_id)),
+        "phone_enc": vault.encrypt(request.phone, MEMBER_PHONE.at(member_id)),
+        "name_enc": vault.encrypt(request.name, MEMBER_NAME.at(member_id)),
+        "union_id": union.union_id,
+        "region_code": request.region_code,
+        "city_code": region(request.region_code).city_code,
+        "industry": request.industry.value,
+        "new_employment_form": domain.is_new_employment_form(request.industry),
+        "channel": request.channel.value,
+        "partner_id": request.partner_id,
+        "status": domain.MemberStatus.ACTIVE.value,
+        "joined_on": today,
+        "left_on": None,
+    }
+
+
+def _emit_joined(
+    unit: Unit,
+    member_id: uuid.UUID,
+    request: JoinRequested,
+    union: domain.Union,
+    *,
+    today: date,
+    cause: EnvelopeHead | None,
+) -> None:
+    city_code = region(request.region_code).city_code
     unit.emit(
         MemberJoined(
-            member_id=member.member_id,
+            member_id=member_id,
             union_id=union.union_id,
             union_name=union.name,
             region_code=request.region_code,
-            city_code=member.city_code,
+            city_code=city_code,
             industry=request.industry,
-            new_employment_form=member.new_employment_form,
+            new_employment_form=domain.is_new_employment_form(request.industry),
             channel=request.channel,
             joined_on=today,
             partner_id=request.partner_id,
         ),
-        key=str(member.member_id),
+        key=str(member_id),
         cause=cause,
     )
     unit.emit(
         MemberIdentified(
-            member_id=member.member_id,
+            member_id=member_id,
             resident_id=request.resident_id,
             union_id=union.union_id,
             region_code=request.region_code,
-            city_code=member.city_code,
+            city_code=city_code,
         ),
-        key=str(member.member_id),
+        key=str(member_id),
         cause=cause,
     )
-    return JoinResult("joined", member.member_id, union)
 
 
 async def find_person(unit: Unit, vault: PiiVault, resident_id: str) -> Member | None:
@@ -112,25 +206,6 @@ async def find_person(unit: Unit, vault: PiiVault, resident_id: str) -> Member |
         select(Member).where(Member.person_key.in_(fingerprints))
     )
     return member
-
-
-def _fill(
-    member: Member, vault: PiiVault, request: JoinRequested, union: domain.Union, today: date
-) -> None:
-    member_id = member.member_id
-    member.resident_id_enc = vault.encrypt(request.resident_id, MEMBER_RESIDENT_ID.at(member_id))
-    member.phone_enc = vault.encrypt(request.phone, MEMBER_PHONE.at(member_id))
-    member.name_enc = vault.encrypt(request.name, MEMBER_NAME.at(member_id))
-    member.union_id = union.union_id
-    member.region_code = request.region_code
-    member.city_code = region(request.region_code).city_code
-    member.industry = request.industry.value
-    member.new_employment_form = domain.is_new_employment_form(request.industry)
-    member.channel = request.channel.value
-    member.partner_id = request.partner_id
-    member.status = domain.MemberStatus.ACTIVE.value
-    member.joined_on = today
-    member.left_on = None
 
 
 def _union_of(member: Member) -> domain.Union:

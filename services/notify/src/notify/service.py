@@ -5,12 +5,13 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from opentelemetry import context, trace
 from opentelemetry.trace import NonRecordingSpan, SpanContext, SpanKind
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
 from gonghui_contracts import Envelope
 from gonghui_contracts.events import NoticeFailed, NoticeSent
@@ -25,49 +26,54 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-async def record_notices(unit: Unit, event: Envelope[Any], locale: str) -> int:
-    """Store the notices `event` calls for, once each; returns how many are new.
-
-    Runs without autoflush, so that a consumed batch's notices are inserted together at commit.
-    """
-    requests = domain.notices_for(event.data)
-    if not requests:
+async def record_notices(unit: Unit, events: Sequence[Envelope[Any]], locale: str) -> int:
+    """Store the notices `events` call for, once each, in one insert (after one lookup of those
+    recorded already: an event that came again, a replayed dead letter); returns how many are
+    new. Each notice keeps its cause's trace context, so sending it continues that trace."""
+    wanted = [(event, domain.notices_for(event.data)) for event in events]
+    wanted = [(event, requests) for event, requests in wanted if requests]
+    if not wanted:
         return 0
-    with unit.session.no_autoflush:
-        recorded = set(
-            (
-                await unit.session.execute(
-                    select(Notice.recipient, Notice.template).where(
-                        Notice.cause_event_id == event.event_id
-                    )
+    recorded = set(
+        (
+            await unit.session.execute(
+                select(Notice.cause_event_id, Notice.recipient, Notice.template).where(
+                    Notice.cause_event_id.in_({event.event_id for event, _ in wanted})
                 )
             )
-            .tuples()
-            .all()
         )
-    created = 0
-    for request in requests:
-        if (request.recipient, request.template) in recorded:
-            continue  # the event came again (a replayed dead letter): told once already
-        used_locale, body = templates.render(request.template, locale, request.values)
-        unit.session.add(
-            Notice(
-                notice_id=uuid.uuid4(),
-                recipient=request.recipient,
-                template=request.template,
-                locale=used_locale,
-                body=body,
-                cause_event_id=event.event_id,
-                correlation_id=event.correlation_id,
-                trace_headers=json.dumps(telemetry.inject({})),
-                status="pending",
-                attempts=0,
-                next_attempt_at=_now(),
-                created_at=_now(),
+        .tuples()
+        .all()
+    )
+    now = _now()
+    rows = []
+    for event, requests in wanted:
+        trace_headers = json.dumps(unit.trace_headers(event))
+        for request in requests:
+            told = (event.event_id, request.recipient, request.template)
+            if told in recorded:
+                continue
+            recorded.add(told)
+            used_locale, body = templates.render(request.template, locale, request.values)
+            rows.append(
+                {
+                    "notice_id": uuid.uuid4(),
+                    "recipient": request.recipient,
+                    "template": request.template,
+                    "locale": used_locale,
+                    "body": body,
+                    "cause_event_id": event.event_id,
+                    "correlation_id": event.correlation_id,
+                    "trace_headers": trace_headers,
+                    "status": "pending",
+                    "attempts": 0,
+                    "next_attempt_at": now,
+                    "created_at": now,
+                }
             )
-        )
-        created += 1
-    return created
+    if rows:
+        await unit.session.execute(insert(Notice), rows)
+    return len(rows)
 
 
 class NoticeSender:

@@ -3,6 +3,7 @@ requests through the partners' app gateways, each answered on the gateway's own 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from gonghui_contracts import ContractViolation, Envelope, RawEnvelope, RejectionReason
@@ -13,14 +14,13 @@ from gonghui_contracts.events import (
     SeatRequested,
     SeatRequestOutcome,
 )
-from servicekit import Subscription, Unit
+from gonghui_contracts.topics import MEMBERSHIP_EVENTS, SKILLS_SEAT_REQUESTS
+from servicekit import Subscription, Unit, each
 from servicekit.clock import Clock
 from skills import members, seats
 from skills.errors import NotEligible, NotFound, Refused
 from skills.rules import SeatTerms
 
-MEMBERSHIP_EVENTS = "membership.events.v1"
-SEAT_REQUESTS = "partner.skills.seat-requests.v1"
 REFUSED_AS: dict[type[Exception], str] = {
     NotEligible: "member_id",
     NotFound: "session_id",
@@ -29,18 +29,17 @@ REFUSED_AS: dict[type[Exception], str] = {
 
 
 def subscriptions(terms: SeatTerms, clock: Clock) -> list[Subscription]:
-    async def on_membership_event(unit: Unit, event: Envelope[Any]) -> None:
-        if isinstance(event.data, MemberJoined):
-            await members.joined(unit, event.data)
-        elif isinstance(event.data, MemberTransferred):
-            await members.transferred(unit, event.data)
-        elif isinstance(event.data, MemberLeft):
-            await members.left(unit, terms, event.data, clock.now())
+    async def joined_all(unit: Unit, events: Sequence[Envelope[MemberJoined]]) -> None:
+        await members.joined(unit, [event.data for event in events])
 
-    async def on_seat_request(unit: Unit, event: Envelope[Any]) -> None:
+    async def on_transferred(unit: Unit, event: Envelope[MemberTransferred]) -> None:
+        await members.transferred(unit, event.data)
+
+    async def on_member_left(unit: Unit, event: Envelope[MemberLeft]) -> None:
+        await members.left(unit, terms, event.data, clock.now())
+
+    async def on_seat_request(unit: Unit, event: Envelope[SeatRequested]) -> None:
         request = event.data
-        if not isinstance(request, SeatRequested):
-            return
 
         async def attempt() -> seats.Answer:
             async with unit.session.begin_nested():  # undone alone if its seat went meanwhile
@@ -77,8 +76,19 @@ def subscriptions(terms: SeatTerms, clock: Clock) -> list[Subscription]:
         _answer(unit, head, ref, outcome="rejected", reasons=list(violation.reasons()))
 
     return [
-        Subscription(MEMBERSHIP_EVENTS, on_membership_event),
-        Subscription(SEAT_REQUESTS, on_seat_request, reject=on_invalid_seat_request),
+        Subscription(
+            MEMBERSHIP_EVENTS,
+            on={
+                MemberJoined: joined_all,
+                MemberTransferred: each(on_transferred),
+                MemberLeft: each(on_member_left),
+            },
+        ),
+        Subscription(
+            SKILLS_SEAT_REQUESTS,
+            on={SeatRequested: each(on_seat_request)},
+            reject=on_invalid_seat_request,
+        ),
     ]
 
 

@@ -4,6 +4,7 @@ reversals become claims, decided without a form when everything matches (免审�
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Literal
@@ -26,6 +27,7 @@ from gonghui_contracts.events import (
 )
 from gonghui_contracts.values import DiagnosisCategory, to_cents, to_yuan
 from servicekit import Unit
+from servicekit.db import upsert
 from servicekit.pii import PiiVault
 
 Outcome = Literal["approved", "under_review", "superseded", "reversed", "rejected"]
@@ -43,16 +45,27 @@ class Answer:
     reasons: tuple[RejectionReason, ...] = ()
 
 
-async def identified(vault: PiiVault, unit: Unit, member: MemberIdentified) -> None:
-    """Remember who a member is (by fingerprint; the resident ID only encrypted)."""
-    person = await unit.session.get(InsuredPerson, member.member_id)
-    if person is None:
-        person = InsuredPerson(member_id=member.member_id)
-        unit.session.add(person)
-    person.person_key = vault.fingerprint(member.resident_id)
-    person.resident_id = vault.encrypt(member.resident_id, INSURED_RESIDENT_ID.at(member.member_id))
-    person.union_id, person.region_code = member.union_id, member.region_code
-    person.city_code = member.city_code
+async def identified(vault: PiiVault, unit: Unit, members: Sequence[MemberIdentified]) -> None:
+    """Remember who members are (by fingerprint; the resident ID only encrypted), in one
+    statement; what was known of a member before is replaced."""
+    await upsert(
+        unit.session,
+        InsuredPerson,
+        [
+            {
+                "member_id": member.member_id,
+                "person_key": vault.fingerprint(member.resident_id),
+                "resident_id": vault.encrypt(
+                    member.resident_id, INSURED_RESIDENT_ID.at(member.member_id)
+                ),
+                "union_id": member.union_id,
+                "region_code": member.region_code,
+                "city_code": member.city_code,
+            }
+            for member in members
+        ],
+        key="member_id",
+    )
 
 
 async def transferred(unit: Unit, transfer: MemberTransferred) -> None:
