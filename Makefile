@@ -25,7 +25,7 @@ demo: up ## the platform with the SF courier ceremony replayed through it (fresh
 	@GIFT_FUND_BUDGET=300000.00 CLOCK_ADJUSTABLE=true INJURY_SWEEP_SECONDS=1 LEGAL_SWEEP_SECONDS=1 $(RUN) start
 	@$(UV) run --frozen python tools/demo.py
 
-bench: up ## 23,000 couriers at once, 1,000 joins/s, 100,000 injury reports, 13,000 dispute filings, 60,300 settlements (each beside a bare-Kafka floor), 10,000 asking for 300 seats (beside bare UPDATEs); over an hour
+bench: up ## 23,000 couriers at once, 500 joins/s for 30 s, 100,000 injury reports, 13,000 dispute filings, 60,300 settlements (each beside a bare-Kafka floor), 10,000 asking for 300 seats (beside bare UPDATEs); over an hour
 	@$(RUN) reset
 	@OTEL_TRACES_SAMPLER=parentbased_traceidratio OTEL_TRACES_SAMPLER_ARG=$(BENCH_SAMPLING) \
 		GIFT_FUND_BUDGET=30000000.00 $(RUN) start membership aid legal skills notify

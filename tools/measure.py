@@ -11,16 +11,41 @@ import localrun
 from servicekit.identity import Role
 
 
-def counters(service: str) -> float:
-    """Messages this service settled so far (its Prometheus counter)."""
+def _metrics(service: str) -> list[str]:
     operator = localrun.local_tokens().headers(Role.OPERATOR, subject="bench-operator")
     url = f"{localrun.SERVICES[service].url}/metrics"
-    text = httpx.get(url, headers=operator, timeout=5).text
+    return httpx.get(url, headers=operator, timeout=5).text.splitlines()
+
+
+def counters(service: str) -> float:
+    """Messages this service settled so far (its Prometheus counter)."""
     return sum(
         float(line.rsplit(" ", 1)[1])
-        for line in text.splitlines()
+        for line in _metrics(service)
         if line.startswith("kit_messages_consumed_total{")
     )
+
+
+def relay_lag_buckets(service: str) -> dict[float, float]:
+    """The service's outbox relay lag histogram so far: events acknowledged within each bound."""
+    buckets = {}
+    for line in _metrics(service):
+        if line.startswith('kit_outbox_relay_lag_seconds_bucket{le="'):
+            bound = line.split('le="', 1)[1].split('"', 1)[0]
+            buckets[float(bound)] = float(line.rsplit(" ", 1)[1])
+    return buckets
+
+
+def bucket_quantile(
+    before: dict[float, float], after: dict[float, float], q: float
+) -> float | None:
+    """The upper bound of the histogram bucket holding quantile `q` of what was observed between
+    two scrapes (a bound, not an interpolation: honest about the buckets' coarseness)."""
+    counts = {bound: after[bound] - before.get(bound, 0.0) for bound in sorted(after)}
+    total = counts.get(float("inf"), 0.0)
+    if total <= 0:
+        return None
+    return next(bound for bound, seen in counts.items() if seen >= q * total)
 
 
 def peak_rss_mib(service: str) -> float:

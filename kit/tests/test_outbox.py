@@ -176,3 +176,37 @@ async def test_events_written_before_the_last_statement_are_written_once(session
         unit.emit(Note(n=3), key="k3", topic="test.notes.v1")
     assert [json.loads(r.value)["data"]["n"] for r in await outbox_rows(sessions)] == [1, 2, 3]
     assert woken == [True]
+
+
+async def test_the_relay_measures_how_long_events_waited_to_be_published(sessions: Any) -> None:
+    import asyncio
+
+    from servicekit.metrics import OUTBOX_LAG, OUTBOX_RELAY_LAG
+
+    def waited() -> tuple[float, float]:
+        [sample] = [
+            s
+            for metric in OUTBOX_RELAY_LAG.collect()
+            for s in metric.samples
+            if s.name.endswith("_count")
+        ]
+        [total] = [
+            s.value
+            for metric in OUTBOX_RELAY_LAG.collect()
+            for s in metric.samples
+            if s.name.endswith("_sum")
+        ]
+        return sample.value, total
+
+    count, total = waited()
+    relay = OutboxRelay(sessions, RecordingPublisher(), batch_size=2)
+    await commit_notes(UnitOfWork(sessions, "test"), 1, 2, 3)
+    await asyncio.sleep(0.2)
+    assert await relay.relay_once() == 2
+    assert OUTBOX_LAG._value.get() >= 0.2  # the oldest row waited that long when taken
+    after_count, after_total = waited()
+    assert after_count == count + 2
+    assert after_total - total >= 0.4  # two events, each 0.2 s or more
+    await relay.drain()
+    assert await relay.relay_once() == 0
+    assert OUTBOX_LAG._value.get() == 0.0

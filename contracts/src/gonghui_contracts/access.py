@@ -20,6 +20,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
+from functools import cache
 from typing import Literal
 
 from gonghui_contracts.envelope import EventPayload
@@ -75,6 +76,7 @@ def partner_topic(family: TopicSpec, partner_id: str) -> str:
     return f"{family.name}.{partner_id}"
 
 
+@cache
 def is_partner_family(spec: TopicSpec) -> bool:
     """A family of per-partner topics: partners write it (intake) or read it (outcomes)."""
     return any(isinstance(p, PartnerKind) for p in spec.producers | spec.readers)

@@ -33,6 +33,15 @@ BATCH_SECONDS = Histogram(
 OUTBOX_BACKLOG = Gauge(
     "kit_outbox_backlog", "Outbox rows not yet published, at the last relay pass"
 )
+OUTBOX_LAG = Gauge(
+    "kit_outbox_lag_seconds",
+    "Age of the oldest outbox row not yet published, at the last relay pass (0: none waiting)",
+)
+OUTBOX_RELAY_LAG = Histogram(
+    "kit_outbox_relay_lag_seconds",
+    "From an event's write to the outbox to Kafka's acknowledgement of it, per event",
+    buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 0.75, 1, 1.5, 2, 3, 5, 10, 30, 60),
+)
 OUTBOX_PARKED = Counter(
     "kit_outbox_parked_total",
     "Outbox rows set aside because Kafka can never take them (too large, topic refused)",

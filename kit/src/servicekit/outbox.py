@@ -27,7 +27,13 @@ from servicekit import telemetry
 from servicekit.db import outbox_parked_table, outbox_table
 from servicekit.errors import safe_reason
 from servicekit.loop import WakeableLoop
-from servicekit.metrics import OUTBOX_BACKLOG, OUTBOX_PARKED, PUBLISHED
+from servicekit.metrics import (
+    OUTBOX_BACKLOG,
+    OUTBOX_LAG,
+    OUTBOX_PARKED,
+    OUTBOX_RELAY_LAG,
+    PUBLISHED,
+)
 
 log = logging.getLogger(__name__)
 
@@ -219,6 +225,8 @@ class OutboxRelay:
                         .with_for_update(skip_locked=True)
                     )
                 ).all()
+                taken_at = datetime.now(UTC)
+                OUTBOX_LAG.set(_age(rows[0].created_at, taken_at) if rows else 0.0)
                 sendable, parked = self._set_apart_oversized(rows)
                 failures: list[BaseException] = []
                 if sendable:
@@ -238,8 +246,10 @@ class OutboxRelay:
                 if done:
                     await session.execute(delete(outbox_table).where(outbox_table.c.seq.in_(done)))
                 await self._measure_backlog(session, len(rows))
+        acknowledged_at = datetime.now(UTC)
         for row in published:
             PUBLISHED.labels(row.topic).inc()
+            OUTBOX_RELAY_LAG.observe(_age(row.created_at, acknowledged_at))
         if failures:
             raise failures[0]
         return len(done)
@@ -326,3 +336,9 @@ class OutboxRelay:
             OUTBOX_BACKLOG.set(
                 await session.scalar(select(func.count()).select_from(outbox_table)) or 0
             )
+
+
+def _age(created_at: datetime, now: datetime) -> float:
+    # SQLite hands back the stored UTC moment without its offset
+    moment = created_at if created_at.tzinfo else created_at.replace(tzinfo=UTC)
+    return max(0.0, (now - moment).total_seconds())

@@ -12,6 +12,7 @@ import logging
 import os
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from functools import cache
 from typing import Any
 
 from opentelemetry import context, propagate, trace
@@ -71,7 +72,10 @@ def setup_tracing(service_name: str) -> TracerProvider:
     return provider
 
 
+@cache
 def tracer() -> trace.Tracer:
+    # Looked up once: a lookup per span costs more than the span. Before a tracer provider is
+    # set this is a proxy, which follows the provider set later.
     return trace.get_tracer(TRACER_NAME)
 
 

@@ -176,15 +176,36 @@ async def test_the_sink_appends_one_json_line_per_notice(tmp_path: Path) -> None
 
 
 class MemoryCounter:
+    """Redis's counting, as HourlyLimit uses it: a pipeline of INCRBY and EXPIRE NX."""
+
     def __init__(self) -> None:
         self.counts: dict[str, int] = {}
+        self.queued: list[tuple[str, int]] = []
 
-    async def incr(self, name: str) -> int:
-        self.counts[name] = self.counts.get(name, 0) + 1
-        return self.counts[name]
+    def pipeline(self, transaction: bool) -> MemoryCounter:
+        return self
 
-    async def expire(self, name: str, time: int) -> bool:
-        return True
+    async def __aenter__(self) -> MemoryCounter:
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        self.queued = []
+
+    def incrby(self, name: str, amount: int) -> None:
+        self.queued.append((name, amount))
+
+    def expire(self, name: str, time: int, nx: bool) -> None:
+        self.queued.append((name, 0))
+
+    async def execute(self) -> list[int | bool]:
+        replies: list[int | bool] = []
+        for name, amount in self.queued:
+            if amount:
+                self.counts[name] = self.counts.get(name, 0) + amount
+                replies.append(self.counts[name])
+            else:
+                replies.append(True)
+        return replies
 
 
 async def test_a_recipient_over_the_hourly_limit_waits_for_the_next_hour(uow: UnitOfWork) -> None:
@@ -207,6 +228,14 @@ async def test_a_recipient_over_the_hourly_limit_waits_for_the_next_hour(uow: Un
 async def test_environments_sharing_a_redis_count_their_recipients_apart() -> None:
     shared = MemoryCounter()
     one, other = HourlyLimit(shared, 1, "it1."), HourlyLimit(shared, 1, "it2.")
-    assert await one.allow("union:440111-county", now=36000)
-    assert not await one.allow("union:440111-county", now=36001)
-    assert await other.allow("union:440111-county", now=36002)
+    assert await one.allow_all(["union:440111-county"], now=36000) == [True]
+    assert await one.allow_all(["union:440111-county"], now=36001) == [False]
+    assert await other.allow_all(["union:440111-county"], now=36002) == [True]
+
+
+async def test_one_batch_counts_each_notice_to_a_recipient_in_turn() -> None:
+    counter = MemoryCounter()
+    limit = HourlyLimit(counter, 3)
+    assert await limit.allow_all(["a", "b", "a"], now=36000) == [True, True, True]
+    assert await limit.allow_all(["a", "a", "b", "a"], now=36001) == [True, False, True, False]
+    assert await limit.allow_all(["a"], now=36000 + 3600) == [True]  # the next hour
