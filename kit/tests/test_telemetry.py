@@ -9,8 +9,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import ClassVar
 
 import pytest
+from opentelemetry import trace
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SpanExportResult
+from opentelemetry.sdk.trace.sampling import ALWAYS_ON, ParentBased, Sampler
 
 from servicekit import telemetry
 
@@ -59,3 +61,26 @@ def test_a_batch_the_collector_hung_up_on_is_sent_again(collector: str) -> None:
     assert [[s["name"] for s in batch] for batch in Collector.received] == [
         ["process legal.cases.v1"]
     ]
+
+
+@pytest.mark.parametrize(
+    ("sampler", "flags", "nothing"),
+    [
+        (ParentBased(ALWAYS_ON), "00", True),  # a parent not sampled: nothing to record below it
+        (ParentBased(ALWAYS_ON), "01", False),
+        (ALWAYS_ON, "00", False),  # sampling that ignores the parent decides for itself
+    ],
+)
+def test_no_span_is_made_where_the_parent_based_sampler_would_record_nothing(
+    monkeypatch: pytest.MonkeyPatch, sampler: Sampler, flags: str, nothing: bool
+) -> None:
+    monkeypatch.setattr(trace, "get_tracer_provider", lambda: TracerProvider(sampler=sampler))
+    trace_id, span_id = "0af7651916cd43dd8448eb211c80319c", "b7ad6b7169203331"
+    parent = telemetry.extract({"traceparent": f"00-{trace_id}-{span_id}-{flags}"})
+    assert telemetry.records_nothing(parent) is nothing
+    assert not telemetry.records_nothing(telemetry.extract({}))  # a root: the sampler decides
+    span = telemetry.start_process_span("t", parent, group="g", partition=0, offset=1)
+    carried = telemetry.inject({}, trace.set_span_in_context(span))["traceparent"]
+    assert carried.split("-")[1] == trace_id  # the trace goes on either way
+    assert (carried.split("-")[2] == span_id) is nothing  # the parent's own span, or a new one
+    assert (telemetry.start_send_span("t", parent, "m") is None) is nothing

@@ -448,7 +448,7 @@ class _Pass:
         record = item.record
         span = telemetry.start_process_span(
             record.topic,
-            record.headers,
+            telemetry.extract(record.headers),
             group=self.p.group,
             partition=record.partition,
             offset=record.offset,

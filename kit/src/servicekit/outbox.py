@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -161,6 +162,9 @@ async def write(session: AsyncSession, records: Sequence[OutgoingRecord]) -> Non
     )
 
 
+BACKLOG_COUNT_SECONDS = 5.0
+
+
 class OutboxRelay:
     """Publishes committed outbox rows in order, in batches: right after a commit (`wake`) and
     on a timer, which sweeps up whatever a crashed process left behind.
@@ -187,6 +191,7 @@ class OutboxRelay:
         self.sweep_seconds = sweep_seconds
         self.max_record_bytes = max_record_bytes
         self._loop = WakeableLoop("outbox-relay", self._step, sweep_seconds)
+        self._counted_at = -BACKLOG_COUNT_SECONDS
 
     def wake(self) -> None:
         self._loop.wake()
@@ -297,16 +302,17 @@ class OutboxRelay:
 
     async def _publish(self, rows: Sequence[Any]) -> Results:
         stored = [json.loads(row.headers) for row in rows]
+        causes = [telemetry.extract(headers) for headers in stored]
         with telemetry.tracer().start_as_current_span(
             "outbox relay",
-            links=telemetry.links_to(stored),
+            links=telemetry.links_to(causes),
             attributes={"messaging.batch.message_count": len(rows)},
         ):
             spans = [
                 telemetry.start_send_span(
-                    self.publisher.destination(row.topic), headers, row.message_id
+                    self.publisher.destination(row.topic), cause, row.message_id
                 )
-                for row, headers in zip(rows, stored, strict=True)
+                for row, cause in zip(rows, causes, strict=True)
             ]
             records = [
                 OutgoingRecord(
@@ -323,16 +329,20 @@ class OutboxRelay:
             except Exception as error:
                 results = [error] * len(records)
             for span, outcome in zip(spans, results, strict=True):
+                if span is None:
+                    continue
                 if outcome is not None:
                     telemetry.record_error(span, outcome)
                 span.end()
             return results
 
     async def _measure_backlog(self, session: AsyncSession, published: int) -> None:
-        # A short batch took every visible row, so only a full one needs counting.
+        # A short batch took every visible row, so only a full one needs counting; counting a
+        # churning table costs, so under a burst the count is taken every few seconds.
         if published < self.batch_size:
             OUTBOX_BACKLOG.set(0)
-        else:
+        elif time.monotonic() - self._counted_at >= BACKLOG_COUNT_SECONDS:
+            self._counted_at = time.monotonic()
             OUTBOX_BACKLOG.set(
                 await session.scalar(select(func.count()).select_from(outbox_table)) or 0
             )

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from functools import cache
 from typing import Any
@@ -20,6 +20,7 @@ from opentelemetry.context import Context
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter, SpanExporter
+from opentelemetry.sdk.trace.sampling import ParentBased
 from opentelemetry.trace import Link, SpanKind, Status, StatusCode
 
 from servicekit.redaction import RedactingExporter, SafeFormatter
@@ -112,11 +113,23 @@ def messaging_attributes(
     return attributes
 
 
+def records_nothing(parent: Context) -> bool:
+    """True when `parent` holds a valid span that was not sampled and sampling follows the
+    parent (the SDK's default, and the platform's setting): a span under it would record
+    nothing, so it need not be made; the parent's context carries the trace on unchanged."""
+    span_context = trace.get_current_span(parent).get_span_context()
+    if not span_context.is_valid or span_context.trace_flags.sampled:
+        return False
+    return isinstance(getattr(trace.get_tracer_provider(), "sampler", None), ParentBased)
+
+
 def start_process_span(
-    topic: str, headers: Mapping[str, str], *, group: str, partition: int, offset: int
+    topic: str, parent: Context, *, group: str, partition: int, offset: int
 ) -> trace.Span:
-    """A CONSUMER span for handling one message, continuing the producer's trace; the caller
-    ends it."""
+    """A CONSUMER span for handling one message, continuing the producer's trace (`parent`,
+    extracted from the record's headers); the caller ends it."""
+    if records_nothing(parent):
+        return trace.NonRecordingSpan(trace.get_current_span(parent).get_span_context())
     attributes = messaging_attributes(
         "process",
         topic,
@@ -127,7 +140,7 @@ def start_process_span(
         },
     )
     return tracer().start_span(
-        f"process {topic}", context=extract(headers), kind=SpanKind.CONSUMER, attributes=attributes
+        f"process {topic}", context=parent, kind=SpanKind.CONSUMER, attributes=attributes
     )
 
 
@@ -141,20 +154,24 @@ def attached(trace_context: Context) -> Iterator[None]:
         context.detach(token)
 
 
-def start_send_span(topic: str, headers: Mapping[str, str], message_id: str) -> trace.Span:
-    """A PRODUCER span for one record, child of the context stored with it."""
+def start_send_span(topic: str, parent: Context, message_id: str) -> trace.Span | None:
+    """A PRODUCER span for one record, child of the context stored with it; None where it
+    would record nothing (the stored context then goes out as it is)."""
+    if records_nothing(parent):
+        return None
     return tracer().start_span(
         f"send {topic}",
-        context=extract(headers),
+        context=parent,
         kind=SpanKind.PRODUCER,
         attributes=messaging_attributes("send", topic, message_id=message_id),
     )
 
 
-def headers_for(span: trace.Span, headers: Mapping[str, str]) -> dict[str, str]:
+def headers_for(span: trace.Span | None, headers: Mapping[str, str]) -> dict[str, str]:
     """`headers` with the trace context of `span`, ready to send."""
     carried = dict(headers)
-    propagate.inject(carried, context=trace.set_span_in_context(span))
+    if span is not None:
+        propagate.inject(carried, context=trace.set_span_in_context(span))
     return carried
 
 
@@ -164,11 +181,12 @@ def record_error(span: trace.Span, error: BaseException) -> None:
     span.set_attribute("error.type", type(error).__qualname__)
 
 
-def links_to(headers_list: list[Mapping[str, str]]) -> list[Link]:
+def links_to(contexts: Iterable[Context]) -> list[Link]:
+    """Links to the sampled spans of `contexts` (a link to an unsampled one leads nowhere)."""
     links = []
-    for headers in headers_list:
-        span_context = trace.get_current_span(extract(headers)).get_span_context()
-        if span_context.is_valid:
+    for trace_context in contexts:
+        span_context = trace.get_current_span(trace_context).get_span_context()
+        if span_context.is_valid and span_context.trace_flags.sampled:
             links.append(Link(span_context))
     return links
 
