@@ -74,7 +74,9 @@ def test_a_batch_the_collector_hung_up_on_is_sent_again(collector: str) -> None:
 def test_no_span_is_made_where_the_parent_based_sampler_would_record_nothing(
     monkeypatch: pytest.MonkeyPatch, sampler: Sampler, flags: str, nothing: bool
 ) -> None:
-    monkeypatch.setattr(trace, "get_tracer_provider", lambda: TracerProvider(sampler=sampler))
+    provider = TracerProvider(sampler=sampler)
+    monkeypatch.setattr(trace, "get_tracer_provider", lambda: provider)
+    monkeypatch.setattr(telemetry, "tracer", lambda: provider.get_tracer("test"))
     trace_id, span_id = "0af7651916cd43dd8448eb211c80319c", "b7ad6b7169203331"
     parent = telemetry.extract({"traceparent": f"00-{trace_id}-{span_id}-{flags}"})
     assert telemetry.records_nothing(parent) is nothing
@@ -84,3 +86,31 @@ def test_no_span_is_made_where_the_parent_based_sampler_would_record_nothing(
     assert carried.split("-")[1] == trace_id  # the trace goes on either way
     assert (carried.split("-")[2] == span_id) is nothing  # the parent's own span, or a new one
     assert (telemetry.start_send_span("t", parent, "m") is None) is nothing
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"traceparent": "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"},
+        {"traceparent": "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-00", "x": "y"},
+        {"traceparent": "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-03"},
+        {"traceparent": "00-00000000000000000000000000000000-b7ad6b7169203331-01"},
+        {"traceparent": "00-0af7651916cd43dd8448eb211c80319c-0000000000000000-01"},
+        {"traceparent": "00-0AF7651916CD43DD8448EB211C80319C-b7ad6b7169203331-01"},
+        {"traceparent": "01-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"},
+        {"traceparent": "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01-extra"},
+        {"traceparent": "garbage"},
+        {
+            "traceparent": "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01",
+            "tracestate": "vendor=1",
+        },
+        {},
+    ],
+)
+def test_the_trace_context_is_read_as_the_propagators_read_it(headers: dict[str, str]) -> None:
+    from opentelemetry import propagate
+
+    ours = trace.get_current_span(telemetry.extract(headers)).get_span_context()
+    theirs = trace.get_current_span(propagate.extract(headers)).get_span_context()
+    assert ours == theirs
+    assert ours.trace_state == theirs.trace_state

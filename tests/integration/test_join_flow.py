@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from typing import Any
 
 import httpx
 import pytest
@@ -13,6 +14,7 @@ from .conftest import (
     SF,
     Platform,
     StartPlatform,
+    as_operator,
     as_staff,
     eventually,
     partner_span,
@@ -96,6 +98,40 @@ async def test_sigkill_of_aid_mid_burst_enrols_each_member_once_and_spends_exact
     platform.services["aid"].kill()  # ...when it dies without any chance to clean up
     platform.services["aid"].start()
 
+    await each_member_enrolled_once_and_fund_spent_exactly(platform, members)
+
+
+async def test_two_aid_replicas_share_the_burst_and_enrol_each_member_once(
+    platform: Platform, services: Any
+) -> None:
+    """Replicas of aid in one consumer group split membership's partitions between them: the
+    effects are those of one (one enrolment each, the fund spent exactly), whichever replica
+    handled which member, a rebalance in the middle included."""
+    first = platform.services["aid"]
+    second = services(first.command, {k: v for k, v in first.env.items() if k != "HTTP_PORT"})
+    second.start()
+    members = 1000  # the fund pays for 300: the rest are offered self-paid cover
+    refs = [f"pair-{n:04d}" for n in range(members)]
+    await platform.send_batch(
+        REQUESTS, SF, [(ref.encode(), join_request(ref, random_resident_id())) for ref in refs]
+    )
+    await each_member_enrolled_once_and_fund_spent_exactly(platform, members)
+    handled = [consumed(replica.url) for replica in (first, second)]
+    assert all(count > 0 for count in handled), handled  # both took part
+
+
+def consumed(url: str) -> float:
+    text = httpx.get(f"{url}/metrics", headers=as_operator(), timeout=5).text
+    return sum(
+        float(line.rsplit(" ", 1)[1])
+        for line in text.splitlines()
+        if line.startswith("kit_messages_consumed_total{") and "membership.events.v1" in line
+    )
+
+
+async def each_member_enrolled_once_and_fund_spent_exactly(
+    platform: Platform, members: int
+) -> None:
     async def all_decided() -> bool:
         (row,) = await platform.sql("aid", "SELECT count(*) FROM enrolments")
         return int(row[0]) == members

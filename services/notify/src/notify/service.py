@@ -145,13 +145,10 @@ class NoticeSender:
 
     async def _send(self, notice: Notice, allowed: bool) -> tuple[str | None, SpanContext]:
         # The cause's context replaces the sender's quiet one: this work belongs to its trace.
-        with telemetry.attached(telemetry.extract(json.loads(notice.trace_headers))):
-            return await self._send_traced(notice, allowed)
-
-    async def _send_traced(self, notice: Notice, allowed: bool) -> tuple[str | None, SpanContext]:
         async with self._slots:
-            with telemetry.tracer().start_as_current_span(
+            with telemetry.child_span(
                 f"notify {self.channel.name}",
+                telemetry.extract(json.loads(notice.trace_headers)),
                 kind=SpanKind.CLIENT,
                 attributes={
                     "gonghui.notice.template": notice.template,
