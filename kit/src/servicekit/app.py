@@ -106,9 +106,6 @@ class Runtime:
             enable_idempotence=True,
             acks="all",
             linger_ms=5,
-            # A partition's batch that is full makes the next send wait for it to be sent
-            # (one in flight per partition with idempotence): room for a relay batch's records.
-            max_batch_size=256 * 1024,
         )
 
     def subscribe(self, subscription: Subscription) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -18,10 +18,14 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     event,
+    insert,
+    text,
 )
+from sqlalchemy import exc as sql_errors
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
@@ -45,13 +49,13 @@ def new_metadata() -> MetaData:
 kit_metadata = new_metadata()
 
 # SQLite only aliases rowid for INTEGER PRIMARY KEY, so the sequence column is INTEGER there.
-Sequence = BigInteger().with_variant(Integer(), "sqlite")
+SequenceNumber = BigInteger().with_variant(Integer(), "sqlite")
 
 
 def _outgoing_record_columns() -> list[Column[Any]]:
     """A record waiting to be published: the outbox's columns, and the parking's."""
     return [
-        Column("seq", Sequence, primary_key=True, autoincrement=True),
+        Column("seq", SequenceNumber, primary_key=True, autoincrement=True),
         Column("message_id", String(64), nullable=False, unique=True),
         Column("topic", String(200), nullable=False),
         Column("key", LargeBinary, nullable=True),
@@ -163,3 +167,48 @@ async def upsert(
     statement = dialect.insert(model)
     others = {name: statement.excluded[name] for name in last[0] if name != key}
     await session.execute(statement.on_conflict_do_update(index_elements=[key], set_=others), last)
+
+
+async def insert_rows(
+    session: AsyncSession, table: Table | type[Any], rows: Sequence[Mapping[str, Any]]
+) -> None:
+    """INSERT `rows` (dicts with the same keys) in the session's transaction: on PostgreSQL
+    through COPY, which spares both Python and the server the per-row statement work of an
+    executemany; elsewhere as an executemany. Python-side column defaults are not applied:
+    give every value the table has no server default for. Rows the ORM holds pending are not
+    flushed first: flush them before, if these rows refer to them."""
+    if not rows:
+        return
+    target: Table = table if isinstance(table, Table) else table.__table__
+    connection = await session.connection()
+    if connection.dialect.name != "postgresql":
+        await session.execute(insert(target), rows)
+        return
+    columns = list(rows[0])
+    pooled = await connection.get_raw_connection()
+    driver: Any = pooled.driver_connection  # asyncpg's Connection
+    if not driver.is_in_transaction():  # the driver begins the transaction at its first statement
+        await session.execute(text("SELECT 1"))
+    try:
+        await driver.copy_records_to_table(
+            target.name,
+            columns=columns,
+            records=[tuple(row[column] for column in columns) for row in rows],
+            schema_name=target.schema,
+        )
+    except Exception as error:
+        raise _as_sqlalchemy_error(connection, pooled, error, f"COPY {target.name}") from error
+
+
+def _as_sqlalchemy_error(
+    connection: AsyncConnection, pooled: Any, error: Exception, statement: str
+) -> Exception:
+    """The driver's error as SQLAlchemy raises it for a statement it ran (an IntegrityError for
+    a unique key, an OperationalError for a lost connection...), so callers see one kind."""
+    try:
+        pooled.dbapi_connection._handle_exception(error)  # raises it translated to the DBAPI's
+    except Exception as translated:
+        dbapi = connection.dialect.dbapi
+        assert dbapi is not None
+        return sql_errors.DBAPIError.instance(statement, None, translated, dbapi.Error)
+    return error

@@ -25,7 +25,7 @@ from sqlalchemy import delete, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from servicekit import telemetry
-from servicekit.db import outbox_parked_table, outbox_table
+from servicekit.db import insert_rows, outbox_parked_table, outbox_table
 from servicekit.errors import safe_reason
 from servicekit.loop import WakeableLoop
 from servicekit.metrics import (
@@ -146,8 +146,9 @@ async def write(session: AsyncSession, records: Sequence[OutgoingRecord]) -> Non
     if not records:
         return
     now = datetime.now(UTC)
-    await session.execute(
-        insert(outbox_table),
+    await insert_rows(
+        session,
+        outbox_table,
         [
             {
                 "message_id": r.message_id,

@@ -12,12 +12,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import select, update
 
 from aid import metrics
 from aid.errors import NotFound
 from aid.models import Fund, LedgerEntry
 from servicekit import Unit
+from servicekit.db import insert_rows
 
 
 @dataclass(frozen=True)
@@ -110,8 +111,9 @@ async def debit_all(unit: Unit, fund_id: str, payments: Sequence[Payment]) -> li
     )
     if result.scalar_one_or_none() != balance:
         raise RuntimeError(f"fund {fund_id} changed while locked")  # never: the row is locked
-    await unit.session.execute(
-        insert(LedgerEntry),
+    await insert_rows(
+        unit.session,
+        LedgerEntry,
         [_ledger_values(fund_id, p, -p.amount_cents, after) for p, after in paid],
     )
     return balances

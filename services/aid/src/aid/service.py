@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import select, update
 
 from aid import domain, funds
 from aid.domain import CoverStatus, Decision
@@ -24,6 +24,7 @@ from gonghui_contracts.events import (
 )
 from gonghui_contracts.values import to_yuan
 from servicekit import Unit
+from servicekit.db import insert_rows
 
 
 @dataclass(frozen=True)
@@ -123,8 +124,7 @@ async def enrol_all(unit: Unit, events: Sequence[Envelope[MemberJoined]], terms:
         )
         if decision is Decision.FUND_EXHAUSTED and exhausted_by is None:
             exhausted_by = event
-    if rows:
-        await unit.session.execute(insert(Enrolment), rows)
+    await insert_rows(unit.session, Enrolment, rows)
     if exhausted_by is not None:
         await _announce_exhaustion(unit, terms, exhausted_by)
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Literal, cast
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, select
 
 from gonghui_contracts import EnvelopeHead, RejectionReason
 from gonghui_contracts.events.membership import (
@@ -32,6 +32,7 @@ from membership.models import (
     MemberHistory,
 )
 from servicekit import Unit
+from servicekit.db import insert_rows
 from servicekit.pii import PiiVault
 
 
@@ -116,11 +117,10 @@ async def join_all(
         )
         _emit_joined(unit, member_id, request, union, today=today, cause=cause)
         results[index] = joined_now[person[0]] = JoinResult("joined", member_id, union)
-    if members:
-        await unit.session.execute(insert(Member), members)
+    await insert_rows(unit.session, Member, members)
     if changes:
         await unit.session.flush()  # a rejoiner's row before its history
-        await unit.session.execute(insert(MemberHistory), changes)
+        await insert_rows(unit.session, MemberHistory, changes)
     assert all(result is not None for result in results)
     return cast(list[JoinResult], results)
 

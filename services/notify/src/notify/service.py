@@ -11,7 +11,7 @@ from typing import Any
 
 from opentelemetry import trace
 from opentelemetry.trace import NonRecordingSpan, SpanContext, SpanKind
-from sqlalchemy import insert, select, update
+from sqlalchemy import select, update
 
 from gonghui_contracts import Envelope
 from gonghui_contracts.events import NoticeFailed, NoticeSent
@@ -20,6 +20,7 @@ from notify.channels import Channel, ChannelError, Outgoing
 from notify.limits import HourlyLimit
 from notify.models import Notice
 from servicekit import Unit, UnitOfWork, telemetry
+from servicekit.db import insert_rows
 
 
 def _now() -> datetime:
@@ -72,7 +73,7 @@ async def record_notices(unit: Unit, events: Sequence[Envelope[Any]], locale: st
                 }
             )
     if rows:
-        await unit.session.execute(insert(Notice), rows)
+        await insert_rows(unit.session, Notice, rows)
     return len(rows)
 
 
