@@ -55,6 +55,7 @@ async def test_copied_rows_commit_and_roll_back_with_their_transaction(new_datab
 
     again = rows(2)
     again[1]["message_id"] = again[0]["message_id"]
+
     async def twice_the_same_id() -> None:
         async with sessions() as session, session.begin():
             await insert_rows(session, outbox_table, again)
