@@ -3,6 +3,7 @@ round again once everyone has been asked, nobody left told once per try."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from hypothesis import given
@@ -86,3 +87,34 @@ def test_the_next_is_never_one_asked_before_while_others_are_left(
         assert eligible - skip == eligible - asked  # someone new is asked
     else:
         assert skip == {last}  # everyone asked: anyone but the last
+
+
+async def test_a_batch_workload_reads_each_count_once_and_writes_its_changes_once() -> None:
+    from servicekit.workload import BatchWorkload, InMemoryWorkload
+
+    class Counting(InMemoryWorkload):
+        def __init__(self) -> None:
+            super().__init__()
+            self.reads: list[list[str]] = []
+            self.writes: list[dict[str, int]] = []
+
+        async def counts(self, ids: Iterable[str]) -> dict[str, int]:
+            self.reads.append(sorted(ids))
+            return await super().counts(self.reads[-1])
+
+        async def change_all(self, changes: Mapping[str, int]) -> None:
+            self.writes.append(dict(changes))
+            await super().change_all(changes)
+
+    shared = Counting()
+    await shared.reset({"a": 2})
+    batch = BatchWorkload(shared)
+    assert await batch.counts(["a", "b"]) == {"a": 2, "b": 0}
+    await batch.change("b", 1)
+    await batch.change("a", 1)
+    await batch.change("a", -1)
+    assert await batch.counts(["b", "a"]) == {"b": 1, "a": 2}  # its own changes, no new read
+    assert shared.reads == [["a", "b"]]
+    await batch.flush()
+    assert shared.writes == [{"b": 1}]  # what did not change is not written
+    assert await shared.counts(["a", "b"]) == {"a": 2, "b": 1}

@@ -106,6 +106,10 @@ class Runtime:
             enable_idempotence=True,
             acks="all",
             linger_ms=5,
+            # With idempotence one batch per partition is in flight, and a send finding its
+            # partition's batch full waits for it to go: batches that take a relay pass's
+            # records keep the relay from waiting on the broker record by record.
+            max_batch_size=256 * 1024,
         )
 
     def subscribe(self, subscription: Subscription) -> None:

@@ -84,6 +84,15 @@ class KafkaPublisher:
         return self.topic_prefix + topic
 
     async def publish(self, records: Sequence[OutgoingRecord]) -> Results:
+        results = await self._send(records)
+        if len(records) > 1:
+            # The producer packs records into batches the broker judges whole: a batch over a
+            # topic's limit is refused for every record in it, though each alone may fit.
+            for index in [i for i, r in enumerate(results) if isinstance(r, _TOO_LARGE)]:
+                [results[index]] = await self._send([records[index]])
+        return results
+
+    async def _send(self, records: Sequence[OutgoingRecord]) -> Results:
         producer = await self._started()
         results: Results = []
         pending: dict[int, asyncio.Future[Any]] = {}
@@ -122,6 +131,7 @@ class KafkaPublisher:
             await producer.stop()
 
 
+_TOO_LARGE = (kafka_errors.MessageSizeTooLargeError, kafka_errors.RecordListTooLargeError)
 _NEVER_ACCEPTED: tuple[type[BaseException], ...] = (
     kafka_errors.MessageSizeTooLargeError,
     kafka_errors.RecordTooLargeError,

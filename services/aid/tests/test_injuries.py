@@ -156,6 +156,28 @@ async def test_the_worker_and_the_hospital_reporting_one_injury_make_one_case(
     assert len(await world.events("aid.visitor-assigned")) == 1
 
 
+async def test_one_batch_of_reports_has_the_effects_of_the_same_reports_one_by_one(
+    world: World,
+) -> None:
+    first = injury()
+    same_worker = injury("worker", resident_id=first.worker.resident_id)
+    others = [injury() for _ in range(5)]
+    batch = [first, same_worker, *others, first, injury(hospital="gz-h-404")]
+    async with world.uow() as unit:
+        results = await intake.report_all(world.desk, unit, [(r, None) for r in batch])
+    outcomes = [r.outcome for r in results]
+    assert outcomes == ["opened", "merged", *["opened"] * 5, "opened", "rejected"]
+    assert results[0].case_id == results[1].case_id == results[7].case_id
+    assert (await world.case(results[0].case_id)).reports == 2
+    assert len(await world.events("aid.injury-case-opened")) == 6
+    assigned = [e["data"]["visitor_id"] for e in await world.events("aid.visitor-assigned")]
+    assert len(assigned) == 6
+    assert len(set(assigned)) > 1  # the batch's own offers push its later cases to others
+    # the visitors' loads were written once for the batch, and say what was offered
+    loads = await world.desk.open_visits.counts(set(assigned))
+    assert loads == {v: assigned.count(v) for v in set(assigned)}
+
+
 async def test_a_report_from_an_undesignated_hospital_is_rejected_and_opens_nothing(
     world: World,
 ) -> None:

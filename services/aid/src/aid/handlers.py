@@ -75,13 +75,15 @@ def subscriptions(terms: FundTerms, desk: Desk, claims: ClaimsDesk) -> list[Subs
             cause=head,
         )
 
-    async def on_injury_report(unit: Unit, event: Envelope[InjuryReported]) -> None:
-        report = event.data
-        if report.reporter != "hospital":
-            result = ReportResult("rejected", reasons=(NOT_THE_HOSPITALS,))
-        else:
-            result = await intake.report(desk, unit, report, cause=event)
-        _answer(unit, event, report.report_ref, result)
+    async def take_reports(unit: Unit, events: Sequence[Envelope[InjuryReported]]) -> None:
+        hospitals = [e for e in events if e.data.reporter == "hospital"]
+        taken = await intake.report_all(desk, unit, [(e.data, e) for e in hospitals])
+        results = dict(zip((e.event_id for e in hospitals), taken, strict=True))
+        for event in events:
+            result = results.get(event.event_id) or ReportResult(
+                "rejected", reasons=(NOT_THE_HOSPITALS,)
+            )
+            _answer(unit, event, event.data.report_ref, result)
 
     async def on_discharge(unit: Unit, event: Envelope[PatientDischarged]) -> None:
         result = await intake.hospital_discharge(desk, unit, event.data)
@@ -105,7 +107,7 @@ def subscriptions(terms: FundTerms, desk: Desk, claims: ClaimsDesk) -> list[Subs
         ),
         Subscription(
             AID_INJURY_REPORTS,
-            on={InjuryReported: each(on_injury_report), PatientDischarged: each(on_discharge)},
+            on={InjuryReported: take_reports, PatientDischarged: each(on_discharge)},
             reject=on_invalid_hospital_message,
         ),
         Subscription(MEMBERSHIP_IDENTITIES, on={MemberIdentified: identified_all}),

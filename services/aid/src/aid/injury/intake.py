@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from contextlib import nullcontext
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any, Literal
 
-from sqlalchemy import select
+from sqlalchemy import select, tuple_
 
 from aid import metrics
 from aid.errors import Refused
@@ -27,8 +28,9 @@ from aid.models import (
 from gonghui_contracts import EnvelopeHead, RejectionReason
 from gonghui_contracts.events import InjuryCaseOpened, InjuryReported, PatientDischarged
 from gonghui_contracts.values import Admission, Industry, InjuryKind, Severity, local_federation
-from servicekit import Unit, telemetry
+from servicekit import Unit
 from servicekit.pii import PiiVault
+from servicekit.workload import BatchWorkload
 
 Outcome = Literal["opened", "merged", "discharge_recorded", "rejected"]
 
@@ -43,20 +45,69 @@ class ReportResult:
 async def report(
     desk: Desk, unit: Unit, report: InjuryReported, cause: EnvelopeHead | None = None
 ) -> ReportResult:
+    [result] = await report_all(desk, unit, [(report, cause)])
+    return result
+
+
+async def report_all(
+    desk: Desk, unit: Unit, reports: Sequence[tuple[InjuryReported, EnvelopeHead | None]]
+) -> list[ReportResult]:
+    """Take in reports (each with its cause, if any): what became of each. One lookup finds the
+    reports seen before, one the open cases of the same worker and day; visitors' loads are
+    read once and written back once for the whole batch."""
+    if not reports:
+        return []
     # Without autoflush, a batch's inserts reach the database together at commit; reports and
     # cases of the same batch are found among the unit's pending objects instead.
     with unit.session.no_autoflush:
-        return await _report(desk, unit, report, cause)
+        seen = await _reports_seen(unit, [(_source(r), r.report_ref) for r, _ in reports])
+        keys = [case_keys(desk.vault, r.worker.resident_id, r.injured_on) for r, _ in reports]
+        cases = await _cases_by_key(unit, [key for ring in keys for key in ring])
+        loads = BatchWorkload(desk.open_visits)
+        batch_desk = replace(desk, open_visits=loads)
+        results = []
+        for (report, cause), ring in zip(reports, keys, strict=True):
+            known = Known(seen, cases, ring)
+            with unit.traced(cause) if cause is not None else nullcontext():
+                results.append(await _report(batch_desk, unit, report, known, cause))
+        await loads.flush()
+    return results
+
+
+@dataclass(frozen=True)
+class Known:
+    """What the database held before the batch: reports by (source, ref), cases by key; and
+    the report's case keys under every key of the ring, the active key's first."""
+
+    reports: Mapping[tuple[str, str], InjuryReport]
+    cases: Mapping[str, InjuryCase]
+    keys: list[str]
+
+
+def _source(report: InjuryReported) -> str:
+    return report.hospital_id if report.reporter == "hospital" else "app"
+
+
+async def _reports_seen(
+    unit: Unit, refs: list[tuple[str, str]]
+) -> dict[tuple[str, str], InjuryReport]:
+    found = await unit.session.scalars(
+        select(InjuryReport).where(tuple_(InjuryReport.source, InjuryReport.report_ref).in_(refs))
+    )
+    return {(r.source, r.report_ref): r for r in found}
+
+
+async def _cases_by_key(unit: Unit, keys: list[str]) -> dict[str, InjuryCase]:
+    found = await unit.session.scalars(select(InjuryCase).where(InjuryCase.case_key.in_(keys)))
+    return {case.case_key: case for case in found}
 
 
 async def _report(
-    desk: Desk, unit: Unit, report: InjuryReported, cause: EnvelopeHead | None
+    desk: Desk, unit: Unit, report: InjuryReported, known: Known, cause: EnvelopeHead | None
 ) -> ReportResult:
-    source = report.hospital_id if report.reporter == "hospital" else "app"
-    seen = unit.added(InjuryReport, (source, report.report_ref)) or await unit.session.scalar(
-        select(InjuryReport).where(
-            InjuryReport.source == source, InjuryReport.report_ref == report.report_ref
-        )
+    source = _source(report)
+    seen = unit.added(InjuryReport, (source, report.report_ref)) or known.reports.get(
+        (source, report.report_ref)
     )
     if seen is not None:
         return ReportResult(seen.outcome, seen.case_id)  # type: ignore[arg-type]
@@ -66,16 +117,14 @@ async def _report(
     )
     if problems:
         return ReportResult("rejected", reasons=tuple(problems))
-    keys = case_keys(desk.vault, report.worker.resident_id, report.injured_on)
-    key = keys[0]  # the active key's: a new case is stored under it
-    case = unit.added_under_any(InjuryCase, keys)
-    case = case or await unit.session.scalar(
-        select(InjuryCase).where(InjuryCase.case_key.in_(keys))
+    key = known.keys[0]  # the active key's: a new case is stored under it
+    case = unit.added_under_any(InjuryCase, known.keys) or next(
+        (known.cases[k] for k in known.keys if k in known.cases), None
     )
     outcome: Outcome = "merged"
     if case is None:
         outcome = "opened"
-        case = _open(desk, report, key, now)
+        case = _open(desk, unit, report, key, now, cause)
         unit.add(case, key=key)
         emit(unit, case, _opened(case), cause)
         await dispatch.offer(desk, unit, case, cause=cause)
@@ -107,7 +156,14 @@ async def stored_case_key(_session: object, vault: PiiVault, row: Mapping[str, A
     return case_key(vault.fingerprint(resident_id), row["injured_on"])
 
 
-def _open(desk: Desk, report: InjuryReported, key: str, now: datetime) -> InjuryCase:
+def _open(  # noqa: PLR0917 — what a case is made of
+    desk: Desk,
+    unit: Unit,
+    report: InjuryReported,
+    key: str,
+    now: datetime,
+    cause: EnvelopeHead | None,
+) -> InjuryCase:
     hospital = desk.terms.hospitals[report.hospital_id]
     union_id, _ = local_federation(hospital.district_code)
     case_id, vault, worker = uuid.uuid4(), desk.vault, report.worker
@@ -134,7 +190,7 @@ def _open(desk: Desk, report: InjuryReported, key: str, now: datetime) -> Injury
         visit_due_at=now + desk.terms.visit_sla,
         offers=0,
         condolence_unpaid=False,
-        trace_headers=json.dumps(telemetry.inject({})),
+        trace_headers=json.dumps(unit.trace_headers(cause)),
     )
 
 
