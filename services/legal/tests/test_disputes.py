@@ -48,7 +48,7 @@ from legal.desk import Desk, LegalTerms, find_case
 from legal.errors import ERROR_STATUSES, Refused
 from legal.intake import FilingResult
 from legal.main import PERSONAL_DATA
-from legal.models import CLAIMANT_RESIDENT_ID, Base, CaseEvent, DisputeCase, Letter
+from legal.models import CLAIMANT_RESIDENT_ID, Base, CaseEvent, DisputeCase, Lawyer, Letter
 from legal.models import Claimant as ClaimantRow
 from legal.rules.chain import IllegalMove
 from legal.windows import InMemoryWindows
@@ -242,6 +242,36 @@ async def test_conflicted_never_assigned_capacity_then_city_then_queue(world: Wo
         CaseEvent, CaseEvent.action == "offered", CaseEvent.lawyer_id == "conflicted"
     )
     assert offered == 0
+
+
+async def test_one_batch_of_filings_has_the_effects_of_the_same_filings_one_by_one(
+    world: World,
+) -> None:
+    """Lawyers shared out within one batch never pass their capacity; a repeat and the same
+    dispute from another channel in the batch are one case; the employer's letter goes once."""
+    repeated = dispute(workers=2, kind=DisputeKind.NO_CONTRACT)
+    hotline = "gz-12351"
+    filings = [
+        intake.Filed(FilingChannel.HOTLINE_12351, hotline, f"WO-{n}", dispute()) for n in range(4)
+    ] + [
+        intake.Filed(FilingChannel.HOTLINE_12351, hotline, "WO-r", repeated),
+        intake.Filed(FilingChannel.HOTLINE_12351, hotline, "WO-r", repeated),
+        intake.Filed(FilingChannel.WALK_IN, "walk_in", "desk-r", repeated),
+    ]
+    async with world.uow() as unit:
+        results = await intake.file_all(world.desk, unit, filings)
+    assert [r.outcome for r in results] == ["opened"] * 5 + ["opened", "merged"]
+    assert results[4].case_id == results[5].case_id == results[6].case_id
+    lawyers = [(await world.case(r.case_id)).lawyer_id for r in results[:5]]
+    assert lawyers == ["baiyun", "baiyun", "tianhe", None, None]  # capacities 2 and 1
+    async with world.uow() as unit:
+        open_cases = dict(
+            (await unit.session.execute(select(Lawyer.lawyer_id, Lawyer.open_cases))).tuples().all()
+        )
+    assert open_cases == {"conflicted": 0, "baiyun": 2, "tianhe": 1}
+    assert (await world.case(results[4].case_id)).filings == 2
+    issued = [e["data"] for e in await world.events("legal.supervision-letter-issued")]
+    assert [(x["letter"], x["cases"]) for x in issued] == [("prompt", 5)]  # once, for all five
 
 
 async def test_accept_answers_the_hotline_and_decline_or_lapse_passes_it_on(world: World) -> None:

@@ -17,6 +17,7 @@ from gonghui_contracts.values import DisputeKind, PriorityGroup
 from legal import answers, metrics
 from legal.desk import Desk, emit, find_case, in_case_trace, record
 from legal.errors import NotFound, Refused
+from legal.lawyer_pool import PROFILE_COLUMNS
 from legal.models import OPEN_CASE, CaseEvent, DisputeCase, Lawyer
 from legal.rules.matching import Candidate, CaseNeeds, LawyerProfile, choose_lawyer
 from servicekit import Unit, offers
@@ -177,7 +178,12 @@ async def _take_best(
                 frozenset(passed_over),
             )
         ) is not None:
-            if await _take(unit, choice.lawyer_id):
+            taken = (
+                desk.lawyers.take(choice.lawyer_id)
+                if desk.lawyers is not None
+                else await _take(unit, choice.lawyer_id)
+            )
+            if taken:
                 return choice
             passed_over.add(choice.lawyer_id)
     return None
@@ -208,32 +214,28 @@ async def _candidates(
 ) -> list[Candidate]:
     """Lawyers on duty with room for a case, of the district or of its whole city, with their
     open cases as this transaction sees them. Read as plain rows (no ORM objects: this runs for
-    every case); their profiles are parsed once and kept while they do not change."""
-    columns = (Lawyer.open_cases, *PROFILE_COLUMNS)
-    query = select(*columns).where(Lawyer.on_duty.is_(True), Lawyer.open_cases < Lawyer.capacity)
-    if whole_city:  # a city's districts share the first four digits of their code
-        query = query.where(Lawyer.district_code.startswith(district_code[:4]))
+    every case); their profiles are parsed once and kept while they do not change. A batch's
+    pool (`desk.lawyers`) answers from the rows it read and locked once."""
+    if desk.lawyers is not None:
+        free = await desk.lawyers.free(unit, district_code, whole_city)
     else:
-        query = query.where(Lawyer.district_code == district_code)
+        columns = (Lawyer.open_cases, *PROFILE_COLUMNS)
+        query = select(*columns).where(
+            Lawyer.on_duty.is_(True), Lawyer.open_cases < Lawyer.capacity
+        )
+        if whole_city:  # a city's districts share the first four digits of their code
+            query = query.where(Lawyer.district_code.startswith(district_code[:4]))
+        else:
+            query = query.where(Lawyer.district_code == district_code)
+        free = [(open_cases, tuple(p)) for open_cases, *p in (await unit.session.execute(query))]
     candidates = []
-    for open_cases, *profile in (await unit.session.execute(query)).tuples():
-        row = tuple(profile)
+    for open_cases, row in free:
         found = desk.profiles.get(row)
         if found is None and row[2] in desk.terms.stations:
             found = desk.profiles[row] = _profile(desk, row)
         if found is not None:
             candidates.append(Candidate(found, open_cases=open_cases))
     return candidates
-
-
-PROFILE_COLUMNS = (
-    Lawyer.lawyer_id,
-    Lawyer.name,
-    Lawyer.station_id,
-    Lawyer.specialties,
-    Lawyer.capacity,
-    Lawyer.acts_for,
-)
 
 
 def _profile(desk: Desk, row: tuple[Any, ...]) -> LawyerProfile:

@@ -20,6 +20,7 @@ from sqlalchemy import select
 
 from gonghui_contracts import EnvelopeHead, EventPayload
 from legal.errors import NotFound
+from legal.lawyer_pool import LawyerPool
 from legal.models import CaseEvent, DisputeCase
 from legal.rules.chain import ChainTerms
 from legal.rules.letters import SupervisionTerms
@@ -47,6 +48,7 @@ class Desk:
     clock: Clock
     windows: Windows
     profiles: dict[tuple[Any, ...], LawyerProfile] = field(default_factory=dict)  # by their row
+    lawyers: LawyerPool | None = None  # a batch's, shared out among its new cases
 
 
 async def find_case(unit: Unit, case_id: uuid.UUID, *, for_update: bool = False) -> DisputeCase:

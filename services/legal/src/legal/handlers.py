@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from gonghui_contracts import ContractViolation, Envelope, RawEnvelope
@@ -15,31 +16,29 @@ from servicekit import Subscription, Unit, each
 
 
 def subscriptions(desk: Desk) -> list[Subscription]:
-    async def on_filing(unit: Unit, event: Envelope[DisputeFiled]) -> None:
-        filed = event.data
-        channel = FilingChannel(filed.channel)  # the partner's kind: the kit checked it
-        result = await intake.file(
+    async def file_all(unit: Unit, events: Sequence[Envelope[DisputeFiled]]) -> None:
+        channel = FilingChannel(unit.partner.kind.value)  # the partner's: the kit checked it
+        partner = unit.partner.partner_id
+        results = await intake.file_all(
             desk,
             unit,
-            channel,
-            filed.filing_ref,
-            filed,
-            cause=event,
-            partner_id=unit.partner.partner_id,
+            [intake.Filed(channel, partner, e.data.filing_ref, e.data, cause=e) for e in events],
         )
-        _answer(unit, event, channel, filed.filing_ref, result)
-        if result.outcome == "merged" and result.answered_by:  # the case's lawyer took it already
-            lawyer, station = result.answered_by
-            answers.tell(
-                unit,
-                channel,
-                filed.filing_ref,
-                "answered",
-                result.case_id,
-                cause=event,
-                lawyer_id=lawyer,
-                station_id=station,
-            )
+        for event, result in zip(events, results, strict=True):
+            ref = event.data.filing_ref
+            _answer(unit, event, channel, ref, result)
+            if result.outcome == "merged" and result.answered_by:  # its lawyer took it already
+                lawyer, station = result.answered_by
+                answers.tell(
+                    unit,
+                    channel,
+                    ref,
+                    "answered",
+                    result.case_id,
+                    cause=event,
+                    lawyer_id=lawyer,
+                    station_id=station,
+                )
 
     async def on_invalid_filing(
         unit: Unit, head: RawEnvelope, violation: ContractViolation
@@ -53,7 +52,7 @@ def subscriptions(desk: Desk) -> list[Subscription]:
         await intake.referral(desk, unit, event.data, cause=event)
 
     return [
-        Subscription(LEGAL_FILINGS, on={DisputeFiled: each(on_filing)}, reject=on_invalid_filing),
+        Subscription(LEGAL_FILINGS, on={DisputeFiled: file_all}, reject=on_invalid_filing),
         Subscription(AID_LEGAL_REFERRALS, on={LegalReferralRaised: each(on_referral)}),
     ]
 

@@ -8,12 +8,13 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from contextlib import nullcontext
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import select
+from sqlalchemy import select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gonghui_contracts import EnvelopeHead, RejectionReason
@@ -32,6 +33,7 @@ from gonghui_contracts.values import (
 )
 from legal import assignment, early_warning, metrics, supervision
 from legal.desk import Desk, emit, record
+from legal.lawyer_pool import LawyerPool
 from legal.models import (
     CLAIMANT_NAME,
     CLAIMANT_PHONE,
@@ -42,7 +44,7 @@ from legal.models import (
 )
 from legal.rules.chain import first_stage, limitation_ends
 from legal.rules.triage import case_groups, is_group_dispute
-from servicekit import Unit, telemetry
+from servicekit import Unit
 from servicekit.pii import PiiVault, fingerprint_prefix
 
 Outcome = Literal["opened", "merged", "rejected"]
@@ -54,6 +56,19 @@ class FilingResult:
     case_id: uuid.UUID | None = None
     reasons: tuple[RejectionReason, ...] = ()
     answered_by: tuple[str, str] | None = None  # (lawyer, station) who accepted the case already
+
+
+@dataclass(frozen=True)
+class Filed:
+    """One filing: by which channel (and `source`: the partner, authenticated by its topic, or
+    the channel) under which reference, of what dispute, set off by what."""
+
+    channel: FilingChannel
+    source: str
+    ref: str
+    details: DisputeDetails
+    cause: EnvelopeHead | None = None
+    station_id: str | None = None
 
 
 async def file(
@@ -69,26 +84,68 @@ async def file(
 ) -> FilingResult:
     """File a dispute; a partner's (`partner_id`, authenticated by its topic) is known by its
     own reference, any other by its channel's."""
-    source = partner_id or channel.value
+    filed = Filed(channel, partner_id or channel.value, ref, details, cause, station_id)
+    [result] = await file_all(desk, unit, [filed])
+    return result
+
+
+async def file_all(desk: Desk, unit: Unit, filings: Sequence[Filed]) -> list[FilingResult]:
+    """File disputes: what became of each. One lookup finds the filings seen before, one the
+    open cases of the same disputes; the lawyers are read (and locked) once and shared out among
+    the new cases, and each employer's letters are considered once, after all its cases."""
+    if not filings:
+        return []
     # Without autoflush, a batch's inserts reach the database together at commit; filings and
     # cases of the same batch are found among the unit's pending objects instead.
     with unit.session.no_autoflush:
-        return await _file(desk, unit, channel, source, ref, details, cause, station_id)
+        seen = await _filings_seen(unit, [(f.source, f.ref) for f in filings])
+        keys = [open_keys(desk.vault, f.details) for f in filings]
+        cases = await _open_cases(unit, [key for ring in keys for key in ring])
+        batch_desk = replace(desk, lawyers=LawyerPool())
+        results, opened_against = [], {}
+        for filed, ring in zip(filings, keys, strict=True):
+            with unit.traced(filed.cause) if filed.cause is not None else nullcontext():
+                result = await _file(batch_desk, unit, filed, Known(seen, cases, ring))
+            if result.outcome == "opened":
+                opened_against[filed.details.employer.credit_code] = filed.cause
+            results.append(result)
+        assert batch_desk.lawyers is not None
+        await batch_desk.lawyers.write(unit)
+        await supervision.consider_all(desk, unit, opened_against)
+    return results
 
 
-async def _file(  # noqa: PLR0917 — the arguments of `file`, passed on
-    desk: Desk,
-    unit: Unit,
-    channel: FilingChannel,
-    source: str,
-    ref: str,
-    details: DisputeDetails,
-    cause: EnvelopeHead | None,
-    station_id: str | None,
-) -> FilingResult:
-    seen = unit.added(Filing, (source, ref)) or await unit.session.scalar(
-        select(Filing).where(Filing.source == source, Filing.filing_ref == ref)
+@dataclass(frozen=True)
+class Known:
+    """What the database held before the batch: filings by (source, ref), open cases by key;
+    and the filing's dispute keys under every key of the ring, the active key's first."""
+
+    filings: Mapping[tuple[str, str], Filing]
+    cases: Mapping[str, DisputeCase]
+    keys: list[str]
+
+
+async def _filings_seen(unit: Unit, refs: list[tuple[str, str]]) -> dict[tuple[str, str], Filing]:
+    found = await unit.session.scalars(
+        select(Filing).where(tuple_(Filing.source, Filing.filing_ref).in_(refs))
     )
+    return {(f.source, f.filing_ref): f for f in found}
+
+
+async def _open_cases(unit: Unit, keys: list[str]) -> dict[str, DisputeCase]:
+    found = await unit.session.scalars(select(DisputeCase).where(DisputeCase.open_key.in_(keys)))
+    return {case.open_key: case for case in found if case.open_key is not None}
+
+
+async def _file(desk: Desk, unit: Unit, filed: Filed, known: Known) -> FilingResult:
+    channel, source, ref, details, cause = (
+        filed.channel,
+        filed.source,
+        filed.ref,
+        filed.details,
+        filed.cause,
+    )
+    seen = unit.added(Filing, (source, ref)) or known.filings.get((source, ref))
     if seen is not None:
         case = await unit.session.get(DisputeCase, seen.case_id)
         return FilingResult(seen.outcome, seen.case_id, answered_by=_answered_by(case))  # type: ignore[arg-type]
@@ -96,21 +153,18 @@ async def _file(  # noqa: PLR0917 — the arguments of `file`, passed on
         reason = RejectionReason(field="arose_on", rule="is in the future")
         return FilingResult("rejected", reasons=(reason,))
     now = desk.clock.now()
-    keys = open_keys(desk.vault, details)
-    key = keys[0]  # the active key's: a new case is stored under it
-    case = unit.added_under_any(DisputeCase, keys)
-    case = case or await unit.session.scalar(
-        select(DisputeCase).where(DisputeCase.open_key.in_(keys))
+    key = known.keys[0]  # the active key's: a new case is stored under it
+    case = unit.added_under_any(DisputeCase, known.keys) or next(
+        (known.cases[k] for k in known.keys if k in known.cases), None
     )
     outcome: Outcome = "merged"
     if case is None:
         outcome = "opened"
-        case = _open(desk, unit, channel, details, key=key, now=now)
+        case = _open(desk, unit, channel, details, key=key, now=now, cause=cause)
         unit.add(case, key=key, group=case.employer_code)
         emit(unit, case, _opened(case, ref), cause)
         await assignment.offer(desk, unit, case, cause=cause)
         await early_warning.observe(desk, unit, case, f"{channel.value}:{ref}", cause)
-        await supervision.consider(desk, unit, case.employer_code, cause)
         metrics.CASES_OPENED.labels(channel.value).inc()
     else:
         case.filings += 1
@@ -121,7 +175,7 @@ async def _file(  # noqa: PLR0917 — the arguments of `file`, passed on
             channel=channel.value,
             source=source,
             filing_ref=ref,
-            station_id=station_id,
+            station_id=filed.station_id,
             case_id=case.case_id,
             outcome=outcome,
             received_at=now,
@@ -203,6 +257,7 @@ def _open(
     *,
     key: str,
     now: datetime,
+    cause: EnvelopeHead | None,
 ) -> DisputeCase:
     union_id, _ = local_federation(details.district_code)
     stage = first_stage(channel)
@@ -232,7 +287,7 @@ def _open(
         stage_due_at=desk.terms.chain.due(stage, now),
         stage_extended=False,
         offers=0,
-        trace_headers=json.dumps(telemetry.inject({})),
+        trace_headers=json.dumps(unit.trace_headers(cause)),
     )
     if limitation < desk.clock.today():  # nothing left to remind anyone of
         case.limitation_reminded_at = case.limitation_escalated_at = now

@@ -5,6 +5,7 @@ employer's answer. New cases and the sweep (answers overdue) decide when the nex
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from datetime import datetime
 
 from sqlalchemy import func, inspect, select
@@ -24,29 +25,50 @@ async def consider(
     desk: Desk, unit: Unit, employer_code: str, cause: EnvelopeHead | None = None
 ) -> Letter | None:
     """The letter the employer's cases call for now, issued; None if none is due."""
+    return (await consider_all(desk, unit, {employer_code: cause})).get(employer_code)
+
+
+async def consider_all(
+    desk: Desk, unit: Unit, employers: Mapping[str, EnvelopeHead | None]
+) -> dict[str, Letter]:
+    """The letters the employers' cases call for now, issued, by employer (`employers`: each
+    with the cause to name, e.g. its latest filing). One query finds their last letters, one
+    counts their cases in the period; at most one letter goes to an employer at a time."""
+    if not employers:
+        return {}
     now, today = desk.clock.now(), desk.clock.today()
-    last = await _latest(unit, employer_code)
     since = now - desk.terms.supervision.period
-    state = LetterState(
-        last=LetterKind(last.letter) if last else None,
-        respond_by=last.respond_by if last else None,
-        response=EmployerResponse(last.response) if last and last.response else None,
-        cases_in_period=await _cases_since(unit, employer_code, since),
-        cases_since_last=await _cases_since(unit, employer_code, last.issued_at) if last else 0,
-    )
-    kind = letter_due(desk.terms.supervision, state, today)
-    if kind is None:
-        return None
-    return await _issue(
-        desk,
-        unit,
-        employer_code,
-        kind,
-        last=last,
-        cases=state.cases_in_period,
-        cause=cause,
-        now=now,
-    )
+    latest = await _latest_letters(unit, list(employers))
+    in_period = await _counts_since(unit, list(employers), since)
+    issued = {}
+    for employer_code, cause in employers.items():
+        last = latest.get(employer_code)
+        answered = last is not None and last.response not in {None, EmployerResponse.REFUSED}
+        state = LetterState(
+            last=LetterKind(last.letter) if last else None,
+            respond_by=last.respond_by if last else None,
+            response=EmployerResponse(last.response) if last and last.response else None,
+            cases_in_period=in_period.get(employer_code, 0)
+            + _unwritten_since(unit, employer_code, since),
+            cases_since_last=(
+                await _cases_since(unit, employer_code, last.issued_at)
+                if last is not None and answered
+                else 0
+            ),
+        )
+        kind = letter_due(desk.terms.supervision, state, today)
+        if kind is not None:
+            issued[employer_code] = await _issue(
+                desk,
+                unit,
+                employer_code,
+                kind,
+                last=last,
+                cases=state.cases_in_period,
+                cause=cause,
+                now=now,
+            )
+    return issued
 
 
 async def respond(
@@ -136,30 +158,41 @@ async def _issue(
     return letter
 
 
-async def _latest(unit: Unit, employer_code: str) -> Letter | None:
-    """The employer's last letter: one this batch issued, else the database's."""
-    pending = unit.added(Letter, employer_code)
-    if pending is not None:
-        return pending
-    letter: Letter | None = await unit.session.scalar(
+async def _latest_letters(unit: Unit, employer_codes: list[str]) -> dict[str, Letter]:
+    """Each employer's last letter: one this batch issued, else the database's."""
+    latest: dict[str, Letter] = {}
+    for letter in await unit.session.scalars(
         select(Letter)
-        .where(Letter.employer_code == employer_code)
-        .order_by(Letter.issued_at.desc())
-        .limit(1)
+        .where(Letter.employer_code.in_(employer_codes))
+        .order_by(Letter.employer_code, Letter.issued_at.desc())
+    ):
+        latest.setdefault(letter.employer_code, letter)
+    for employer_code in employer_codes:
+        if (pending := unit.added(Letter, employer_code)) is not None:
+            latest[employer_code] = pending
+    return latest
+
+
+async def _counts_since(unit: Unit, employer_codes: list[str], since: datetime) -> dict[str, int]:
+    """Cases written to the database against each employer since `since`."""
+    rows = await unit.session.execute(
+        select(DisputeCase.employer_code, func.count())
+        .where(DisputeCase.employer_code.in_(employer_codes), DisputeCase.opened_at >= since)
+        .group_by(DisputeCase.employer_code)
     )
-    return letter
+    return dict(rows.tuples().all())
 
 
 async def _cases_since(unit: Unit, employer_code: str, since: datetime) -> int:
     """Cases opened against the employer since `since`, counting those of this batch not yet
     written (the batch's inserts go to the database together at commit)."""
-    stored = await unit.session.scalar(
-        select(func.count()).where(
-            DisputeCase.employer_code == employer_code, DisputeCase.opened_at >= since
-        )
-    )
+    stored = await _counts_since(unit, [employer_code], since)
+    return stored.get(employer_code, 0) + _unwritten_since(unit, employer_code, since)
+
+
+def _unwritten_since(unit: Unit, employer_code: str, since: datetime) -> int:
     unwritten = [c for c in unit.added_in(DisputeCase, employer_code) if inspect(c).pending]
-    return (stored or 0) + sum(case.opened_at >= since for case in unwritten)
+    return sum(case.opened_at >= since for case in unwritten)
 
 
 async def _any_case(unit: Unit, employer_code: str) -> DisputeCase:

@@ -1,9 +1,10 @@
 """Sliding windows for early warning: what was filed against a subject (an employer; a district's
 industry) in the last days.
 
-With Redis each series is a sorted set scored by time: an entry is added (ZADD; the same filing
-twice is one member), entries older than the window dropped (ZREMRANGEBYSCORE) and the rest read,
-in one round trip for all the series a filing counts in. Without Redis (a lone service, unit
+With Redis each series is a sorted set scored by time, with its workers' total beside it: an
+entry is added (ZADD; the same filing twice is one member), entries older than the window dropped
+(ZREMRANGEBYSCORE) and both counted, by a script, in one round trip for all the series a filing
+counts in. Without Redis (a lone service, unit
 tests) they live in memory. An entry is the filing's channel reference and its number of workers,
 so a filing replayed after a crash counts once.
 """
@@ -39,6 +40,7 @@ class RedisWindows:
     def __init__(self, redis: Redis, prefix: str = "legal:window:") -> None:
         self.redis = redis
         self.prefix = prefix
+        self._record = redis.register_script(_RECORD)
 
     async def record(
         self, series: Sequence[Series], entry: str, workers: int, at: datetime
@@ -47,12 +49,43 @@ class RedisWindows:
         async with self.redis.pipeline(transaction=True) as pipe:
             for name, window in series:
                 key = self.prefix + name
-                pipe.zadd(key, {f"{entry}|{workers}": now})
-                pipe.zremrangebyscore(key, "-inf", now - window.total_seconds())
-                pipe.zrange(key, 0, -1)
-                pipe.expire(key, int(window.total_seconds()) + 86400)
+                await self._record(  # queued in the pipeline
+                    keys=[key, key + ":workers"],
+                    args=[
+                        f"{entry}|{workers}",
+                        workers,
+                        now,
+                        now - window.total_seconds(),
+                        int(window.total_seconds()) + 86400,
+                    ],
+                    client=pipe,
+                )
             replies = await pipe.execute()
-        return [_tally(replies[4 * n + 2]) for n in range(len(series))]
+        return [Tally(filings=int(filings), workers=int(total)) for filings, total in replies]
+
+
+# Adds an entry, drops those older than the window, and answers how many entries and workers
+# the window holds: the workers' total is kept beside the set (made once from its members if
+# missing), so an answer costs what left the window, not the whole window.
+_RECORD = """
+local entries, total = KEYS[1], KEYS[2]
+local member, workers, now, oldest, ttl = ARGV[1], tonumber(ARGV[2]), ARGV[3], ARGV[4], ARGV[5]
+local function workers_of(m) return tonumber(string.match(m, "|(%d+)$")) or 0 end
+if redis.call("EXISTS", total) == 0 then
+  local sum = 0
+  for _, m in ipairs(redis.call("ZRANGE", entries, 0, -1)) do sum = sum + workers_of(m) end
+  redis.call("SET", total, sum)
+end
+local gone = redis.call("ZRANGEBYSCORE", entries, "-inf", "(" .. oldest)
+local dropped = 0
+for _, m in ipairs(gone) do dropped = dropped + workers_of(m) end
+if #gone > 0 then redis.call("ZREMRANGEBYSCORE", entries, "-inf", "(" .. oldest) end
+local added = redis.call("ZADD", entries, now, member)
+local sum = redis.call("INCRBY", total, added * workers - dropped)
+redis.call("EXPIRE", entries, ttl)
+redis.call("EXPIRE", total, ttl)
+return {redis.call("ZCARD", entries), sum}
+"""
 
 
 class InMemoryWindows:

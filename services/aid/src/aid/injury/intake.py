@@ -24,6 +24,7 @@ from aid.models import (
     CASE_WORKER_RESIDENT_ID,
     InjuryCase,
     InjuryReport,
+    Visitor,
 )
 from gonghui_contracts import EnvelopeHead, RejectionReason
 from gonghui_contracts.events import InjuryCaseOpened, InjuryReported, PatientDischarged
@@ -63,6 +64,9 @@ async def report_all(
         seen = await _reports_seen(unit, [(_source(r), r.report_ref) for r, _ in reports])
         keys = [case_keys(desk.vault, r.worker.resident_id, r.injured_on) for r, _ in reports]
         cases = await _cases_by_key(unit, [key for ring in keys for key in ring])
+        # The roster, read once and held while the batch runs (the session keeps objects only
+        # while they are referenced): the offers find each visitor there, not by a query.
+        _roster = list(await unit.session.scalars(select(Visitor)))
         loads = BatchWorkload(desk.open_visits)
         batch_desk = replace(desk, open_visits=loads)
         results = []
