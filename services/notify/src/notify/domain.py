@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from gonghui_contracts.events import (
@@ -16,13 +17,20 @@ from notify.legal import legal_notices
 from notify.recipients import NoticeRequest, member
 from notify.skills import skills_notices
 
+NoticesOf = Callable[[Any], list[NoticeRequest] | None]
+FAMILIES: tuple[NoticesOf, ...] = (injury_notices, legal_notices, claims_notices, skills_notices)
+_FAMILY_OF: dict[type, NoticesOf | None] = {}  # which family answers each payload type
+
 
 def notices_for(payload: Any) -> list[NoticeRequest]:
     """The notices `payload` calls for; empty for events nobody is told about."""
-    for notices in (injury_notices, legal_notices, claims_notices, skills_notices):
-        told = notices(payload)
-        if told is not None:
-            return told
+    kind = type(payload)
+    if kind not in _FAMILY_OF:  # a family answers None for types not its own: found once a type
+        _FAMILY_OF[kind] = next((f for f in FAMILIES if f(payload) is not None), None)
+    family = _FAMILY_OF[kind]
+    told = family(payload) if family is not None else None
+    if told is not None:
+        return told
     if isinstance(payload, MemberJoined):
         return [
             NoticeRequest(

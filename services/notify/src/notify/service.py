@@ -11,7 +11,7 @@ from typing import Any
 
 from opentelemetry import trace
 from opentelemetry.trace import NonRecordingSpan, SpanContext, SpanKind
-from sqlalchemy import select, update
+from sqlalchemy import Row, select, update
 
 from gonghui_contracts import Envelope
 from gonghui_contracts.events import NoticeFailed, NoticeSent
@@ -77,6 +77,20 @@ async def record_notices(unit: Unit, events: Sequence[Envelope[Any]], locale: st
     return len(rows)
 
 
+DUE_COLUMNS = (  # what sending a notice reads: plain rows, no ORM objects
+    Notice.notice_id,
+    Notice.recipient,
+    Notice.template,
+    Notice.locale,
+    Notice.body,
+    Notice.cause_event_id,
+    Notice.correlation_id,
+    Notice.trace_headers,
+    Notice.attempts,
+)
+Due = Row[Any]
+
+
 class NoticeSender:
     """Sends due notices through the channel, a batch at a time, and records what happened.
 
@@ -90,7 +104,7 @@ class NoticeSender:
         channel: Channel,
         *,
         max_attempts: int = 5,
-        batch_size: int = 200,
+        batch_size: int = 500,
         concurrency: int = 32,
         limit: HourlyLimit | None = None,
     ) -> None:
@@ -107,8 +121,8 @@ class NoticeSender:
         with telemetry.quiet():
             async with self.uow() as unit:
                 due = list(
-                    await unit.session.scalars(
-                        select(Notice)
+                    await unit.session.execute(
+                        select(*DUE_COLUMNS)
                         .where(Notice.status == "pending", Notice.next_attempt_at <= _now())
                         .order_by(Notice.next_attempt_at)
                         .limit(self.batch_size)
@@ -134,7 +148,7 @@ class NoticeSender:
                             sent.append(notice.notice_id)
                             self._tell(unit, notice, NoticeSent, attempts=notice.attempts + 1)
                         else:
-                            self._settle_unsent(unit, notice, error)
+                            await self._settle_unsent(unit, notice, error)
                 if sent:
                     await unit.session.execute(
                         update(Notice)
@@ -144,7 +158,7 @@ class NoticeSender:
                     )
         return len(due) >= self.batch_size
 
-    async def _send(self, notice: Notice, allowed: bool) -> tuple[str | None, SpanContext]:
+    async def _send(self, notice: Due, allowed: bool) -> tuple[str | None, SpanContext]:
         # The cause's context replaces the sender's quiet one: this work belongs to its trace.
         async with self._slots:
             with telemetry.child_span(
@@ -167,22 +181,26 @@ class NoticeSender:
                     telemetry.record_error(span, failed)
                 return error, span.get_span_context()
 
-    def _settle_unsent(self, unit: Unit, notice: Notice, error: str) -> None:
+    async def _settle_unsent(self, unit: Unit, notice: Due, error: str) -> None:
         if error == POSTPONED:
-            notice.next_attempt_at = datetime.fromtimestamp(HourlyLimit.next_hour(), UTC)
-            return
-        notice.attempts += 1
-        notice.last_error = error[:200]
-        if notice.attempts >= self.max_attempts:
-            notice.status = "failed"
-            self._tell(unit, notice, NoticeFailed, attempts=notice.attempts, error=error[:200])
+            changes: dict[str, Any] = {
+                "next_attempt_at": datetime.fromtimestamp(HourlyLimit.next_hour(), UTC)
+            }
         else:
-            notice.next_attempt_at = _now() + timedelta(
-                seconds=domain.backoff_seconds(notice.attempts)
-            )
+            attempts = notice.attempts + 1
+            changes = {"attempts": attempts, "last_error": error[:200]}
+            if attempts >= self.max_attempts:
+                changes["status"] = "failed"
+                self._tell(unit, notice, NoticeFailed, attempts=attempts, error=error[:200])
+            else:
+                backoff = timedelta(seconds=domain.backoff_seconds(attempts))
+                changes["next_attempt_at"] = _now() + backoff
+        await unit.session.execute(
+            update(Notice).where(Notice.notice_id == notice.notice_id).values(**changes)
+        )
 
     def _tell(
-        self, unit: Unit, notice: Notice, what: type[NoticeSent | NoticeFailed], **facts: Any
+        self, unit: Unit, notice: Due, what: type[NoticeSent | NoticeFailed], **facts: Any
     ) -> None:
         unit.emit(
             what(
@@ -200,7 +218,7 @@ class NoticeSender:
 POSTPONED = "postponed: the recipient's hourly limit is reached"
 
 
-def _outgoing(notice: Notice) -> Outgoing:
+def _outgoing(notice: Due) -> Outgoing:
     return Outgoing(
         notice_id=str(notice.notice_id),
         recipient=notice.recipient,
