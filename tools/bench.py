@@ -258,12 +258,18 @@ Row = tuple[str, str, str, bool | None]
 
 def injury_rows(injuries: dict[str, Any], floor: dict[str, Any]) -> list[Row]:
     names = ("injury burst: all dispatched", "dispatch")
-    return burst_rows(injuries, floor, names, ("dispatched", "reports", "dispatch_per_second"))
+    keys = ("dispatched", "reports", "dispatch_per_second")
+    return burst_rows(
+        injuries, floor, names, keys, within=300 if injuries["reports"] == 100_000 else None
+    )
 
 
 def dispute_rows(disputes: dict[str, Any], floor: dict[str, Any]) -> list[Row]:
     names = ("dispute burst: all offered to a lawyer", "assignment")
-    return burst_rows(disputes, floor, names, ("assigned", "filings", "assign_per_second"))
+    keys = ("assigned", "filings", "assign_per_second")
+    return burst_rows(
+        disputes, floor, names, keys, within=60 if disputes["filings"] == 13_000 else None
+    )
 
 
 def claim_rows(claims: dict[str, Any], floor: dict[str, Any]) -> list[Row]:
@@ -272,14 +278,27 @@ def claim_rows(claims: dict[str, Any], floor: dict[str, Any]) -> list[Row]:
 
 
 def burst_rows(
-    figures: dict[str, Any], floor: dict[str, Any], names: tuple[str, str], keys: tuple[str, ...]
+    figures: dict[str, Any],
+    floor: dict[str, Any],
+    names: tuple[str, str],
+    keys: tuple[str, ...],
+    *,
+    within: float | None = None,
 ) -> list[Row]:
-    """A burst's rows: all handled, its rate beside the floor's, its latencies. `keys` name its
-    figures: handled, published, rate."""
+    """A burst's rows: all handled (within `within` seconds: the target, for the burst of its
+    size), its rate beside the floor's, its latencies. `keys` name its figures: handled,
+    published, rate."""
     (title, step), (done_key, total_key, rate_key) = names, keys
     done, total, rate = figures[done_key], figures[total_key], figures[rate_key] or 0
+    drained = figures["drain_seconds"]
+    met = done == total and (within is None or drained <= within)
     return [
-        (title, f"{figures['drain_seconds']} s for {done:,} of {total:,}", "", done == total),
+        (
+            title,
+            f"{drained} s for {done:,} of {total:,}",
+            f"≤ {within:.0f} s" if within else "all",
+            met,
+        ),
         (
             f"{step} rate vs floor (2 hops)",
             f"{rate}/s vs {floor['per_second']}/s = {rate / floor['per_second']:.1%}",

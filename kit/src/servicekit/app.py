@@ -162,6 +162,7 @@ class Runtime:
             batch=True,
             max_records=self.settings.kafka_consume_batch_size,
             batch_timeout_ms=self.settings.kafka_consume_batch_wait_ms,
+            fetch_max_bytes=self.settings.kafka_fetch_max_bytes,
             auto_offset_reset="earliest",
             ack_policy=AckPolicy.NACK_ON_ERROR,
             title=f"{self.settings.service_name}:subscriptions",

@@ -48,6 +48,12 @@ class KitSettings(KafkaAccess):
     )
     kafka_consume_batch_size: int = Field(default=500, ge=1)
     kafka_consume_batch_wait_ms: int = Field(default=20, ge=0)
+    kafka_fetch_max_bytes: int = Field(
+        default=4 * 1024 * 1024,
+        ge=1024 * 1024,
+        description="Most bytes one fetch brings (records read ahead are held in memory: a "
+        "service reading every partner's topic would otherwise hold up to 50 MB of them)",
+    )
     handler_max_attempts: int = Field(
         default=3, ge=1, description="Tries of a failing message before it becomes a dead letter"
     )
