@@ -27,14 +27,13 @@ async def test_redis_windows_tally_as_the_in_memory_ones() -> None:
         for n in range(400):
             at = start + timedelta(minutes=15 * n + rng.randrange(30))
             entry, workers = f"filing-{rng.randrange(300)}", rng.randrange(1, 9)
-            assert await ours.record(series, entry, workers, at) == await reference.record(
-                series, entry, workers, at
+            assert await ours.record_all([(series, entry, workers, at)]) == (
+                await reference.record_all([(series, entry, workers, at)])
             )
         await redis.delete(f"{prefix}employer:workers")  # as windows kept before the totals
         at = start + timedelta(days=5)
-        assert await ours.record(series, "late", 2, at) == await reference.record(
-            series, "late", 2, at
-        )
+        batch = [(series, f"late-{n}", n + 1, at + timedelta(hours=n)) for n in range(5)]
+        assert await ours.record_all(batch) == await reference.record_all(batch)  # one trip
     finally:
         keys = [k async for k in redis.scan_iter(f"{prefix}*")]
         if keys:

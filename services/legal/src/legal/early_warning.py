@@ -5,9 +5,10 @@ in the same transaction as the warning event, so a crash can neither lose it nor
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, tuple_
 
 from gonghui_contracts import EnvelopeHead
 from gonghui_contracts.events import EarlyWarningRaised
@@ -18,28 +19,46 @@ from legal.models import DisputeCase, EarlyWarning, WarningGuard
 from legal.rules.warnings import Watch, reached, watches
 from servicekit import Unit
 
+Observed = tuple[DisputeCase, str, EnvelopeHead | None]  # a new case, its filing, its cause
 
-async def observe(
-    desk: Desk, unit: Unit, case: DisputeCase, entry: str, cause: EnvelopeHead | None = None
+
+async def observe_all(
+    desk: Desk, unit: Unit, observed: Sequence[Observed]
 ) -> list[EarlyWarningRaised]:
-    """Count the new `case` (its filing `entry`) in its windows; the warnings it raises."""
+    """Count new cases, in order, in their windows (one round trip to Redis for all); the
+    warnings they raise. The guards of the windows that reached their thresholds are read and
+    locked with one query."""
     now = desk.clock.now()
-    watched = watches(
-        desk.terms.warnings,
-        case.employer_code,
-        case.district_code,
-        Industry(case.industry),
-        DisputeKind(case.kind),
+    reaching = []  # (case, cause, watch, count), in order
+    watched = [
+        watches(
+            desk.terms.warnings,
+            case.employer_code,
+            case.district_code,
+            Industry(case.industry),
+            DisputeKind(case.kind),
+        )
+        for case, _, _ in observed
+    ]
+    series = [list({w.series: w.window for w in case_watches}.items()) for case_watches in watched]
+    recorded = await desk.windows.record_all(
+        [
+            (case_series, entry, case.workers, now)
+            for case_series, (case, entry, _) in zip(series, observed, strict=True)
+        ]
     )
-    series = list({w.series: w.window for w in watched}.items())
-    tallies = dict(
-        zip(series, await desk.windows.record(series, entry, case.workers, now), strict=True)
-    )
+    for (case, _, cause), case_watches, case_series, tallies in zip(
+        observed, watched, series, recorded, strict=True
+    ):
+        tally_of = dict(zip(case_series, tallies, strict=True))
+        for watch in case_watches:
+            tally = tally_of[watch.series, watch.window]
+            if (count := reached(watch, tally.filings, tally.workers)) is not None:
+                reaching.append((case, cause, watch, count))
+    guards = await _guards(unit, {(watch.kind, watch.series) for _, _, watch, _ in reaching})
     raised = []
-    for watch in watched:
-        tally = tallies[watch.series, watch.window]
-        count = reached(watch, tally.filings, tally.workers)
-        if count is None or not await _first_in_window(unit, watch, now):
+    for case, cause, watch, count in reaching:
+        if not _first_in_window(unit, guards, watch, now):
             continue
         warning = _warning(case, watch, count, now)
         unit.session.add(
@@ -61,17 +80,30 @@ async def observe(
     return raised
 
 
-async def _first_in_window(unit: Unit, watch: Watch, now: datetime) -> bool:
-    """Claim the window for this warning; False if one was raised within it. The guard row is
-    locked until commit, so two replicas cannot both claim it."""
-    guard = unit.added(WarningGuard, (watch.kind, watch.series)) or await unit.session.scalar(
+async def _guards(unit: Unit, wanted: set[tuple[str, str]]) -> dict[tuple[str, str], WarningGuard]:
+    """The guards of these windows (kind, subject) that exist, locked until commit so that two
+    replicas cannot both claim one (in one order, so that they take turns)."""
+    if not wanted:
+        return {}
+    found = await unit.session.scalars(
         select(WarningGuard)
-        .where(WarningGuard.kind == watch.kind, WarningGuard.subject == watch.series)
+        .where(tuple_(WarningGuard.kind, WarningGuard.subject).in_(sorted(wanted)))
+        .order_by(WarningGuard.kind, WarningGuard.subject)
         .with_for_update()
     )
+    return {(guard.kind, guard.subject): guard for guard in found}
+
+
+def _first_in_window(
+    unit: Unit, guards: dict[tuple[str, str], WarningGuard], watch: Watch, now: datetime
+) -> bool:
+    """Claim the window for this warning; False if one was raised within it. A guard this
+    batch made is found among its pending rows."""
+    key = (watch.kind, watch.series)
+    guard = unit.added(WarningGuard, key) or guards.get(key)
     if guard is None:
         guard = WarningGuard(kind=watch.kind, subject=watch.series, quiet_until=now + watch.window)
-        unit.add(guard, key=(watch.kind, watch.series))
+        unit.add(guard, key=key)
         return True
     if guard.quiet_until > now:
         return False

@@ -92,7 +92,8 @@ async def file(
 async def file_all(desk: Desk, unit: Unit, filings: Sequence[Filed]) -> list[FilingResult]:
     """File disputes: what became of each. One lookup finds the filings seen before, one the
     open cases of the same disputes; the lawyers are read (and locked) once and shared out among
-    the new cases, and each employer's letters are considered once, after all its cases."""
+    the new cases; the new cases are counted in their early-warning windows in one round trip,
+    and each employer's letters are considered once, after all its cases."""
     if not filings:
         return []
     # Without autoflush, a batch's inserts reach the database together at commit; filings and
@@ -102,16 +103,19 @@ async def file_all(desk: Desk, unit: Unit, filings: Sequence[Filed]) -> list[Fil
         keys = [open_keys(desk.vault, f.details) for f in filings]
         cases = await _open_cases(unit, [key for ring in keys for key in ring])
         batch_desk = replace(desk, lawyers=LawyerPool())
-        results, opened_against = [], {}
+        results, opened = [], []
         for filed, ring in zip(filings, keys, strict=True):
             with unit.traced(filed.cause) if filed.cause is not None else nullcontext():
-                result = await _file(batch_desk, unit, filed, Known(seen, cases, ring))
-            if result.outcome == "opened":
-                opened_against[filed.details.employer.credit_code] = filed.cause
+                result, case = await _file(batch_desk, unit, filed, Known(seen, cases, ring))
+            if case is not None:
+                opened.append((case, f"{filed.channel.value}:{filed.ref}", filed.cause))
             results.append(result)
         assert batch_desk.lawyers is not None
         await batch_desk.lawyers.write(unit)
-        await supervision.consider_all(desk, unit, opened_against)
+        await early_warning.observe_all(desk, unit, opened)
+        await supervision.consider_all(
+            desk, unit, {case.employer_code: cause for case, _, cause in opened}
+        )
     return results
 
 
@@ -137,7 +141,10 @@ async def _open_cases(unit: Unit, keys: list[str]) -> dict[str, DisputeCase]:
     return {case.open_key: case for case in found if case.open_key is not None}
 
 
-async def _file(desk: Desk, unit: Unit, filed: Filed, known: Known) -> FilingResult:
+async def _file(
+    desk: Desk, unit: Unit, filed: Filed, known: Known
+) -> tuple[FilingResult, DisputeCase | None]:
+    """What became of the filing, and the case if it opened one."""
     channel, source, ref, details, cause = (
         filed.channel,
         filed.source,
@@ -148,10 +155,11 @@ async def _file(desk: Desk, unit: Unit, filed: Filed, known: Known) -> FilingRes
     seen = unit.added(Filing, (source, ref)) or known.filings.get((source, ref))
     if seen is not None:
         case = await unit.session.get(DisputeCase, seen.case_id)
-        return FilingResult(seen.outcome, seen.case_id, answered_by=_answered_by(case))  # type: ignore[arg-type]
+        answered_by = _answered_by(case)
+        return FilingResult(seen.outcome, seen.case_id, answered_by=answered_by), None  # type: ignore[arg-type]
     if details.arose_on > desk.clock.today():
         reason = RejectionReason(field="arose_on", rule="is in the future")
-        return FilingResult("rejected", reasons=(reason,))
+        return FilingResult("rejected", reasons=(reason,)), None
     now = desk.clock.now()
     key = known.keys[0]  # the active key's: a new case is stored under it
     case = unit.added_under_any(DisputeCase, known.keys) or next(
@@ -164,7 +172,6 @@ async def _file(desk: Desk, unit: Unit, filed: Filed, known: Known) -> FilingRes
         unit.add(case, key=key, group=case.employer_code)
         emit(unit, case, _opened(case, ref), cause)
         await assignment.offer(desk, unit, case, cause=cause)
-        await early_warning.observe(desk, unit, case, f"{channel.value}:{ref}", cause)
         metrics.CASES_OPENED.labels(channel.value).inc()
     else:
         case.filings += 1
@@ -182,7 +189,8 @@ async def _file(desk: Desk, unit: Unit, filed: Filed, known: Known) -> FilingRes
         ),
         key=(source, ref),
     )
-    return FilingResult(outcome, case.case_id, answered_by=_answered_by(case))
+    result = FilingResult(outcome, case.case_id, answered_by=_answered_by(case))
+    return result, case if outcome == "opened" else None
 
 
 def _answered_by(case: DisputeCase | None) -> tuple[str, str] | None:

@@ -28,11 +28,13 @@ class Tally:
 Series = tuple[str, timedelta]  # a window's name, and how far back it reaches
 
 
+Recording = tuple[Sequence[Series], str, int, datetime]  # series, entry, workers, when
+
+
 class Windows(Protocol):
-    async def record(
-        self, series: Sequence[Series], entry: str, workers: int, at: datetime
-    ) -> list[Tally]:
-        """Add the entry to each series; what each holds now, in order."""
+    async def record_all(self, recordings: Sequence[Recording]) -> list[list[Tally]]:
+        """Add each entry to each of its series, in turn; what each series held after it, in
+        order."""
         ...
 
 
@@ -42,26 +44,33 @@ class RedisWindows:
         self.prefix = prefix
         self._record = redis.register_script(_RECORD)
 
-    async def record(
-        self, series: Sequence[Series], entry: str, workers: int, at: datetime
-    ) -> list[Tally]:
-        now = at.timestamp()
+    async def record_all(self, recordings: Sequence[Recording]) -> list[list[Tally]]:
+        """In one round trip: the script runs for each entry and series in turn."""
+        if not recordings:
+            return []
         async with self.redis.pipeline(transaction=True) as pipe:
-            for name, window in series:
-                key = self.prefix + name
-                await self._record(  # queued in the pipeline
-                    keys=[key, key + ":workers"],
-                    args=[
-                        f"{entry}|{workers}",
-                        workers,
-                        now,
-                        now - window.total_seconds(),
-                        int(window.total_seconds()) + 86400,
-                    ],
-                    client=pipe,
-                )
+            for series, entry, workers, at in recordings:
+                now = at.timestamp()
+                for name, window in series:
+                    key = self.prefix + name
+                    await self._record(  # queued in the pipeline
+                        keys=[key, key + ":workers"],
+                        args=[
+                            f"{entry}|{workers}",
+                            workers,
+                            now,
+                            now - window.total_seconds(),
+                            int(window.total_seconds()) + 86400,
+                        ],
+                        client=pipe,
+                    )
             replies = await pipe.execute()
-        return [Tally(filings=int(filings), workers=int(total)) for filings, total in replies]
+        tallies, start = [], 0
+        for series, *_ in recordings:
+            answered = replies[start : start + len(series)]
+            tallies.append([Tally(filings=int(n), workers=int(w)) for n, w in answered])
+            start += len(series)
+        return tallies
 
 
 # Adds an entry, drops those older than the window, and answers how many entries and workers
@@ -92,7 +101,10 @@ class InMemoryWindows:
     def __init__(self) -> None:
         self.series: dict[str, dict[str, float]] = {}
 
-    async def record(
+    async def record_all(self, recordings: Sequence[Recording]) -> list[list[Tally]]:
+        return [self._record(*recording) for recording in recordings]
+
+    def _record(
         self, series: Sequence[Series], entry: str, workers: int, at: datetime
     ) -> list[Tally]:
         tallies = []
