@@ -318,6 +318,14 @@ create_nodes_and_volumes() {
     [[ $have == *" persistentvolume/kwok-pv-$i "* ]] || yaml+=$(volume_yaml "$i")$'\n'
   done
   [ -z "$yaml" ] || printf '%s' "$yaml" | kubectl create -f - >/dev/null
+  # Volumes an earlier run's claims left Released (the state outlives the cluster) are made
+  # Available again, or repeated checks on one machine would run out of them.
+  local released
+  released=$(kubectl get pv -l type=kwok \
+    -o jsonpath='{range .items[?(@.status.phase=="Released")]}{.metadata.name}{" "}{end}')
+  for i in $released; do
+    kubectl patch pv "$i" --type=json -p='[{"op":"remove","path":"/spec/claimRef"}]' >/dev/null
+  done
 }
 
 # ---------------------------------------------------------------- commands

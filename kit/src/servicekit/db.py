@@ -6,6 +6,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from opentelemetry.trace import SpanKind
 from sqlalchemy import (
     BigInteger,
     Column,
@@ -31,6 +32,8 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+
+from servicekit import telemetry
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -189,15 +192,25 @@ async def insert_rows(
     driver: Any = pooled.driver_connection  # asyncpg's Connection
     if not driver.is_in_transaction():  # the driver begins the transaction at its first statement
         await session.execute(text("SELECT 1"))
-    try:
-        await driver.copy_records_to_table(
-            target.name,
-            columns=columns,
-            records=[tuple(row[column] for column in columns) for row in rows],
-            schema_name=target.schema,
-        )
-    except Exception as error:
-        raise _as_sqlalchemy_error(connection, pooled, error, f"COPY {target.name}") from error
+    with telemetry.tracer().start_as_current_span(
+        "copy",
+        kind=SpanKind.CLIENT,
+        attributes={
+            "db.system": "postgresql",
+            "db.operation.name": "COPY",
+            "db.collection.name": target.name,
+            "db.operation.batch.size": len(rows),
+        },
+    ):
+        try:
+            await driver.copy_records_to_table(
+                target.name,
+                columns=columns,
+                records=[tuple(row[column] for column in columns) for row in rows],
+                schema_name=target.schema,
+            )
+        except Exception as error:
+            raise _as_sqlalchemy_error(connection, pooled, error, f"COPY {target.name}") from error
 
 
 def _as_sqlalchemy_error(

@@ -131,11 +131,7 @@ class NoticeSender:
                 )
                 if not due:
                     return False
-                allowed = (
-                    await self.limit.allow_all([notice.recipient for notice in due])
-                    if self.limit
-                    else [True] * len(due)
-                )
+                allowed = await self._allowed(due)
                 results = await asyncio.gather(
                     *(self._send(notice, ok) for notice, ok in zip(due, allowed, strict=True))
                 )
@@ -157,6 +153,17 @@ class NoticeSender:
                         .execution_options(synchronize_session=False)
                     )
         return len(due) >= self.batch_size
+
+    async def _allowed(self, due: list[Due]) -> list[bool]:
+        """Whether each notice may go this hour: one count for the batch, in a span linked to
+        the notices' traces."""
+        if self.limit is None:
+            return [True] * len(due)
+        causes = [telemetry.extract(json.loads(notice.trace_headers)) for notice in due]
+        with telemetry.batch_span(
+            "notify hourly limits", causes, {"messaging.batch.message_count": len(due)}
+        ):
+            return await self.limit.allow_all([notice.recipient for notice in due])
 
     async def _send(self, notice: Due, allowed: bool) -> tuple[str | None, SpanContext]:
         # The cause's context replaces the sender's quiet one: this work belongs to its trace.
