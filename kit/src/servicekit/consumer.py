@@ -301,7 +301,6 @@ class _Pass:
         self.traces: dict[uuid.UUID, Context] = {}
         self.run: list[tuple[int, _Item, Envelope[Any]]] = []  # (index in outcomes, ...)
         self.run_handler: BatchHandler | None = None
-        self.violations: dict[str, ContractViolation] = {}  # of records to reject, by key
 
     def unit(self) -> Unit:
         return Unit(self.session, self.p.producer, self.p.sender, traces=self.traces)
@@ -317,9 +316,9 @@ class _Pass:
             if item.violation is not None:
                 raise _DeadLetter(safe_reason(item.violation), attempts=1)
             event = self._decode(item)
-            if event is None:  # not valid, to be rejected
+            if isinstance(event, ContractViolation):  # not valid, to be rejected
                 await self.flush()
-                await self._reject(item)
+                await self._reject(item, event)
                 self._settled(index, Settled.REJECTED)
                 return
         except _DeadLetter as dead:
@@ -393,9 +392,10 @@ class _Pass:
                     raise _DeadLetter(safe_reason(error), attempts=attempt) from None
                 await asyncio.sleep(0.05 * 2**attempt)
 
-    def _decode(self, item: _Item) -> Envelope[Any] | None:
-        """The typed event; None if its payload breaks the contracts (or names another partner
-        than its sender) and the subscription answers such events, else a dead letter."""
+    def _decode(self, item: _Item) -> Envelope[Any] | ContractViolation:
+        """The typed event; if its payload breaks the contracts (or names another partner than
+        its sender), the violation when the subscription answers such events, else a dead
+        letter."""
         assert item.head is not None
         try:
             if self.p.carried is not None and item.head.event_type not in self.p.carried:
@@ -410,16 +410,15 @@ class _Pass:
         except ContractViolation as violation:
             if self.p.subscription.reject is None:
                 raise _DeadLetter(safe_reason(violation), attempts=1) from None
-            self.violations[item.key] = violation
-            return None
+            return violation
         return event
 
-    async def _reject(self, item: _Item) -> None:
+    async def _reject(self, item: _Item, violation: ContractViolation) -> None:
         assert item.head is not None
         assert self.p.subscription.reject is not None
         unit = self.unit()
         with unit.traced(item.head):
-            await self.p.subscription.reject(unit, item.head, self.violations.pop(item.key))
+            await self.p.subscription.reject(unit, item.head, violation)
         self.staged.extend(unit.unwritten)
         await inbox.set_outcome(self.session, self.p.group, item.key, inbox.Outcome.REJECTED)
 

@@ -85,10 +85,10 @@ class Unit:
         trace_context = self.traces.get(cause.event_id) if cause is not None else None
         return telemetry.inject({}, trace_context)
 
-    def traced(self, event: EnvelopeHead) -> AbstractContextManager[None]:
+    def traced(self, event: EnvelopeHead | None) -> AbstractContextManager[None]:
         """Run in the trace of `event`, a record being handled (as `each` does for a handler
-        of one event at a time)."""
-        trace_context = self.traces.get(event.event_id)
+        of one event at a time); as is, for no event or one not being handled."""
+        trace_context = self.traces.get(event.event_id) if event is not None else None
         return telemetry.attached(trace_context) if trace_context is not None else nullcontext()
 
     @property

@@ -9,7 +9,6 @@ import hashlib
 import json
 import uuid
 from collections.abc import Mapping, Sequence
-from contextlib import nullcontext
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Literal
@@ -105,7 +104,7 @@ async def file_all(desk: Desk, unit: Unit, filings: Sequence[Filed]) -> list[Fil
         batch_desk = replace(desk, lawyers=LawyerPool())
         results, opened = [], []
         for filed, ring in zip(filings, keys, strict=True):
-            with unit.traced(filed.cause) if filed.cause is not None else nullcontext():
+            with unit.traced(filed.cause):
                 result, case = await _file(batch_desk, unit, filed, Known(seen, cases, ring))
             if case is not None:
                 opened.append((case, f"{filed.channel.value}:{filed.ref}", filed.cause))

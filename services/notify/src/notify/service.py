@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from opentelemetry import trace
+from opentelemetry.context import Context
 from opentelemetry.trace import NonRecordingSpan, SpanContext, SpanKind
 from sqlalchemy import Row, select, update
 
@@ -131,9 +132,13 @@ class NoticeSender:
                 )
                 if not due:
                     return False
-                allowed = await self._allowed(due)
+                causes = [telemetry.extract(json.loads(notice.trace_headers)) for notice in due]
+                allowed = await self._allowed(due, causes)
                 results = await asyncio.gather(
-                    *(self._send(notice, ok) for notice, ok in zip(due, allowed, strict=True))
+                    *(
+                        self._send(notice, cause, ok)
+                        for notice, cause, ok in zip(due, causes, allowed, strict=True)
+                    )
                 )
                 sent = []
                 for notice, (error, span_context) in zip(due, results, strict=True):
@@ -154,23 +159,24 @@ class NoticeSender:
                     )
         return len(due) >= self.batch_size
 
-    async def _allowed(self, due: list[Due]) -> list[bool]:
+    async def _allowed(self, due: list[Due], causes: list[Context]) -> list[bool]:
         """Whether each notice may go this hour: one count for the batch, in a span linked to
-        the notices' traces."""
+        the notices' traces (`causes`)."""
         if self.limit is None:
             return [True] * len(due)
-        causes = [telemetry.extract(json.loads(notice.trace_headers)) for notice in due]
         with telemetry.batch_span(
             "notify hourly limits", causes, {"messaging.batch.message_count": len(due)}
         ):
             return await self.limit.allow_all([notice.recipient for notice in due])
 
-    async def _send(self, notice: Due, allowed: bool) -> tuple[str | None, SpanContext]:
+    async def _send(
+        self, notice: Due, cause: Context, allowed: bool
+    ) -> tuple[str | None, SpanContext]:
         # The cause's context replaces the sender's quiet one: this work belongs to its trace.
         async with self._slots:
             with telemetry.child_span(
                 f"notify {self.channel.name}",
-                telemetry.extract(json.loads(notice.trace_headers)),
+                cause,
                 kind=SpanKind.CLIENT,
                 attributes={
                     "gonghui.notice.template": notice.template,

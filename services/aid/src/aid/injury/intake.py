@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Mapping, Sequence
-from contextlib import nullcontext
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any, Literal
@@ -72,7 +71,7 @@ async def report_all(
         results = []
         for (report, cause), ring in zip(reports, keys, strict=True):
             known = Known(seen, cases, ring)
-            with unit.traced(cause) if cause is not None else nullcontext():
+            with unit.traced(cause):
                 results.append(await _report(batch_desk, unit, report, known, cause))
         await loads.flush()
     return results
