@@ -66,7 +66,14 @@ start() {  # part args...
   if pid_of "$part" >/dev/null; then return 0; fi
   # own session: the part outlives the shell that started it and its process group
   setsid "$BIN/$part" "$@" >>"$LOGS/$part.log" 2>&1 </dev/null &
-  echo $! >"$RUN/$part.pid"
+  local pid=$! i
+  echo "$pid" >"$RUN/$part.pid"
+  # Until the child has exec'd the part, its cmdline is still this shell's and pid_of would
+  # report the part gone: a loaded machine can take a while to get there.
+  for ((i = 0; i < 100; i++)); do
+    pid_of "$part" >/dev/null || [ ! -d "/proc/$pid" ] || { sleep 0.1; continue; }
+    return 0
+  done
 }
 
 stop() {  # part... — all at once (each takes ~2 s to shut down cleanly), then wait up to 10 s
