@@ -146,9 +146,12 @@ def flows_done(sink: localrun.NoticeSink, correlations: set[str]) -> dict[str, f
     return {key: max(sent) for key, sent in times.items() if len(sent) >= 2}
 
 
-async def run_flow(name: str, count: int, rate: float | None, timeout: float) -> dict[str, Any]:
+async def run_flow(
+    name: str, count: int, rate: float | None, timeout: float, taken: set[str]
+) -> dict[str, Any]:
+    """`count` joins (of people not in `taken`), at `rate` a second or all at once."""
     run = f"{name}{uuid.uuid4().hex[:5]}"
-    plan = scenario.build(run, total=count, repeats=0, invalid=0, seed=hash(run))
+    plan = scenario.build(run, total=count, repeats=0, invalid=0, seed=hash(run), taken=taken)
     before = {s: measure.counters(s) for s in SERVICES}
     lag_before = {s: measure.relay_lag_buckets(s) for s in RELAYS}
     started = time.time()
@@ -373,10 +376,13 @@ async def join_phases(timeout: float) -> dict[str, Any]:
     floor = await run_floor(burst_size, SAMPLE)
     console.print(floor)
     console.rule(f"burst: {burst_size:,} join requests at once")
-    burst = await run_flow("burst", burst_size, None, timeout)
+    taken: set[str] = set()  # a steady joiner drawn as one of the burst would only be told once
+    burst = await run_flow("burst", burst_size, None, timeout, taken)
     console.print(burst)
     console.rule(f"steady: {steady_rate:.0f} joins/s for {steady_seconds:.0f} s")
-    steady = await run_flow("steady", int(steady_rate * steady_seconds), steady_rate, timeout)
+    steady = await run_flow(
+        "steady", int(steady_rate * steady_seconds), steady_rate, timeout, taken
+    )
     console.print(steady)
     return {"floor": floor, "burst": burst, "steady": steady}
 

@@ -65,16 +65,24 @@ def spoil(rng: random.Random, data: dict[str, str], today: date) -> str:
 
 
 def build(
-    run: str, total: int = 6000, repeats: int = 180, invalid: int = 120, seed: int = 20240627
+    run: str,
+    *,
+    total: int = 6000,
+    repeats: int = 180,
+    invalid: int = 120,
+    seed: int = 20240627,
+    taken: set[str] | None = None,
 ) -> Scenario:
     """`total` requests: `repeats` second requests of people already in the batch, `invalid`
-    broken ones, the rest distinct valid couriers, shuffled as a partner's export would be."""
+    broken ones, the rest distinct valid couriers, shuffled as a partner's export would be.
+    `taken`: resident IDs of people drawn by earlier runs, to draw none of again (the new ones
+    are added to it)."""
     rng = random.Random(seed)
     today = date.today()
     scenario = Scenario()
     people: list[dict[str, str]] = []
     rows: list[tuple[str, dict[str, str]]] = []
-    drawn: set[str] = set()
+    drawn = taken if taken is not None else set()
     for n in range(total - repeats - invalid):
         data = courier(rng, f"{run}-{n:05d}", run, today)
         while data["resident_id"] in drawn:  # one person is one member: draw another

@@ -40,7 +40,7 @@ from gonghui_contracts import CATALOG, Catalog
 from gonghui_contracts.access import Partner, partner_topic, senders
 from gonghui_contracts.topics import BY_NAME
 from gonghui_contracts.values import Service
-from servicekit import db, migrations, telemetry
+from servicekit import db, heap, migrations, telemetry
 from servicekit.clock import Clock, clock_router
 from servicekit.consumer import BatchProcessor, IncomingRecord, Subscription
 from servicekit.health import Check, health_router
@@ -242,6 +242,7 @@ class Runtime:
             asyncio.create_task(self._run_job(name, seconds, job), name=f"job-{name}")
             for name, seconds, job in self.jobs
         ]
+        heap.settle_after_start(self.settings.gc_young_threshold)
         log.info("%s started: %d subscriptions", self.settings.service_name, len(self.processors))
 
     async def stop(self) -> None:

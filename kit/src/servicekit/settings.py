@@ -73,9 +73,22 @@ class KitSettings(KafkaAccess):
         description="The largest record the outbox relay sends (value, key and headers); a "
         "larger one is parked, not sent. Keep it under the broker's message.max.bytes",
     )
-    outbox_batch_size: int = Field(default=500, ge=1)
+    outbox_batch_size: int = Field(
+        default=2000,
+        ge=1,
+        description="Most outbox rows one relay pass publishes. A consumed batch can stage "
+        "several rows an event, and the relay shares the event loop with the consumer: passes "
+        "smaller than what a batch stages leave the relay behind under a burst",
+    )
     outbox_sweep_seconds: float = Field(default=2.0, gt=0)
     db_migrate_on_start: bool = True
+    gc_young_threshold: int = Field(
+        default=20_000,
+        ge=1,
+        description="Allocations between two collections of the garbage collector's youngest "
+        "generation, set once the service has started (CPython's default is 700, too often "
+        "for batches of events: see servicekit.heap)",
+    )
     shutdown_grace_seconds: float = 15.0
     time_zone: str = Field(default="Asia/Shanghai", description="Where calendar dates are taken")
     clock_adjustable: bool = Field(
