@@ -11,6 +11,9 @@ from types import SimpleNamespace
 from typing import Any, cast
 
 import pytest
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from sqlalchemy import Column, Integer, String, Table, func, insert, select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -20,7 +23,7 @@ from gonghui_contracts.access import Partner
 from gonghui_contracts.events import InjuryReportOutcome, PatientDischarged
 from gonghui_contracts.topics import AID_INJURY_REPORTS
 from gonghui_contracts.values import PartnerKind
-from servicekit import BatchProcessor, PermanentError, Settled, Subscription, Unit, each
+from servicekit import BatchProcessor, PermanentError, Settled, Subscription, Unit, each, telemetry
 from servicekit.consumer import REPLAY_HEADER
 from servicekit.db import new_metadata
 from servicekit.testing import outbox_rows, record, sqlite_sessions
@@ -451,6 +454,23 @@ async def test_each_answer_of_a_batch_joins_the_trace_of_its_own_cause(sessions:
         for r in await outbox_rows(sessions)
     }
     assert answered == {n: parent.split("-")[1] for n, parent in parents.items()}
+
+
+async def test_a_batchs_span_links_the_sampled_records_only(
+    sessions: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    exported = InMemorySpanExporter()
+    provider = TracerProvider()  # parent-based: a record's trace is kept as its sender decided
+    provider.add_span_processor(SimpleSpanProcessor(exported))
+    monkeypatch.setattr(telemetry, "tracer", lambda: provider.get_tracer("test"))
+    flags = {31: "01", 32: "00", 33: "01"}
+    parents = {n: f"00-{uuid.uuid4().hex}-{uuid.uuid4().hex[:16]}-{f}" for n, f in flags.items()}
+    records = [record(TOPIC, ask(n), headers={"traceparent": parents[n]}) for n in parents]
+    await batch_processor(sessions, []).process(records)
+    [batch] = [s for s in exported.get_finished_spans() if s.name.endswith(" batch")]
+    assert {link.context.trace_id for link in batch.links} == {
+        int(parents[n].split("-")[1], 16) for n in (31, 33)
+    }
 
 
 def test_a_subscription_names_only_types_its_registry_topic_carries() -> None:

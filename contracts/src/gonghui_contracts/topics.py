@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import cache
 from typing import Literal
 
 from gonghui_contracts.envelope import EventPayload
@@ -518,6 +519,7 @@ def topic(name: str) -> TopicSpec:
     return BY_NAME[name]
 
 
+@cache
 def topic_for(payload: type[EventPayload]) -> TopicSpec:
     """The one topic that carries this payload type."""
     matches = [spec for spec in TOPICS if payload in spec.carries]

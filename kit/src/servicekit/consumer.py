@@ -29,7 +29,7 @@ from typing import Any
 
 from opentelemetry import trace
 from opentelemetry.context import Context
-from opentelemetry.trace import Link, SpanKind
+from opentelemetry.trace import SpanKind
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from gonghui_contracts import Catalog, ContractViolation, Envelope, EventPayload, RawEnvelope
@@ -470,7 +470,7 @@ class _Pass:
         return telemetry.tracer().start_as_current_span(
             f"process {self.p.subscription.name} batch",
             kind=SpanKind.CONSUMER,
-            links=[Link(self.spans[index].get_span_context()) for index, _, _ in run],
+            links=telemetry.links_to(self.traces[event.event_id] for _, _, event in run),
             attributes={"messaging.batch.message_count": len(run)},
         )
 

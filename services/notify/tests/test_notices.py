@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Awaitable, Callable
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -176,36 +177,20 @@ async def test_the_sink_appends_one_json_line_per_notice(tmp_path: Path) -> None
 
 
 class MemoryCounter:
-    """Redis's counting, as HourlyLimit uses it: a pipeline of INCRBY and EXPIRE NX."""
+    """Redis's counting, as HourlyLimit's script does it: INCRBY each key by its count."""
 
     def __init__(self) -> None:
         self.counts: dict[str, int] = {}
-        self.queued: list[tuple[str, int]] = []
 
-    def pipeline(self, transaction: bool) -> MemoryCounter:
-        return self
+    def register_script(self, source: str) -> Callable[..., Awaitable[list[int]]]:
+        assert "INCRBY" in source
 
-    async def __aenter__(self) -> MemoryCounter:
-        return self
+        async def count(keys: list[str], args: list[int]) -> list[int]:
+            for key, amount in zip(keys, args[1:], strict=True):
+                self.counts[key] = self.counts.get(key, 0) + amount
+            return [self.counts[key] for key in keys]
 
-    async def __aexit__(self, *_: object) -> None:
-        self.queued = []
-
-    def incrby(self, name: str, amount: int) -> None:
-        self.queued.append((name, amount))
-
-    def expire(self, name: str, time: int, nx: bool) -> None:
-        self.queued.append((name, 0))
-
-    async def execute(self) -> list[int | bool]:
-        replies: list[int | bool] = []
-        for name, amount in self.queued:
-            if amount:
-                self.counts[name] = self.counts.get(name, 0) + amount
-                replies.append(self.counts[name])
-            else:
-                replies.append(True)
-        return replies
+        return count
 
 
 async def test_a_recipient_over_the_hourly_limit_waits_for_the_next_hour(uow: UnitOfWork) -> None:

@@ -9,29 +9,38 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
+# KEYS: the recipients' counters this hour; ARGV[1]: their time to live; ARGV[i + 1]: how many
+# notices to count for KEYS[i]. Returns each counter after counting.
+_COUNT = """
+local totals = {}
+for i, key in ipairs(KEYS) do
+  totals[i] = redis.call('INCRBY', key, ARGV[i + 1])
+  redis.call('EXPIRE', key, ARGV[1], 'NX')
+end
+return totals
+"""
+
 
 class HourlyLimit:
     def __init__(self, counter: Any, per_hour: int, prefix: str = "") -> None:
-        """`counter`: an asyncio Redis client (its pipelines are used);
+        """`counter`: an asyncio Redis client (it runs a script);
         `prefix`: the environment's (its topic prefix), so that two sharing a Redis count
         apart."""
-        self.counter = counter
         self.per_hour = per_hour
         self.prefix = prefix
+        self._count = counter.register_script(_COUNT)
 
     async def allow_all(self, recipients: Sequence[str], now: float | None = None) -> list[bool]:
         """Count one notice to each of `recipients` (a recipient may come more than once) in
-        one round trip; whether each may be sent this hour."""
+        one round trip and one reply; whether each may be sent this hour."""
         hour = int((now or time.time()) // 3600)
         wanted = Counter(recipients)
-        async with self.counter.pipeline(transaction=False) as pipe:
-            for recipient, count in wanted.items():
-                key = f"{self.prefix}notify:sent:{recipient}:{hour}"  # ids, not phones
-                pipe.incrby(key, count)
-                pipe.expire(key, 7200, nx=True)
-            replies = await pipe.execute()
+        totals = await self._count(
+            keys=[f"{self.prefix}notify:sent:{r}:{hour}" for r in wanted],  # ids, not phones
+            args=[7200, *wanted.values()],
+        )
         # the recipient's count this hour before this batch, then one more per notice
-        counted = {r: int(total) - wanted[r] for r, total in zip(wanted, replies[::2], strict=True)}
+        counted = {r: int(total) - wanted[r] for r, total in zip(wanted, totals, strict=True)}
         allowed = []
         for recipient in recipients:
             counted[recipient] += 1
