@@ -111,6 +111,14 @@ class UtcDateTime(TypeDecorator[datetime]):
         return value
 
 
+# Prepared statements each connection keeps. A batch makes statements of as many shapes as there
+# are batch sizes (a multi-row INSERT, an IN list), each one prepared and kept with its
+# parameters' codecs: a 373-row INSERT has 2,238. SQLAlchemy's 100 a connection held 12-13 MiB
+# more per service under a 40,000-report burst than 10, at the same speed; with none kept the
+# burst took a quarter longer.
+STATEMENTS_KEPT = 10
+
+
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     # Bound values can be personal data: never in an error's text, so never in a log.
     kwargs.setdefault("hide_parameters", True)
@@ -120,6 +128,8 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
         return engine
     kwargs.setdefault("pool_size", 10)
     kwargs.setdefault("pool_pre_ping", True)
+    if "+asyncpg" in url:
+        kwargs.setdefault("connect_args", {"prepared_statement_cache_size": STATEMENTS_KEPT})
     return create_async_engine(url, **kwargs)
 
 

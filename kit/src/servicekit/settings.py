@@ -74,11 +74,12 @@ class KitSettings(KafkaAccess):
         "larger one is parked, not sent. Keep it under the broker's message.max.bytes",
     )
     outbox_batch_size: int = Field(
-        default=2000,
+        default=1000,
         ge=1,
-        description="Most outbox rows one relay pass publishes. A consumed batch can stage "
-        "several rows an event, and the relay shares the event loop with the consumer: passes "
-        "smaller than what a batch stages leave the relay behind under a burst",
+        description="Most outbox rows one relay pass publishes (and holds in memory). A "
+        "consumed batch can stage several rows an event, and the relay shares the event loop "
+        "with the consumer: passes much smaller than what a batch stages leave the relay "
+        "behind under a burst",
     )
     outbox_sweep_seconds: float = Field(default=2.0, gt=0)
     db_migrate_on_start: bool = True
