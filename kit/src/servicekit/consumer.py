@@ -467,11 +467,11 @@ class _Pass:
         through `Unit.emit` all the same)."""
         if len(run) == 1:
             return telemetry.attached(self.traces[run[0][2].event_id])
-        return telemetry.tracer().start_as_current_span(
+        return telemetry.batch_span(
             f"process {self.p.subscription.name} batch",
+            [self.traces[event.event_id] for _, _, event in run],
+            {"messaging.batch.message_count": len(run)},
             kind=SpanKind.CONSUMER,
-            links=telemetry.links_to(self.traces[event.event_id] for _, _, event in run),
-            attributes={"messaging.batch.message_count": len(run)},
         )
 
     def end_spans(self) -> None:

@@ -192,14 +192,19 @@ def child_span(
 
 @contextmanager
 def batch_span(
-    name: str, causes: Iterable[Context], attributes: Mapping[str, Any] | None = None
+    name: str,
+    causes: Iterable[Context],
+    attributes: Mapping[str, Any] | None = None,
+    kind: SpanKind = SpanKind.INTERNAL,
 ) -> Iterator[trace.Span]:
-    """A span of its own for work done once for many records (one Redis round trip for a
-    batch), linked to each sampled cause; what is instrumented under it is recorded, whatever
-    quiet context was current."""
+    """A span of its own for work done once for many records (a handler's batch, one Redis
+    round trip for a batch), linked to each sampled cause; what is instrumented under it is
+    recorded, whatever quiet context was current."""
     with (
         attached(Context()),
-        tracer().start_as_current_span(name, links=links_to(causes), attributes=attributes) as span,
+        tracer().start_as_current_span(
+            name, kind=kind, links=links_to(causes), attributes=attributes
+        ) as span,
     ):
         yield span
 
