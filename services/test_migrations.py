@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import importlib
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import create_engine
+from alembic.script import ScriptDirectory
+from sqlalchemy import create_engine, inspect, text
 
 from servicekit import migrations
-from servicekit.db import kit_metadata
+from servicekit.db import inbox_table, kit_metadata, outbox_table
+from servicekit.schema_upgrade import SchemaUpgradeFailed, upgrade_in_child
 
 SERVICES = ["membership", "aid", "legal", "skills", "notify"]
 
@@ -29,3 +33,40 @@ def test_migrations_match_the_models(service: str, tmp_path: Path) -> None:
         )
     engine.dispose()
     assert differences == []
+
+
+async def test_a_service_migrates_its_database_in_a_child_process(tmp_path: Path) -> None:
+    directory = Path(importlib.import_module("membership").__file__ or "").with_name("migrations")
+    url = f"sqlite+aiosqlite:///{tmp_path}/schema.db"
+    await upgrade_in_child(directory, url)
+    engine = create_engine(f"sqlite:///{tmp_path}/schema.db")
+    with engine.connect() as connection:
+        tables = set(inspect(connection).get_table_names())
+        [head] = ScriptDirectory.from_config(migrations.alembic_config(directory, url)).get_heads()
+        version = connection.scalar(text("SELECT version_num FROM alembic_version"))
+    engine.dispose()
+    assert {outbox_table.name, inbox_table.name, "members"} <= tables
+    assert version == head
+
+
+async def test_a_failed_migration_stops_the_start_with_what_the_child_said(
+    tmp_path: Path,
+) -> None:
+    missing = tmp_path / "no-such-migrations"
+    with pytest.raises(SchemaUpgradeFailed) as failed:
+        await upgrade_in_child(missing, f"sqlite+aiosqlite:///{tmp_path}/schema.db")
+    assert str(missing) in str(failed.value)
+    assert "exit 1" in str(failed.value)
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_a_running_service_holds_no_alembic(service: str) -> None:
+    """What the child process is for: Alembic stays out of the service's heap."""
+    probe = (
+        f"import sys, {service}.main\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('alembic', 'mako')))"
+    )
+    found = subprocess.run(  # noqa: S603 — this interpreter, a probe written here
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+    )
+    assert found.stdout.strip() == "[]"

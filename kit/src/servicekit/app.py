@@ -40,7 +40,7 @@ from gonghui_contracts import CATALOG, Catalog
 from gonghui_contracts.access import Partner, partner_topic, senders
 from gonghui_contracts.topics import BY_NAME
 from gonghui_contracts.values import Service
-from servicekit import db, heap, migrations, telemetry
+from servicekit import db, heap, telemetry
 from servicekit.clock import Clock, clock_router
 from servicekit.consumer import BatchProcessor, IncomingRecord, Subscription
 from servicekit.health import Check, health_router
@@ -49,6 +49,7 @@ from servicekit.identity import IdentitySettings, Verifier
 from servicekit.loop import Step, WakeableLoop
 from servicekit.outbox import KafkaPublisher, OutboxRelay
 from servicekit.partners import read_partners
+from servicekit.schema_upgrade import upgrade_in_child
 from servicekit.settings import KitSettings
 from servicekit.unit import UnitOfWork
 
@@ -229,7 +230,7 @@ class Runtime:
         if self.redis is not None and not RedisInstrumentor().is_instrumented_by_opentelemetry:
             RedisInstrumentor().instrument(tracer_provider=self.tracer_provider)
         if self.settings.db_migrate_on_start and self.migrations_dir is not None:
-            await migrations.upgrade_async(self.migrations_dir, self.settings.database_url)
+            await upgrade_in_child(self.migrations_dir, self.settings.database_url)
         for job in self.startup:
             await job()
         if self.processors:

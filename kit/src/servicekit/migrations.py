@@ -24,12 +24,9 @@ def alembic_config(script_location: Path, database_url: str) -> Config:
 
 
 def upgrade(script_location: Path, database_url: str) -> None:
-    """Bring the database to the newest revision (blocking; run it in a thread from async code)."""
+    """Bring the database to the newest revision (`servicekit migrate`, which a service runs in a
+    child process before it starts)."""
     command.upgrade(alembic_config(script_location, database_url), "head")
-
-
-async def upgrade_async(script_location: Path, database_url: str) -> None:
-    await asyncio.to_thread(upgrade, script_location, database_url)
 
 
 def run_env(service_metadata: MetaData) -> None:
