@@ -111,8 +111,9 @@ def local_tokens() -> LocalTokens:
 class NoticeSink:
     """Follows the notice sink file (JSON lines) as it grows, reading each line once."""
 
-    def __init__(self) -> None:
-        self.offset = 0
+    def __init__(self, *, from_end: bool = False) -> None:
+        """From the file's start, or (`from_end`) from its end now: what comes after."""
+        self.offset = NOTICE_SINK.stat().st_size if from_end and NOTICE_SINK.exists() else 0
         self.seen: list[dict[str, object]] = []
 
     def read(self) -> list[dict[str, object]]:
