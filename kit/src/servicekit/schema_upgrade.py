@@ -1,6 +1,6 @@
 """Bringing a service's database to the newest revision before it starts, in a child process:
 Alembic and what a run of migrations loads stay out of the service, whose heap lives as long
-as it does (about 11 MiB of every service's resident memory)."""
+as it does (about 10 MiB of every service's resident memory)."""
 
 from __future__ import annotations
 
