@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import logging
 import subprocess
 import sys
 from pathlib import Path
@@ -70,3 +71,15 @@ def test_a_running_service_holds_no_alembic(service: str) -> None:
         [sys.executable, "-c", probe], capture_output=True, text=True, check=True
     )
     assert found.stdout.strip() == "[]"
+
+
+async def test_what_the_child_said_goes_to_the_service_log(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    directory = Path(importlib.import_module("legal").__file__ or "").with_name("migrations")
+    with caplog.at_level(logging.INFO, logger="servicekit.schema_upgrade"):
+        await upgrade_in_child(directory, f"sqlite+aiosqlite:///{tmp_path}/schema.db")
+    said = [r.getMessage() for r in caplog.records if r.name == "servicekit.schema_upgrade"]
+    # (the CLI's console may wrap a long path over lines)
+    assert said and said[0].startswith("migration: migrated ")
+    assert "to head" in said[-1]

@@ -5,9 +5,12 @@ as it does (about 10 MiB of every service's resident memory)."""
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import sys
 from pathlib import Path
+
+log = logging.getLogger(__name__)
 
 KEPT_OUTPUT_BYTES = 4000
 
@@ -30,8 +33,10 @@ async def upgrade_in_child(script_location: Path, database_url: str) -> None:
         stderr=asyncio.subprocess.STDOUT,
     )
     output, _ = await child.communicate()
+    tail = output[-KEPT_OUTPUT_BYTES:].decode(errors="replace")
     if child.returncode != 0:
-        tail = output[-KEPT_OUTPUT_BYTES:].decode(errors="replace")
         raise SchemaUpgradeFailed(
             f"migrating {script_location} failed (exit {child.returncode}):\n{tail}"
         )
+    for line in filter(str.strip, tail.splitlines()):
+        log.info("migration: %s", line)

@@ -80,8 +80,9 @@ class JsonLinesSink:
     async def append(self, record: Mapping[str, Any]) -> None:
         line = (json.dumps(record, ensure_ascii=False) + "\n").encode()
         # One write of the whole line to a file opened for appending lands whole after the
-        # others; a text-mode file object built per line cost more than the line.
-        descriptor = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        # others; a text-mode file object built per line cost more than the line. The records
+        # may name people: a new file is its owner's alone.
+        descriptor = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
         try:
             os.write(descriptor, line)
         finally:
