@@ -81,5 +81,6 @@ async def test_what_the_child_said_goes_to_the_service_log(
         await upgrade_in_child(directory, f"sqlite+aiosqlite:///{tmp_path}/schema.db")
     said = [r.getMessage() for r in caplog.records if r.name == "servicekit.schema_upgrade"]
     # (the CLI's console may wrap a long path over lines)
-    assert said and said[0].startswith("migration: migrated ")
+    assert said
+    assert said[0].startswith("migration: migrated ")
     assert "to head" in said[-1]
