@@ -21,11 +21,15 @@ from servicekit.schema_upgrade import SchemaUpgradeFailed, upgrade_in_child
 SERVICES = ["membership", "aid", "legal", "skills", "notify"]
 
 
+def migrations_of(service: str) -> Path:
+    """A service's migrations, beside its package's modules."""
+    return Path(importlib.import_module(service).__file__ or "").with_name("migrations")
+
+
 @pytest.mark.parametrize("service", SERVICES)
 def test_migrations_match_the_models(service: str, tmp_path: Path) -> None:
-    package = importlib.import_module(service)
     models = importlib.import_module(f"{service}.models")
-    directory = Path(package.__file__).with_name("migrations")
+    directory = migrations_of(service)
     migrations.upgrade(directory, f"sqlite+aiosqlite:///{tmp_path}/schema.db")
     engine = create_engine(f"sqlite:///{tmp_path}/schema.db")
     with engine.connect() as connection:
@@ -37,7 +41,7 @@ def test_migrations_match_the_models(service: str, tmp_path: Path) -> None:
 
 
 async def test_a_service_migrates_its_database_in_a_child_process(tmp_path: Path) -> None:
-    directory = Path(importlib.import_module("membership").__file__ or "").with_name("migrations")
+    directory = migrations_of("membership")
     url = f"sqlite+aiosqlite:///{tmp_path}/schema.db"
     await upgrade_in_child(directory, url)
     engine = create_engine(f"sqlite:///{tmp_path}/schema.db")
@@ -76,7 +80,7 @@ def test_a_running_service_holds_no_alembic(service: str) -> None:
 async def test_what_the_child_said_goes_to_the_service_log(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    directory = Path(importlib.import_module("legal").__file__ or "").with_name("migrations")
+    directory = migrations_of("legal")
     with caplog.at_level(logging.INFO, logger="servicekit.schema_upgrade"):
         await upgrade_in_child(directory, f"sqlite+aiosqlite:///{tmp_path}/schema.db")
     said = [r.getMessage() for r in caplog.records if r.name == "servicekit.schema_upgrade"]
