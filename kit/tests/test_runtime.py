@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from faststream.kafka import TestKafkaBroker
+from aiokafka import TopicPartition
 
 from gonghui_contracts import Catalog, Envelope, EventPayload
 from gonghui_contracts.access import Partner
@@ -16,6 +16,7 @@ from gonghui_contracts.topics import AID_INJURY_REPORTS
 from gonghui_contracts.values import PartnerKind
 from servicekit import KitSettings, Runtime, Subscription, Unit, db, each
 from servicekit.partners import write_partners
+from servicekit.testing import InMemoryConsumer
 
 
 class Filed(EventPayload):
@@ -32,7 +33,8 @@ async def test_one_consumer_reads_every_subscribed_topic_for_its_own_handler(
         kafka_topic_prefix="it.",
         pii_allow_development_key=True,
     )
-    runtime = Runtime(settings, catalog=Catalog([Filed]))
+    kafka = InMemoryConsumer()
+    runtime = Runtime(settings, catalog=Catalog([Filed]), kafka_consumer=lambda: kafka)
     async with runtime.engine.begin() as connection:
         await connection.run_sync(db.kit_metadata.create_all)
     seen: list[tuple[str, int]] = []
@@ -47,16 +49,21 @@ async def test_one_consumer_reads_every_subscribed_topic_for_its_own_handler(
         runtime.subscribe(Subscription(topic, on={Filed: each(handler(topic))}))
     with pytest.raises(ValueError, match="subscribed twice"):
         runtime.subscribe(Subscription("a.filings.v1", on={Filed: each(handler("again"))}))
-    runtime._consume_subscribed_topics()
+    reader = runtime._consume_subscribed_topics()
 
-    assert [s.topic_names for s in runtime.broker.subscribers] == [
-        ["it.a.filings.v1", "it.b.referrals.v1"]
-    ]
-    async with TestKafkaBroker(runtime.broker) as broker:
-        for n, topic in enumerate(["b.referrals.v1", "a.filings.v1", "b.referrals.v1"]):
-            message = Envelope.wrap(Filed(n=n), key=f"k{n}", producer="t").to_bytes()
-            await broker.publish(message, topic=f"it.{topic}", key=f"k{n}".encode())
+    for n, topic in enumerate(["b.referrals.v1", "a.filings.v1", "b.referrals.v1", "c.other.v1"]):
+        message = Envelope.wrap(Filed(n=n), key=f"k{n}", producer="t").to_bytes()
+        kafka.publish(f"it.{topic}", message, key=f"k{n}".encode())
+    await reader.start()
+    await kafka.until_all_committed()
+    await reader.stop(grace_seconds=5)
     await runtime.engine.dispose()
+
+    assert kafka.subscribed == {"it.a.filings.v1", "it.b.referrals.v1"}
+    assert kafka.committed == {
+        TopicPartition("it.a.filings.v1", 0): 1,
+        TopicPartition("it.b.referrals.v1", 0): 2,
+    }
 
     assert sorted(seen) == [("a.filings.v1", 1), ("b.referrals.v1", 0), ("b.referrals.v1", 2)]
 
@@ -79,7 +86,8 @@ async def test_an_intake_family_is_read_from_each_partner_of_the_directory(
         partners_file=directory,
         pii_allow_development_key=True,
     )
-    runtime = Runtime(settings)
+    kafka = InMemoryConsumer()
+    runtime = Runtime(settings, kafka_consumer=lambda: kafka)
     async with runtime.engine.begin() as connection:
         await connection.run_sync(db.kit_metadata.create_all)
     seen: list[tuple[str | None, str]] = []
@@ -88,19 +96,20 @@ async def test_an_intake_family_is_read_from_each_partner_of_the_directory(
         seen.append((unit.sender.partner_id if unit.sender else None, event.data.hospital_id))
 
     runtime.subscribe(Subscription(AID_INJURY_REPORTS, on={PatientDischarged: each(handle)}))
-    runtime._consume_subscribed_topics()
-    [subscriber] = runtime.broker.subscribers
-    assert subscriber.topic_names == [
+    reader = runtime._consume_subscribed_topics()
+    assert reader.topics == [
         "partner.aid.injury-reports.v1.sz-h-001",
         "partner.aid.injury-reports.v1.sz-h-002",
     ]
-    async with TestKafkaBroker(runtime.broker) as broker:
-        for hospital in ("sz-h-002", "sz-h-001"):
-            payload = PatientDischarged(
-                report_ref="r", hospital_id=hospital, discharged_on=date(2026, 11, 30)
-            )
-            message = Envelope.wrap(payload, key="r", producer="t").to_bytes()
-            await broker.publish(message, topic=f"partner.aid.injury-reports.v1.{hospital}")
+    for hospital in ("sz-h-002", "sz-h-001"):
+        payload = PatientDischarged(
+            report_ref="r", hospital_id=hospital, discharged_on=date(2026, 11, 30)
+        )
+        message = Envelope.wrap(payload, key="r", producer="t").to_bytes()
+        kafka.publish(f"partner.aid.injury-reports.v1.{hospital}", message)
+    await reader.start()
+    await kafka.until_all_committed()
+    await reader.stop(grace_seconds=5)
     await runtime.engine.dispose()
 
     assert seen == [("sz-h-002", "sz-h-002"), ("sz-h-001", "sz-h-001")]

@@ -19,14 +19,11 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from aiokafka import AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
-from faststream import AckPolicy
-from faststream.kafka import KafkaBroker
-from faststream.kafka.annotations import KafkaMessage
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from opentelemetry.instrumentation.redis import RedisInstrumentor
 from opentelemetry.instrumentation.sqlalchemy import SQLAlchemyInstrumentor
@@ -49,6 +46,7 @@ from servicekit.identity import IdentitySettings, Verifier
 from servicekit.loop import Step, WakeableLoop
 from servicekit.outbox import KafkaPublisher, OutboxRelay
 from servicekit.partners import read_partners
+from servicekit.readahead import Consumer, ReadAheadConsumer
 from servicekit.schema_upgrade import upgrade_in_child
 from servicekit.settings import KitSettings
 from servicekit.unit import UnitOfWork
@@ -65,7 +63,7 @@ class Runtime:
         *,
         catalog: Catalog = CATALOG,
         migrations_dir: Path | None = None,
-        broker: KafkaBroker | None = None,
+        kafka_consumer: Callable[[], Consumer] | None = None,
     ) -> None:
         self.settings = settings
         self.catalog = catalog
@@ -77,14 +75,9 @@ class Runtime:
         self.redis: Redis | None = (
             Redis.from_url(settings.redis_url) if settings.redis_url else None
         )
-        # The broker consumes; the outbox relay publishes with a producer of its own.
-        self.broker = broker or KafkaBroker(
-            settings.kafka_bootstrap_servers,
-            graceful_timeout=settings.shutdown_grace_seconds,
-            client_id=settings.service_name,
-            security=settings.broker_security(),
-            logger=logging.getLogger(f"{settings.service_name}.broker"),
-        )
+        # One consumer reads; the outbox relay publishes with a producer of its own.
+        self._kafka_consumer = kafka_consumer or self._consumer
+        self.reader: ReadAheadConsumer | None = None
         self.relay = OutboxRelay(
             self.sessions,
             KafkaPublisher(self._outbox_producer, settings.kafka_topic_prefix),
@@ -111,6 +104,16 @@ class Runtime:
             # partition's batch full waits for it to go: batches that take a relay pass's
             # records keep the relay from waiting on the broker record by record.
             max_batch_size=256 * 1024,
+        )
+
+    def _consumer(self) -> AIOKafkaConsumer:
+        return AIOKafkaConsumer(
+            **self.settings.client_options(),
+            client_id=self.settings.service_name,
+            group_id=self.settings.kafka_consumer_group,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            fetch_max_bytes=self.settings.kafka_fetch_max_bytes,
         )
 
     def subscribe(self, subscription: Subscription) -> None:
@@ -144,31 +147,27 @@ class Runtime:
             sender=sender,
         )
 
-    def _consume_subscribed_topics(self) -> None:
+    def _consume_subscribed_topics(self) -> ReadAheadConsumer:
         """One Kafka consumer reads every subscribed topic and hands each its records: a process
         is one member of its group, so its start or stop is one rebalance, not one per topic."""
         processors = dict(self.processors)
 
-        async def consume(message: KafkaMessage) -> None:
-            raw = message.raw_message
+        async def consume(batch: Sequence[ConsumerRecord[Any, Any]]) -> None:
             by_topic: dict[str, list[IncomingRecord]] = {}
-            for record in raw if isinstance(raw, tuple | list) else (raw,):
+            for record in batch:
                 by_topic.setdefault(record.topic, []).append(IncomingRecord.from_kafka(record))
             for topic, records in by_topic.items():
                 await processors[topic].process(records)
 
-        self.broker.subscriber(
-            *processors,
-            group_id=self.settings.kafka_consumer_group,
-            batch=True,
-            max_records=self.settings.kafka_consume_batch_size,
-            batch_timeout_ms=self.settings.kafka_consume_batch_wait_ms,
-            fetch_max_bytes=self.settings.kafka_fetch_max_bytes,
-            auto_offset_reset="earliest",
-            ack_policy=AckPolicy.NACK_ON_ERROR,
-            title=f"{self.settings.service_name}:subscriptions",
-            decoder=_left_undecoded,
-        )(consume)
+        batch_size = self.settings.kafka_consume_batch_size
+        return ReadAheadConsumer(
+            self._kafka_consumer(),
+            list(processors),
+            consume,
+            max_batch=batch_size,
+            max_queued=2 * batch_size,
+            linger_seconds=self.settings.kafka_consume_batch_wait_ms / 1000,
+        )
 
     def committed(self) -> None:
         """Something was committed: the relay and the workers may have work."""
@@ -207,10 +206,9 @@ class Runtime:
             async with self.engine.connect() as connection:
                 return await connection.scalar(text("SELECT 1"))
 
-        async def kafka() -> object:
-            return await self.broker.ping(timeout=2.0)
-
-        checks: dict[str, Check] = {"database": database, "kafka": kafka}
+        checks: dict[str, Check] = {"database": database}
+        if self.reader is not None:
+            checks["kafka"] = self.reader.ping
         if self.redis is not None:
             redis = self.redis
 
@@ -234,8 +232,8 @@ class Runtime:
         for job in self.startup:
             await job()
         if self.processors:
-            self._consume_subscribed_topics()
-        await self.broker.start()
+            self.reader = self._consume_subscribed_topics()
+            await self.reader.start()
         self.relay.start()
         for worker in self.workers:
             worker.start()
@@ -249,12 +247,11 @@ class Runtime:
     async def stop(self) -> None:
         for task in self._job_tasks:
             task.cancel()
-        for subscriber in self.broker.subscribers:
-            await subscriber.stop()
+        if self.reader is not None:
+            await self.reader.stop(self.settings.shutdown_grace_seconds)
         for worker in self.workers:
             await worker.stop()
         published = await self.relay.stop()
-        await self.broker.stop()
         if self.redis is not None:
             await self.redis.aclose()
         await self.engine.dispose()
@@ -315,12 +312,6 @@ def _check_registered_reader(service_name: str, topic: str) -> None:
         return
     if Service(service_name) not in spec.readers:
         raise ValueError(f"the topic registry does not name {service_name} a reader of {topic}")
-
-
-async def _left_undecoded(_message: Any) -> None:
-    """The kit reads each record's bytes itself (a record that is not JSON is a dead letter);
-    FastStream's own decoding would raise on such a record, or on a deeply nested one, and hand
-    the whole batch back to Kafka, again and again."""
 
 
 def install_error_handlers(app: FastAPI, statuses: ErrorStatuses) -> None:

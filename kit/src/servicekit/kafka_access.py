@@ -8,7 +8,6 @@ from __future__ import annotations
 import ssl
 from typing import Any, Literal
 
-from faststream.security import BaseSecurity, SASLScram256, SASLScram512
 from pydantic import SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -61,20 +60,6 @@ class KafkaAccess(BaseSettings):
             options["sasl_plain_username"] = self.kafka_sasl_username
             options["sasl_plain_password"] = self.kafka_sasl_password.get_secret_value()
         return options
-
-    def broker_security(self) -> BaseSecurity | None:
-        """The same, as FastStream's broker takes it."""
-        if self.uses_sasl:
-            scram = SASLScram512 if self.kafka_sasl_mechanism == "SCRAM-SHA-512" else SASLScram256
-            return scram(
-                self.kafka_sasl_username,
-                self.kafka_sasl_password.get_secret_value(),
-                ssl_context=self._ssl_context(),
-                use_ssl=self.uses_tls,
-            )
-        if self.uses_tls:
-            return BaseSecurity(ssl_context=self._ssl_context(), use_ssl=True)
-        return None
 
 
 def client_options(bootstrap: str | None = None) -> dict[str, Any]:
