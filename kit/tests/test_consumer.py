@@ -15,6 +15,7 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from sqlalchemy import Column, Integer, String, Table, func, insert, select
+from sqlalchemy import event as sqlalchemy_event
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -24,7 +25,7 @@ from gonghui_contracts.events import InjuryReportOutcome, PatientDischarged
 from gonghui_contracts.topics import AID_INJURY_REPORTS
 from gonghui_contracts.values import PartnerKind
 from servicekit import BatchProcessor, PermanentError, Settled, Subscription, Unit, each, telemetry
-from servicekit.consumer import REPLAY_HEADER
+from servicekit.consumer import REPLAY_HEADER, process_together
 from servicekit.db import new_metadata
 from servicekit.testing import outbox_rows, record, sqlite_sessions
 
@@ -440,6 +441,53 @@ async def test_a_failing_batch_is_narrowed_to_the_failing_record(sessions: Any) 
     assert calls == [("ask", [12, 13, 14]), ("ask", [12]), ("ask", [13]), ("ask", [14])]
     async with sessions() as session:
         assert sorted(await session.scalars(select(effects.c.n))) == [12, 14]
+    rows = await outbox_rows(sessions)
+    assert sorted(r.topic for r in rows) == ["test.in.v1.dlq", "test.out.v1", "test.out.v1"]
+
+
+def other_processor(sessions: async_sessionmaker[AsyncSession], handler: Handler) -> BatchProcessor:
+    return BatchProcessor(
+        Subscription(OTHER_TOPIC, on={Ask: each(handler)}),
+        sessions=sessions,
+        catalog=catalog,
+        group="g",
+        producer="test",
+        transient_retry_seconds=5,
+    )
+
+
+OTHER_TOPIC = "test.other.v1"
+
+
+async def test_the_topics_of_one_consumed_batch_commit_in_one_transaction(sessions: Any) -> None:
+    handler = Handler()
+    commits: list[object] = []
+    sqlalchemy_event.listen(sessions.kw["bind"].sync_engine, "commit", commits.append)
+    batches = [
+        (processor(sessions, handler), [record(TOPIC, ask(21)), record(TOPIC, ask(22))]),
+        (other_processor(sessions, handler), [record(OTHER_TOPIC, ask(23))]),
+    ]
+    await process_together(batches)
+    assert len(commits) == 1
+    await process_together(batches)  # read again: no second effect
+
+    async with sessions() as session:
+        assert sorted(await session.scalars(select(effects.c.n))) == [21, 22, 23]
+    assert len(await outbox_rows(sessions)) == 3
+
+
+async def test_a_failure_in_one_topic_of_a_consumed_batch_leaves_the_others_effects(
+    sessions: Any,
+) -> None:
+    handler = Handler()
+    await process_together(
+        [
+            (processor(sessions, handler), [record(TOPIC, ask(31)), record(TOPIC, ask(32, "bug"))]),
+            (other_processor(sessions, handler), [record(OTHER_TOPIC, ask(33))]),
+        ]
+    )
+    async with sessions() as session:
+        assert sorted(await session.scalars(select(effects.c.n))) == [31, 33]
     rows = await outbox_rows(sessions)
     assert sorted(r.topic for r in rows) == ["test.in.v1.dlq", "test.out.v1", "test.out.v1"]
 

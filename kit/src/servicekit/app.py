@@ -39,7 +39,7 @@ from gonghui_contracts.topics import BY_NAME
 from gonghui_contracts.values import Service
 from servicekit import db, heap, telemetry
 from servicekit.clock import Clock, clock_router
-from servicekit.consumer import BatchProcessor, IncomingRecord, Subscription
+from servicekit.consumer import BatchProcessor, IncomingRecord, Subscription, process_together
 from servicekit.health import Check, health_router
 from servicekit.http import BodyLimit, document_common_answers
 from servicekit.identity import IdentitySettings, Verifier
@@ -156,8 +156,7 @@ class Runtime:
             by_topic: dict[str, list[IncomingRecord]] = {}
             for record in batch:
                 by_topic.setdefault(record.topic, []).append(IncomingRecord.from_kafka(record))
-            for topic, records in by_topic.items():
-                await processors[topic].process(records)
+            await process_together([(processors[t], records) for t, records in by_topic.items()])
 
         batch_size = self.settings.kafka_consume_batch_size
         return ReadAheadConsumer(

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
 from functools import cached_property
-from typing import Any
+from typing import Any, TypeVar
 
 from opentelemetry import trace
 from opentelemetry.context import Context
@@ -48,6 +48,7 @@ EventHandler = Callable[[Unit, Envelope[Any]], Awaitable[None]]
 Rejecter = Callable[[Unit, RawEnvelope, ContractViolation], Awaitable[None]]
 
 REPLAY_HEADER = "dlq.replayed-from"
+_T = TypeVar("_T")
 
 
 @dataclass(frozen=True)
@@ -216,11 +217,19 @@ class BatchProcessor:
         hands the records back to Kafka uncommitted."""
         started = time.monotonic()
         items = [self._item(record) for record in records]
+        settled = await self.retrying(lambda: self._commit_batch(items), len(items))
+        self.on_commit()
+        self.count(settled, started)
+        return settled
+
+    async def retrying(self, attempt: Callable[[], Awaitable[_T]], records: int) -> _T:
+        """`attempt` again, with backoff, while it fails transiently, for at most
+        `transient_retry_seconds`."""
+        started = time.monotonic()
         delay = 0.1
         while True:
             try:
-                settled = await self._commit_batch(items)
-                break
+                return await attempt()
             except Exception as error:
                 if (
                     not is_transient(error)
@@ -229,17 +238,17 @@ class BatchProcessor:
                     raise
                 FAILED.labels(self.subscription.name, self.group, "transient").inc()
                 log.warning(
-                    "batch of %d failed transiently (%s); retrying", len(items), safe_reason(error)
+                    "batch of %d failed transiently (%s); retrying", records, safe_reason(error)
                 )
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 5.0)
-        self.on_commit()
+
+    def count(self, settled: Sequence[Settled], started: float) -> None:
         BATCH_SECONDS.labels(self.subscription.name).observe(time.monotonic() - started)
         for outcome in settled:
             CONSUMED.labels(self.subscription.name, self.group, outcome.value).inc()
             if outcome is Settled.DEAD_LETTER:
                 DEAD_LETTERS.labels(self.subscription.name, self.group).inc()
-        return settled
 
     def _item(self, record: IncomingRecord) -> _Item:
         size = record.size
@@ -264,23 +273,59 @@ class BatchProcessor:
 
     async def _run(self, items: Sequence[_Item], *, isolated: bool) -> list[Settled]:
         async with self.sessions() as session, session.begin():
-            fresh = await inbox.claim_many(
-                session,
-                self.group,
-                [item.key for item in items],
-                replayed={item.key for item in items if item.replayed},
-            )
-            batch = _Pass(self, session, isolated)
-            try:
-                for item in items:
-                    is_first = item.key in fresh
-                    fresh.discard(item.key)  # a second copy in the same batch is a duplicate
-                    await batch.take(item, is_first)
-                await batch.flush()
-            finally:
-                batch.end_spans()
-            await outbox.write(session, batch.staged)
+            return await self.run_in(session, items, isolated=isolated)
+
+    async def run_in(
+        self, session: AsyncSession, items: Sequence[_Item], *, isolated: bool
+    ) -> list[Settled]:
+        """The batch's work in `session`'s transaction, which the caller commits."""
+        fresh = await inbox.claim_many(
+            session,
+            self.group,
+            [item.key for item in items],
+            replayed={item.key for item in items if item.replayed},
+        )
+        batch = _Pass(self, session, isolated)
+        try:
+            for item in items:
+                is_first = item.key in fresh
+                fresh.discard(item.key)  # a second copy in the same batch is a duplicate
+                await batch.take(item, is_first)
+            await batch.flush()
+        finally:
+            batch.end_spans()
+        await outbox.write(session, batch.staged)
         return batch.outcomes
+
+
+async def process_together(
+    batches: Sequence[tuple[BatchProcessor, Sequence[IncomingRecord]]],
+) -> None:
+    """The records of several topics, consumed together, in one transaction: one claim on the
+    inbox a topic, one commit for all. If a handler fails, each topic's records run again in a
+    transaction of their own (`BatchProcessor.process`), where the failing record is narrowed
+    down, and the others keep their effects."""
+    if len(batches) == 1:
+        [(processor, records)] = batches
+        await processor.process(records)
+        return
+    started = time.monotonic()
+    work = [(processor, [processor._item(r) for r in records]) for processor, records in batches]
+    first = work[0][0]
+
+    async def all_at_once() -> list[list[Settled]]:
+        async with first.sessions() as session, session.begin():
+            return [await p.run_in(session, items, isolated=False) for p, items in work]
+
+    try:
+        settled = await first.retrying(all_at_once, sum(len(items) for _, items in work))
+    except _Isolate:
+        for processor, records in batches:
+            await processor.process(records)
+        return
+    first.on_commit()
+    for (processor, _), outcomes in zip(work, settled, strict=True):
+        processor.count(outcomes, started)
 
 
 class _Pass:
