@@ -46,8 +46,18 @@ class KitSettings(KafkaAccess):
         description="The partner directory (JSON list of partner_id and kind): the service "
         "reads each listed partner's own topic of the intake families it subscribes to",
     )
-    kafka_consume_batch_size: int = Field(default=500, ge=1)
-    kafka_consume_batch_wait_ms: int = Field(default=20, ge=0)
+    kafka_consume_batch_size: int = Field(
+        default=500,
+        ge=1,
+        description="Most records handled in one transaction; twice as many are read ahead "
+        "of the handlers and held in memory",
+    )
+    kafka_consume_batch_wait_ms: int = Field(
+        default=20,
+        ge=0,
+        description="How long a batch waits for records close behind its first: fewer, larger "
+        "transactions, for at most this much more time a hop",
+    )
     kafka_fetch_max_bytes: int = Field(
         default=4 * 1024 * 1024,
         ge=1024 * 1024,
