@@ -96,6 +96,27 @@ async def test_fetching_runs_ahead_of_a_batch_in_hand_and_offsets_stay_behind_it
     assert partitions.commits[0] == {A0: 2}
 
 
+async def test_fetching_stops_while_the_queue_holds_its_bytes() -> None:
+    partitions, handler = Partitions(), Handler()
+    handler.release.clear()
+    partitions.append(A0, 2)
+    consumer = reader(partitions, handler, max_batch=2, max_queued=100, max_queued_bytes=10)
+    await consumer.start()
+    await asyncio.wait_for(handler.holding.wait(), 5)
+    partitions.append(A0, 3)  # 3 bytes each: "0:2" ... "0:4"
+    await partitions.until(lambda: partitions.position[A0] == 5)
+    partitions.append(A0, 3)  # the queue holds 9 bytes: room for one more fetch
+    await partitions.until(lambda: partitions.position[A0] == 8)
+    partitions.append(A0, 3)
+    await asyncio.sleep(0.05)
+    assert partitions.position[A0] == 8  # 18 bytes queued: no fetch until the handler takes some
+
+    handler.release.set()
+    await partitions.until(lambda: partitions.committed.get(A0) == 11)
+    await consumer.stop(grace_seconds=1)
+    assert handler.handled() == values(A0, range(11))
+
+
 async def test_a_failed_batch_is_read_again_from_its_first_record() -> None:
     partitions, handler = Partitions(), Handler()
     handler.fail_next = True

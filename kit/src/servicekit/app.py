@@ -165,6 +165,7 @@ class Runtime:
             consume,
             max_batch=batch_size,
             max_queued=2 * batch_size,
+            max_queued_bytes=self.settings.kafka_fetch_max_bytes,
             linger_seconds=self.settings.kafka_consume_batch_wait_ms / 1000,
         )
 

@@ -7,7 +7,8 @@ batch only when it has handled the last one therefore picks up what arrived mean
 a second late, at every hop of a flow. Here one task only moves fetched records into a bounded
 queue, so every fetch asks for every partition, and another hands the queue to `handle` in
 batches. Offsets are committed explicitly, after the last record handled, never at the client's
-read position, which is ahead of it.
+read position, which is ahead of it. The queue is bounded in records and in bytes (it may pass
+its bytes by one fetch).
 
 Records of a partition are handled in offset order, and at least once:
 - a failed batch is read again: the partitions it and the queue held are sought back to their
@@ -58,6 +59,7 @@ class ReadAheadConsumer(ConsumerRebalanceListener):  # type: ignore[misc]
         *,
         max_batch: int,
         max_queued: int,
+        max_queued_bytes: int | None = None,
         linger_seconds: float = 0.0,
         retry_seconds: float = 1.0,
     ) -> None:
@@ -66,9 +68,11 @@ class ReadAheadConsumer(ConsumerRebalanceListener):  # type: ignore[misc]
         self.handle = handle
         self.max_batch = max_batch
         self.max_queued = max(max_queued, max_batch)
+        self.max_queued_bytes = max_queued_bytes or 1 << 62
         self.linger_seconds = linger_seconds
         self.retry_seconds = retry_seconds
         self._queue: deque[ConsumerRecord[Any, Any]] = deque()
+        self._queued_bytes = 0
         self._arrived = asyncio.Event()  # the queue holds records
         self._full = asyncio.Event()  # the queue holds a batch
         self._room = asyncio.Event()  # the queue may take more
@@ -123,6 +127,7 @@ class ReadAheadConsumer(ConsumerRebalanceListener):  # type: ignore[misc]
             # every record the client has handed out in the queue.
             for records in fetched.values():
                 self._queue.extend(records)
+                self._queued_bytes += sum(map(_size, records))
             if self._queue:
                 self._arrived.set()
             self._measure_room()
@@ -142,6 +147,7 @@ class ReadAheadConsumer(ConsumerRebalanceListener):  # type: ignore[misc]
                 if not self._queue:  # the group took the partitions meanwhile
                     continue
             batch = [self._queue.popleft() for _ in range(min(self.max_batch, len(self._queue)))]
+            self._queued_bytes -= sum(map(_size, batch))
             self._measure_room()
             self._idle.clear()
             try:
@@ -155,9 +161,10 @@ class ReadAheadConsumer(ConsumerRebalanceListener):  # type: ignore[misc]
                 self._idle.set()
 
     def _measure_room(self) -> None:
+        room = len(self._queue) < self.max_queued and self._queued_bytes < self.max_queued_bytes
         for event, reached in (
-            (self._room, len(self._queue) < self.max_queued),
-            (self._full, len(self._queue) >= self.max_batch),
+            (self._room, room),
+            (self._full, len(self._queue) >= self.max_batch or not room),
         ):
             if reached:
                 event.set()
@@ -179,6 +186,7 @@ class ReadAheadConsumer(ConsumerRebalanceListener):  # type: ignore[misc]
             tp = TopicPartition(record.topic, record.partition)
             first[tp] = min(first.get(tp, record.offset), record.offset)
         self._queue.clear()
+        self._queued_bytes = 0
         self._measure_room()
         for tp, offset in first.items():
             self.consumer.seek(tp, offset)
@@ -188,9 +196,16 @@ class ReadAheadConsumer(ConsumerRebalanceListener):  # type: ignore[misc]
         if gone:
             kept = [r for r in self._queue if TopicPartition(r.topic, r.partition) not in gone]
             self._queue = deque(kept)
+            self._queued_bytes = sum(map(_size, kept))
             self._measure_room()
         # The batch in hand commits while the partitions are still this member's.
         await self._idle.wait()
 
     async def on_partitions_assigned(self, assigned: Iterable[TopicPartition]) -> None:
         return None
+
+
+def _size(record: ConsumerRecord[Any, Any]) -> int:
+    value_bytes: int = record.serialized_value_size
+    key_bytes: int = record.serialized_key_size
+    return max(value_bytes, 0) + max(key_bytes, 0)  # -1 for a null value or key

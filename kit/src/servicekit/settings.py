@@ -61,8 +61,9 @@ class KitSettings(KafkaAccess):
     kafka_fetch_max_bytes: int = Field(
         default=4 * 1024 * 1024,
         ge=1024 * 1024,
-        description="Most bytes one fetch brings (records read ahead are held in memory: a "
-        "service reading every partner's topic would otherwise hold up to 50 MB of them)",
+        description="Most bytes one fetch brings, and most bytes of records read ahead of the "
+        "handlers before fetching stops (they are held in memory: a service reading every "
+        "partner's topic would otherwise hold up to 50 MB of them)",
     )
     handler_max_attempts: int = Field(
         default=3, ge=1, description="Tries of a failing message before it becomes a dead letter"
