@@ -108,12 +108,17 @@ async def visitor_of(platform: Platform, case_id: str) -> str:
 
 @pytest.fixture
 async def platform(start_platform: StartPlatform) -> Platform:
+    return await injury_platform(start_platform)
+
+
+async def injury_platform(start_platform: StartPlatform, **env: str) -> Platform:
     return await start_platform(
         ("aid", "notify"),
         {
             "CLOCK_ADJUSTABLE": "true",
             "INJURY_SWEEP_SECONDS": "0.5",
             "CONDOLENCE_FUND_BUDGET": str(10 * MINOR_ADMITTED),  # pays for ten cases
+            **env,
         },
         partners=HOSPITALS,
     )
@@ -235,8 +240,10 @@ async def test_concurrent_visits_never_pay_past_the_fund_nor_twice_for_a_case(
 
 
 async def test_sigkill_of_aid_mid_burst_loses_no_case_and_assigns_each_once(
-    platform: Platform,
+    start_platform: StartPlatform,
 ) -> None:
+    # small batches, so that the kill lands between commits (one batch could take the burst)
+    platform = await injury_platform(start_platform, KAFKA_CONSUME_BATCH_SIZE="30")
     injuries = [report(hospital=f"sz-h-{1 + n % 87:03d}") for n in range(300)]
     transfers = [  # the same worker and day, reported again by the hospital they moved to
         report(hospital="sz-h-050", resident_id=i.worker.resident_id) for i in injuries[:50]

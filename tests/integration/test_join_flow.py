@@ -30,9 +30,13 @@ PREMIUM = 60
 
 @pytest.fixture
 async def platform(start_platform: StartPlatform) -> Platform:
+    return await joins_platform(start_platform)
+
+
+async def joins_platform(start_platform: StartPlatform, **env: str) -> Platform:
     return await start_platform(
         ("membership", "aid", "notify"),
-        {"GIFT_FUND_BUDGET": str(PREMIUM * 300)},  # pays for 300 members
+        {"GIFT_FUND_BUDGET": str(PREMIUM * 300), **env},  # pays for 300 members
     )
 
 
@@ -76,8 +80,11 @@ async def test_one_join_is_one_trace_through_three_services(platform: Platform) 
 
 
 async def test_sigkill_of_aid_mid_burst_enrols_each_member_once_and_spends_exactly(
-    platform: Platform,
+    start_platform: StartPlatform,
 ) -> None:
+    # Batches of 50: the fund's payments rise in steps a poll sees between, where a batch of
+    # 500 could make all 300 at once.
+    platform = await joins_platform(start_platform, KAFKA_CONSUME_BATCH_SIZE="50")
     members = 500  # the fund pays for 300: the rest are offered self-paid cover
     refs = [f"burst-{n:04d}" for n in range(members)]
     await platform.send_batch(

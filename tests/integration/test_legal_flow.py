@@ -113,8 +113,12 @@ async def lawyer_of(platform: Platform, case_id: str) -> str:
 
 @pytest.fixture
 async def platform(start_platform: StartPlatform) -> Platform:
+    return await legal_platform(start_platform)
+
+
+async def legal_platform(start_platform: StartPlatform, **env: str) -> Platform:
     return await start_platform(
-        ("legal", "notify"), {"CLOCK_ADJUSTABLE": "true", "LEGAL_SWEEP_SECONDS": "0.5"}
+        ("legal", "notify"), {"CLOCK_ADJUSTABLE": "true", "LEGAL_SWEEP_SECONDS": "0.5", **env}
     )
 
 
@@ -339,8 +343,10 @@ async def test_the_early_warning_fires_once_per_window(platform: Platform) -> No
 
 
 async def test_sigkill_of_legal_mid_burst_loses_nothing_and_assigns_nothing_twice(
-    platform: Platform,
+    start_platform: StartPlatform,
 ) -> None:
+    # small batches, so that the kill lands between commits (one batch could take the burst)
+    platform = await legal_platform(start_platform, KAFKA_CONSUME_BATCH_SIZE="30")
     filings = [filing() for _ in range(400)]
     await send_many(platform, filings + filings[:100])  # a hundred work orders sent twice
 
