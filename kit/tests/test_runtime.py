@@ -113,3 +113,26 @@ async def test_an_intake_family_is_read_from_each_partner_of_the_directory(
     await runtime.engine.dispose()
 
     assert seen == [("sz-h-002", "sz-h-002"), ("sz-h-001", "sz-h-001")]
+
+
+async def test_readiness_asks_kafka_through_the_consumer_once_it_reads(tmp_path: Path) -> None:
+    settings = KitSettings(
+        service_name="probe",
+        database_url=f"sqlite+aiosqlite:///{tmp_path}/probe.db",
+        pii_allow_development_key=True,
+    )
+    kafka = InMemoryConsumer()
+    runtime = Runtime(settings, catalog=Catalog([Filed]), kafka_consumer=lambda: kafka)
+    reach_kafka = runtime.checks()["kafka"]
+    assert await reach_kafka() == "nothing to consume"
+
+    async def ignore(unit: Unit, event: Envelope[Any]) -> None:
+        return None
+
+    runtime.subscribe(Subscription("a.filings.v1", on={Filed: each(ignore)}))
+    with pytest.raises(RuntimeError, match="not consuming yet"):
+        await reach_kafka()
+    kafka.publish("a.filings.v1", b"{}")
+    runtime.reader = runtime._consume_subscribed_topics()
+    assert await reach_kafka() == 1  # the topics the cluster shows
+    await runtime.engine.dispose()

@@ -206,9 +206,14 @@ class Runtime:
             async with self.engine.connect() as connection:
                 return await connection.scalar(text("SELECT 1"))
 
-        checks: dict[str, Check] = {"database": database}
-        if self.reader is not None:
-            checks["kafka"] = self.reader.ping
+        async def kafka() -> object:
+            if self.reader is not None:
+                return await self.reader.ping()
+            if self.processors:
+                raise RuntimeError("not consuming yet")
+            return "nothing to consume"
+
+        checks: dict[str, Check] = {"database": database, "kafka": kafka}
         if self.redis is not None:
             redis = self.redis
 
