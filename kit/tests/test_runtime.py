@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from aiokafka import TopicPartition
 
-from gonghui_contracts import Catalog, Envelope, EventPayload
+from gonghui_contracts import CATALOG, Catalog, Envelope, EventPayload
 from gonghui_contracts.access import Partner
 from gonghui_contracts.events import PatientDischarged
 from gonghui_contracts.topics import AID_INJURY_REPORTS
@@ -24,19 +24,30 @@ class Filed(EventPayload):
     n: int
 
 
+async def probe(
+    tmp_path: Path, catalog: Catalog, **settings: Any
+) -> tuple[Runtime, InMemoryConsumer]:
+    """A runtime on a new SQLite file with the kit's tables, its consumer reading from memory."""
+    kafka = InMemoryConsumer()
+    runtime = Runtime(
+        KitSettings(
+            service_name="probe",
+            database_url=f"sqlite+aiosqlite:///{tmp_path}/probe.db",
+            pii_allow_development_key=True,
+            **settings,
+        ),
+        catalog=catalog,
+        kafka_consumer=lambda: kafka,
+    )
+    async with runtime.engine.begin() as connection:
+        await connection.run_sync(db.kit_metadata.create_all)
+    return runtime, kafka
+
+
 async def test_one_consumer_reads_every_subscribed_topic_for_its_own_handler(
     tmp_path: Path,
 ) -> None:
-    settings = KitSettings(
-        service_name="probe",
-        database_url=f"sqlite+aiosqlite:///{tmp_path}/probe.db",
-        kafka_topic_prefix="it.",
-        pii_allow_development_key=True,
-    )
-    kafka = InMemoryConsumer()
-    runtime = Runtime(settings, catalog=Catalog([Filed]), kafka_consumer=lambda: kafka)
-    async with runtime.engine.begin() as connection:
-        await connection.run_sync(db.kit_metadata.create_all)
+    runtime, kafka = await probe(tmp_path, Catalog([Filed]), kafka_topic_prefix="it.")
     seen: list[tuple[str, int]] = []
 
     def handler(topic: str) -> Any:
@@ -80,16 +91,7 @@ async def test_an_intake_family_is_read_from_each_partner_of_the_directory(
             Partner("gz-12351", PartnerKind.HOTLINE_12351),
         ],
     )
-    settings = KitSettings(
-        service_name="probe",
-        database_url=f"sqlite+aiosqlite:///{tmp_path}/probe.db",
-        partners_file=directory,
-        pii_allow_development_key=True,
-    )
-    kafka = InMemoryConsumer()
-    runtime = Runtime(settings, kafka_consumer=lambda: kafka)
-    async with runtime.engine.begin() as connection:
-        await connection.run_sync(db.kit_metadata.create_all)
+    runtime, kafka = await probe(tmp_path, CATALOG, partners_file=directory)
     seen: list[tuple[str | None, str]] = []
 
     async def handle(unit: Unit, event: Envelope[Any]) -> None:
@@ -116,13 +118,7 @@ async def test_an_intake_family_is_read_from_each_partner_of_the_directory(
 
 
 async def test_readiness_asks_kafka_through_the_consumer_once_it_reads(tmp_path: Path) -> None:
-    settings = KitSettings(
-        service_name="probe",
-        database_url=f"sqlite+aiosqlite:///{tmp_path}/probe.db",
-        pii_allow_development_key=True,
-    )
-    kafka = InMemoryConsumer()
-    runtime = Runtime(settings, catalog=Catalog([Filed]), kafka_consumer=lambda: kafka)
+    runtime, kafka = await probe(tmp_path, Catalog([Filed]))
     reach_kafka = runtime.checks()["kafka"]
     assert await reach_kafka() == "nothing to consume"
 
