@@ -76,7 +76,7 @@ async def test_records_are_handled_in_offset_order_and_committed_after_the_last_
         assert all(offset <= partitions.position[tp] for tp, offset in commit.items())
 
 
-async def test_fetching_runs_ahead_of_a_batch_in_hand_and_offsets_stay_behind_it() -> None:
+async def test_fetching_runs_ahead_of_a_batch_in_hand_to_the_queues_bound_then_pauses() -> None:
     partitions, handler = Partitions(), Handler()
     handler.release.clear()
     partitions.append(A0, 2)
@@ -88,8 +88,14 @@ async def test_fetching_runs_ahead_of_a_batch_in_hand_and_offsets_stay_behind_it
     # the batch in hand holds offsets 0-1; the client has been read to the queue's bound
     await partitions.until(lambda: partitions.position[A0] == 2 + 4)
     assert partitions.committed == {}
+    # and fetches nothing more into its own buffers, not even for partitions assigned meanwhile
+    await partitions.until(lambda: partitions.paused() == {A0})
+    assert partitions.listener is not None
+    await partitions.listener.on_partitions_assigned({A1})
+    assert partitions.paused() == {A0, A1}
     handler.release.set()
     await partitions.until(lambda: partitions.committed.get(A0) == 12)
+    assert partitions.paused() == set()
     await consumer.stop(grace_seconds=1)
 
     assert handler.handled() == values(A0, range(12))

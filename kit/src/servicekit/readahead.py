@@ -8,7 +8,9 @@ a second late, at every hop of a flow. Here one task only moves fetched records 
 queue, so every fetch asks for every partition, and another hands the queue to `handle` in
 batches. Offsets are committed explicitly, after the last record handled, never at the client's
 read position, which is ahead of it. The queue is bounded in records and in bytes (it may pass
-its bytes by one fetch).
+its bytes by one fetch). While it is full the client's partitions are paused: aiokafka would
+otherwise go on fetching every partition none of whose records it holds, and for a service
+reading many partners' topics buffer most of a burst.
 
 Records of a partition are handled in offset order, and at least once:
 - a failed batch is read again: the partitions it and the queue held are sought back to their
@@ -47,6 +49,10 @@ class Consumer(Protocol):
     ) -> dict[TopicPartition, list[ConsumerRecord[Any, Any]]]: ...
     async def commit(self, offsets: dict[TopicPartition, int]) -> None: ...
     def seek(self, partition: TopicPartition, offset: int) -> None: ...
+    def pause(self, *partitions: TopicPartition) -> None: ...
+    def resume(self, *partitions: TopicPartition) -> None: ...
+    def paused(self) -> set[TopicPartition]: ...
+    def assignment(self) -> set[TopicPartition]: ...
     async def topics(self) -> set[str]: ...
 
 
@@ -112,7 +118,10 @@ class ReadAheadConsumer(ConsumerRebalanceListener):  # type: ignore[misc]
 
     async def _fetch(self) -> None:
         while True:
-            await self._room.wait()
+            if not self._room.is_set():
+                self.consumer.pause(*self.consumer.assignment())
+                await self._room.wait()
+                self.consumer.resume(*self.consumer.paused())
             try:
                 fetched = await self.consumer.getmany(
                     timeout_ms=1000, max_records=self.max_queued - len(self._queue)
@@ -202,7 +211,8 @@ class ReadAheadConsumer(ConsumerRebalanceListener):  # type: ignore[misc]
         await self._idle.wait()
 
     async def on_partitions_assigned(self, assigned: Iterable[TopicPartition]) -> None:
-        return None
+        if not self._room.is_set():
+            self.consumer.pause(*assigned)
 
 
 def _size(record: ConsumerRecord[Any, Any]) -> int:

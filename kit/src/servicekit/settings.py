@@ -59,11 +59,11 @@ class KitSettings(KafkaAccess):
         "transactions, for at most this much more time a hop",
     )
     kafka_fetch_max_bytes: int = Field(
-        default=4 * 1024 * 1024,
+        default=1024 * 1024,
         ge=1024 * 1024,
         description="Most bytes one fetch brings, and most bytes of records read ahead of the "
-        "handlers before fetching stops (they are held in memory: a service reading every "
-        "partner's topic would otherwise hold up to 50 MB of them)",
+        "handlers before fetching stops. Both are held in memory, the fetch twice while it is "
+        "read off the socket",
     )
     handler_max_attempts: int = Field(
         default=3, ge=1, description="Tries of a failing message before it becomes a dead letter"

@@ -91,6 +91,7 @@ class InMemoryConsumer:
         self.committed: dict[TopicPartition, int] = {}
         self.commits: list[dict[TopicPartition, int]] = []
         self.seeks: list[tuple[TopicPartition, int]] = []
+        self.paused_partitions: set[TopicPartition] = set()
         self.subscribed: set[str] = set()
         self.listener: ConsumerRebalanceListener | None = None
         self.stopped_after_commits: int | None = None
@@ -144,7 +145,7 @@ class InMemoryConsumer:
                 return {}
         left = max_records if max_records is not None else sum(map(len, self.logs.values()))
         fetched: dict[TopicPartition, list[ConsumerRecord[bytes, bytes]]] = {}
-        for tp in self._readable():
+        for tp in self._fetchable():
             taken = self.logs[tp][self.position[tp] : self.position[tp] + left]
             if taken:
                 fetched[tp] = taken
@@ -156,8 +157,24 @@ class InMemoryConsumer:
     def _readable(self) -> list[TopicPartition]:
         return [tp for tp in self.logs if tp.topic in self.subscribed]
 
+    def _fetchable(self) -> list[TopicPartition]:
+        return [tp for tp in self._readable() if tp not in self.paused_partitions]
+
     def _unread(self) -> bool:
-        return any(self.position[tp] < len(self.logs[tp]) for tp in self._readable())
+        return any(self.position[tp] < len(self.logs[tp]) for tp in self._fetchable())
+
+    def assignment(self) -> set[TopicPartition]:
+        return set(self._readable())
+
+    def pause(self, *partitions: TopicPartition) -> None:
+        self.paused_partitions.update(partitions)
+
+    def resume(self, *partitions: TopicPartition) -> None:
+        self.paused_partitions.difference_update(partitions)
+        self._published.set()
+
+    def paused(self) -> set[TopicPartition]:
+        return set(self.paused_partitions)
 
     async def until(self, condition: Callable[[], bool], seconds: float = 5.0) -> None:
         """Wait until `condition` holds, tried again whenever records are read or committed."""
