@@ -29,14 +29,14 @@ class Notice(Base):
     )
 
     notice_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
-    recipient: Mapped[str] = mapped_column(String(80), index=True)
+    recipient: Mapped[str] = mapped_column(String(80))  # found through the unique constraint
     template: Mapped[str] = mapped_column(String(40))
     locale: Mapped[str] = mapped_column(String(8))
     body: Mapped[str] = mapped_column(Text)
     cause_event_id: Mapped[uuid.UUID] = mapped_column(Uuid, index=True)
     correlation_id: Mapped[uuid.UUID] = mapped_column(Uuid)
     trace_headers: Mapped[str] = mapped_column(Text, doc="JSON: the trace context of the cause")
-    status: Mapped[str] = mapped_column(String(12), index=True)  # pending | sent | failed
+    status: Mapped[str] = mapped_column(String(12))  # pending | sent | failed
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     last_error: Mapped[str | None] = mapped_column(String(200))
