@@ -91,7 +91,7 @@ class InMemoryConsumer:
         self.committed: dict[TopicPartition, int] = {}
         self.commits: list[dict[TopicPartition, int]] = []
         self.seeks: list[tuple[TopicPartition, int]] = []
-        self.paused_partitions: set[TopicPartition] = set()
+        self._paused: set[TopicPartition] = set()
         self.subscribed: set[str] = set()
         self.listener: ConsumerRebalanceListener | None = None
         self.stopped_after_commits: int | None = None
@@ -113,7 +113,7 @@ class InMemoryConsumer:
             key=key,
             value=value,
             checksum=None,
-            serialized_key_size=len(key or b""),
+            serialized_key_size=-1 if key is None else len(key),  # as aiokafka gives it
             serialized_value_size=len(value),
             headers=(),
         )
@@ -158,7 +158,7 @@ class InMemoryConsumer:
         return [tp for tp in self.logs if tp.topic in self.subscribed]
 
     def _fetchable(self) -> list[TopicPartition]:
-        return [tp for tp in self._readable() if tp not in self.paused_partitions]
+        return [tp for tp in self._readable() if tp not in self._paused]
 
     def _unread(self) -> bool:
         return any(self.position[tp] < len(self.logs[tp]) for tp in self._fetchable())
@@ -167,14 +167,14 @@ class InMemoryConsumer:
         return set(self._readable())
 
     def pause(self, *partitions: TopicPartition) -> None:
-        self.paused_partitions.update(partitions)
+        self._paused.update(partitions)
 
     def resume(self, *partitions: TopicPartition) -> None:
-        self.paused_partitions.difference_update(partitions)
+        self._paused.difference_update(partitions)
         self._published.set()
 
     def paused(self) -> set[TopicPartition]:
-        return set(self.paused_partitions)
+        return set(self._paused)
 
     async def until(self, condition: Callable[[], bool], seconds: float = 5.0) -> None:
         """Wait until `condition` holds, tried again whenever records are read or committed."""
