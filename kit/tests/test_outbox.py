@@ -1,16 +1,25 @@
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
 from typing import Any
 
 import pytest
-from aiokafka.errors import MessageSizeTooLargeError, TopicAuthorizationFailedError
+from aiokafka.errors import (
+    KafkaTimeoutError,
+    MessageSizeTooLargeError,
+    TopicAuthorizationFailedError,
+)
+from aiokafka.partitioner import DefaultPartitioner
+from aiokafka.producer.message_accumulator import BatchBuilder
+from aiokafka.record.default_records import DefaultRecordBatch
 from opentelemetry import trace
 from opentelemetry.sdk.trace import TracerProvider
 
 from gonghui_contracts import EventPayload
 from servicekit import OutboxRelay, OutgoingRecord, UnitOfWork, parking
+from servicekit.outbox import KafkaPublisher
 from servicekit.testing import RecordingPublisher, outbox_rows, sqlite_sessions
 
 
@@ -210,3 +219,90 @@ async def test_the_relay_measures_how_long_events_waited_to_be_published(session
     await relay.drain()
     assert await relay.relay_once() == 0
     assert OUTBOX_LAG._value.get() == 0.0
+
+
+class BatchingProducer:
+    """Stands in for aiokafka's producer where the publisher uses it: keeps each batch it is
+    handed, as (topic, partition, keys), and refuses the first batch for `refuse_partition`
+    before it leaves (a moment's full accumulator, say)."""
+
+    def __init__(self, batch_bytes: int = 16_384, refuse_partition: int | None = None) -> None:
+        self.batch_bytes = batch_bytes
+        self.refuse_partition = refuse_partition
+        self.batches: list[tuple[str, int, list[bytes]]] = []
+
+    async def start(self) -> None:
+        pass
+
+    async def stop(self) -> None:
+        pass
+
+    async def partitions_for(self, topic: str) -> set[int]:
+        return {0, 1, 2}
+
+    def create_batch(self) -> BatchBuilder:
+        return BatchBuilder(self.batch_bytes, 0)
+
+    async def send_batch(self, batch: BatchBuilder, topic: str, *, partition: int) -> Any:
+        if partition == self.refuse_partition:
+            self.refuse_partition = None
+            raise KafkaTimeoutError()
+        records = DefaultRecordBatch(bytes(batch._build()))  # the bytes the broker would get
+        self.batches.append((topic, partition, [r.key for r in records]))
+        acknowledged = asyncio.get_running_loop().create_future()
+        acknowledged.set_result(None)
+        return acknowledged
+
+
+def outgoing(keys: list[str]) -> list[OutgoingRecord]:
+    return [
+        OutgoingRecord(f"m{n}", "test.notes.v1", key.encode(), b"x" * 100, {"h": "v"})
+        for n, key in enumerate(keys)
+    ]
+
+
+async def test_the_publisher_sends_a_batch_a_partition_each_key_where_kafka_would_put_it() -> None:
+    producer = BatchingProducer()
+    publisher = KafkaPublisher(lambda: producer, topic_prefix="p.")
+    keys = [f"k{n % 7}" for n in range(60)]
+    assert await publisher.publish(outgoing(keys)) == [None] * 60
+    assert len(producer.batches) == len({p for _, p, _ in producer.batches})  # one a partition
+    for topic, partition, sent in producer.batches:
+        assert topic == "p.test.notes.v1"
+        assert sent == [
+            k.encode() for k in keys if DefaultPartitioner()(k.encode(), [0, 1, 2], []) == partition
+        ]
+
+
+async def test_a_full_batch_goes_and_the_partitions_records_keep_their_order() -> None:
+    producer = BatchingProducer(batch_bytes=1_000)
+    publisher = KafkaPublisher(lambda: producer)
+    keys = ["same"] * 30
+    assert await publisher.publish(outgoing(keys)) == [None] * 30
+    assert len(producer.batches) > 1
+    assert [k for _, _, sent in producer.batches for k in sent] == [b"same"] * 30
+    assert {p for _, p, _ in producer.batches} == {DefaultPartitioner()(b"same", [0, 1, 2], [])}
+
+
+async def test_records_refused_before_they_left_fail_and_hold_back_their_partition_only() -> None:
+    refused = DefaultPartitioner()(b"k0", [0, 1, 2], [])
+    producer = BatchingProducer(batch_bytes=1_000, refuse_partition=refused)
+    publisher = KafkaPublisher(lambda: producer)
+    keys = [f"k{n % 5}" for n in range(40)]
+    results = await publisher.publish(outgoing(keys))
+    # a later batch of the refused partition would have been taken: it must not overtake
+    for key, result in zip(keys, results, strict=True):
+        fails = DefaultPartitioner()(key.encode(), [0, 1, 2], []) == refused
+        assert isinstance(result, KafkaTimeoutError) if fails else result is None
+    assert refused not in {p for _, p, _ in producer.batches}
+
+
+async def test_a_record_larger_than_a_request_fails_alone() -> None:
+    producer = BatchingProducer()
+    publisher = KafkaPublisher(lambda: producer, max_request_size=500)
+    records = outgoing(["a", "b"])
+    records.insert(1, OutgoingRecord("big", "test.notes.v1", b"a", b"x" * 600))
+    first, big, last = await publisher.publish(records)
+    assert (first, last) == (None, None)
+    assert isinstance(big, MessageSizeTooLargeError)
+    assert [k for _, _, sent in producer.batches for k in sent] == [b"a", b"b"]

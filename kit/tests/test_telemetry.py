@@ -80,6 +80,7 @@ def test_no_span_is_made_where_the_parent_based_sampler_would_record_nothing(
     trace_id, span_id = "0af7651916cd43dd8448eb211c80319c", "b7ad6b7169203331"
     parent = telemetry.extract({"traceparent": f"00-{trace_id}-{span_id}-{flags}"})
     assert telemetry.records_nothing(parent) is nothing
+    assert telemetry.unsampled({"traceparent": f"00-{trace_id}-{span_id}-{flags}"}) is nothing
     assert not telemetry.records_nothing(telemetry.extract({}))  # a root: the sampler decides
     span = telemetry.start_process_span("t", parent, group="g", partition=0, offset=1)
     carried = telemetry.inject({}, trace.set_span_in_context(span))["traceparent"]
@@ -107,10 +108,18 @@ def test_no_span_is_made_where_the_parent_based_sampler_would_record_nothing(
         {},
     ],
 )
-def test_the_trace_context_is_read_as_the_propagators_read_it(headers: dict[str, str]) -> None:
+def test_the_trace_context_is_read_as_the_propagators_read_it(
+    monkeypatch: pytest.MonkeyPatch, headers: dict[str, str]
+) -> None:
     from opentelemetry import propagate
 
+    provider = TracerProvider(sampler=ParentBased(ALWAYS_ON))
+    monkeypatch.setattr(trace, "get_tracer_provider", lambda: provider)
     ours = trace.get_current_span(telemetry.extract(headers)).get_span_context()
     theirs = trace.get_current_span(propagate.extract(headers)).get_span_context()
     assert ours == theirs
     assert ours.trace_state == theirs.trace_state
+    # left unread only where the propagators find a valid trace not sampled, and nothing else
+    assert telemetry.unsampled(headers) is (
+        theirs.is_valid and not theirs.trace_flags.sampled and not theirs.trace_state
+    )

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import random
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -21,6 +22,9 @@ from typing import Any, Protocol
 
 from aiokafka import AIOKafkaProducer
 from aiokafka import errors as kafka_errors
+from aiokafka.partitioner import murmur2
+from aiokafka.producer.message_accumulator import BatchBuilder
+from aiokafka.record.default_records import DefaultRecordBatchBuilder
 from sqlalchemy import delete, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -74,10 +78,14 @@ class KafkaPublisher:
     """
 
     def __init__(
-        self, make_producer: Callable[[], AIOKafkaProducer], topic_prefix: str = ""
+        self,
+        make_producer: Callable[[], AIOKafkaProducer],
+        topic_prefix: str = "",
+        max_request_size: int = 1_048_576,  # the producer's own default
     ) -> None:
         self.make_producer = make_producer
         self.topic_prefix = topic_prefix
+        self.max_request_size = max_request_size
         self._producer: AIOKafkaProducer | None = None
 
     def destination(self, topic: str) -> str:
@@ -93,26 +101,54 @@ class KafkaPublisher:
         return results
 
     async def _send(self, records: Sequence[OutgoingRecord]) -> Results:
+        """Send `records` in one batch a partition (more where one fills): one acknowledgement
+        to wait for a batch, not a future a record. Records keep their order in a partition,
+        and after a batch was refused before it left, the rest of its partition waits too."""
         producer = await self._started()
-        results: Results = []
-        pending: dict[int, asyncio.Future[Any]] = {}
-        for index, record in enumerate(records):
+        results: Results = [None] * len(records)
+        in_flight: list[tuple[list[int], asyncio.Future[Any]]] = []
+        filling: dict[tuple[str, int], _Batch] = {}
+        refused: dict[tuple[str, int], BaseException] = {}
+        partitions = _Partitions(producer)
+
+        async def send(to: tuple[str, int], batch: _Batch) -> None:
+            topic, partition = to
             try:
-                pending[index] = await producer.send(
-                    self.destination(record.topic),
-                    record.value,
-                    key=record.key,
-                    headers=[(name, value.encode()) for name, value in record.headers.items()],
-                )
+                acknowledged = await producer.send_batch(batch.builder, topic, partition=partition)
+            except Exception as error:  # refused before it left
+                refused[to] = error
+                for index in batch.members:
+                    results[index] = error
+            else:
+                in_flight.append((batch.members, acknowledged))
+
+        for index, record in enumerate(records):
+            topic = self.destination(record.topic)
+            headers = [(name, value.encode()) for name, value in record.headers.items()]
+            try:
+                to = (topic, await partitions.of(topic, record.key))
+                _check_size(record, headers, self.max_request_size)
             except Exception as error:  # refused before it left, e.g. too large for the producer
-                results.append(error)
+                results[index] = error
                 continue
-            results.append(None)
-        acknowledged = await asyncio.gather(*pending.values(), return_exceptions=True)
+            if to not in refused and to in filling and filling[to].add(index, record, headers):
+                continue
+            if to in filling:  # full
+                await send(to, filling.pop(to))
+            if to in refused:
+                results[index] = refused[to]
+                continue
+            filling[to] = _Batch(producer.create_batch())
+            filling[to].add(index, record, headers)  # a batch always takes its first record
+        for to, batch in filling.items():
+            await send(to, batch)
+
+        outcomes = await asyncio.gather(*(f for _, f in in_flight), return_exceptions=True)
         refused_by_broker = False
-        for index, outcome in zip(pending, acknowledged, strict=True):
+        for (members, _), outcome in zip(in_flight, outcomes, strict=True):
             if isinstance(outcome, BaseException):
-                results[index] = outcome
+                for index in members:
+                    results[index] = outcome
                 refused_by_broker |= isinstance(outcome, kafka_errors.BrokerResponseError)
         if refused_by_broker:
             await self.close()
@@ -129,6 +165,52 @@ class KafkaPublisher:
         producer, self._producer = self._producer, None
         if producer is not None:
             await producer.stop()
+
+
+@dataclass
+class _Batch:
+    builder: BatchBuilder
+    members: list[int] = field(default_factory=list)  # the records' places in the pass
+
+    def add(self, index: int, record: OutgoingRecord, headers: list[tuple[str, bytes]]) -> bool:
+        """False when the batch is full."""
+        if (
+            self.builder.append(timestamp=None, key=record.key, value=record.value, headers=headers)
+            is None
+        ):
+            return False
+        self.members.append(index)
+        return True
+
+
+class _Partitions:
+    """The partition of a record as the producer would choose it (murmur2 of the key, as every
+    Kafka client does), with each topic's partitions and each key's hash found once a pass: a
+    pass often carries several events of one key, to several topics."""
+
+    def __init__(self, producer: AIOKafkaProducer) -> None:
+        self.producer = producer
+        self._of_topic: dict[str, list[int]] = {}
+        self._hashes: dict[bytes, int] = {}
+
+    async def of(self, topic: str, key: bytes | None) -> int:
+        partitions = self._of_topic.get(topic)
+        if partitions is None:
+            partitions = self._of_topic[topic] = sorted(await self.producer.partitions_for(topic))
+        if key is None:
+            return random.choice(partitions)
+        hashed = self._hashes.get(key)
+        if hashed is None:
+            hashed = self._hashes[key] = murmur2(key) & 0x7FFFFFFF
+        return partitions[hashed % len(partitions)]
+
+
+def _check_size(record: OutgoingRecord, headers: list[tuple[str, bytes]], limit: int) -> None:
+    size = DefaultRecordBatchBuilder.estimate_size_in_bytes(record.key, record.value, headers)
+    if size > limit:
+        raise kafka_errors.MessageSizeTooLargeError(
+            f"{size} bytes, more than the producer's max_request_size of {limit}"
+        )
 
 
 _TOO_LARGE = (kafka_errors.MessageSizeTooLargeError, kafka_errors.RecordListTooLargeError)
@@ -313,14 +395,17 @@ class OutboxRelay:
 
     async def _publish(self, rows: Sequence[Any]) -> Results:
         stored = [json.loads(row.headers) for row in rows]
-        causes = [telemetry.extract(headers) for headers in stored]
+        # Most rows belong to traces not sampled: their stored context goes out as it is.
+        causes = [None if telemetry.unsampled(h) else telemetry.extract(h) for h in stored]
         with telemetry.tracer().start_as_current_span(
             "outbox relay",
-            links=telemetry.links_to(causes),
+            links=telemetry.links_to(c for c in causes if c is not None),
             attributes={"messaging.batch.message_count": len(rows)},
         ):
             spans = [
-                telemetry.start_send_span(
+                None
+                if cause is None
+                else telemetry.start_send_span(
                     self.publisher.destination(row.topic), cause, row.message_id
                 )
                 for row, cause in zip(rows, causes, strict=True)
@@ -331,7 +416,7 @@ class OutboxRelay:
                     row.topic,
                     row.key,
                     row.value,
-                    telemetry.headers_for(span, headers),
+                    headers if span is None else telemetry.headers_for(span, headers),
                 )
                 for row, span, headers in zip(rows, spans, stored, strict=True)
             ]

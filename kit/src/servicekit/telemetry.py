@@ -98,18 +98,10 @@ _PARSE_TRACEPARENT = "OTEL_PROPAGATORS" not in os.environ
 
 def extract(headers: Mapping[str, str]) -> Context:
     """The trace context carried by `headers` (an empty context if none)."""
-    traceparent = headers.get("traceparent")
-    if (
-        not _PARSE_TRACEPARENT
-        or traceparent is None
-        or "tracestate" in headers
-        or "baggage" in headers
-        or not (found := _TRACEPARENT.fullmatch(traceparent))
-    ):
+    found = _lone_traceparent(headers)
+    if found is None:
         return propagate.extract(headers)
-    trace_id, span_id, flags = found.groups()
-    if trace_id == _INVALID_TRACE or span_id == _INVALID_SPAN:
-        return propagate.extract(headers)
+    trace_id, span_id, flags = found
     parent = SpanContext(
         trace_id=int(trace_id, 16),
         span_id=int(span_id, 16),
@@ -117,6 +109,23 @@ def extract(headers: Mapping[str, str]) -> Context:
         trace_flags=TraceFlags(int(flags, 16)),
     )
     return trace.set_span_in_context(trace.NonRecordingSpan(parent))
+
+
+def _lone_traceparent(headers: Mapping[str, str]) -> tuple[str, ...] | None:
+    """Trace id, span id and flags of a valid traceparent that is all the headers carry of a
+    context, as the default propagators would read it; None for anything else."""
+    traceparent = headers.get("traceparent")
+    if (
+        not _PARSE_TRACEPARENT
+        or traceparent is None
+        or "tracestate" in headers
+        or "baggage" in headers
+        or not (found := _TRACEPARENT.fullmatch(traceparent))
+        or found[1] == _INVALID_TRACE
+        or found[2] == _INVALID_SPAN
+    ):
+        return None
+    return found.groups()
 
 
 def decode_headers(raw: Any) -> dict[str, str]:
@@ -141,6 +150,18 @@ def messaging_attributes(
     return attributes
 
 
+def unsampled(headers: Mapping[str, str]) -> bool:
+    """True when `headers` carry a lone traceparent of a valid trace that was not sampled and
+    sampling follows the parent: nothing under it would be recorded, so its context need not
+    even be read (the headers carry the trace on unchanged)."""
+    found = _lone_traceparent(headers)
+    return found is not None and not int(found[2], 16) & 1 and _follows_the_parent()
+
+
+def _follows_the_parent() -> bool:
+    return isinstance(getattr(trace.get_tracer_provider(), "sampler", None), ParentBased)
+
+
 def records_nothing(parent: Context) -> bool:
     """True when `parent` holds a valid span that was not sampled and sampling follows the
     parent (the SDK's default, and the platform's setting): a span under it would record
@@ -148,7 +169,7 @@ def records_nothing(parent: Context) -> bool:
     span_context = trace.get_current_span(parent).get_span_context()
     if not span_context.is_valid or span_context.trace_flags.sampled:
         return False
-    return isinstance(getattr(trace.get_tracer_provider(), "sampler", None), ParentBased)
+    return _follows_the_parent()
 
 
 def start_process_span(
