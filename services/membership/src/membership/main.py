@@ -29,6 +29,9 @@ PERSONAL_DATA = PersonalData(
 class Settings(KitSettings):
     service_name: str = "membership"
     http_port: int = 8101
+    # A join stages three outbox rows: a consumed batch of 500 joins
+    # is 1,500 rows, and passes of 1,000 left the relay behind in a burst.
+    outbox_batch_size: int = 2000
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
