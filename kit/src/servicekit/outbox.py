@@ -131,7 +131,8 @@ class KafkaPublisher:
             except Exception as error:  # refused before it left, e.g. too large for the producer
                 results[index] = error
                 continue
-            if to not in refused and to in filling and filling[to].add(index, record, headers):
+            # a partition refused in this pass is never filling again: it is popped before sending
+            if to in filling and filling[to].add(index, record, headers):
                 continue
             if to in filling:  # full
                 await send(to, filling.pop(to))
